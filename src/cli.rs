@@ -1,0 +1,280 @@
+//! The `casegate` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, LogFormat};
+use crate::flows::notices::render::LetterContext;
+use crate::flows::status_api::policy::Allowance;
+use crate::flows::status_api::{self, SCOPE_INTAKE, SCOPE_STATUS};
+use crate::secrets::Secrets;
+use crate::store::Db;
+use crate::web::{self, AppState};
+
+#[derive(Parser)]
+#[command(name = "casegate", version, about = "Online-account portal for an immigration-benefits agency")]
+struct Cli {
+    /// Optional TOML configuration file (environment variables override it).
+    #[arg(long, global = true, env = "CASEGATE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (migrates the database first).
+    Serve {
+        /// Load demo data (idempotent) and print demo identities.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Import paper filings from a CSV file (see README for the columns).
+    Intake {
+        file: PathBuf,
+        /// Never draw a progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Manage Case Status API clients.
+    ApiClient {
+        #[command(subcommand)]
+        action: ApiClientAction,
+    },
+    /// Mail-room letters.
+    Letters {
+        #[command(subcommand)]
+        action: LettersAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiClientAction {
+    /// Create a client; prints client_id=… and client_secret=… (shown once).
+    Create {
+        name: String,
+        /// Allow submitting filings through POST /api/intake as well.
+        #[arg(long)]
+        intake: bool,
+        /// Requests per second (default from CASEGATE_API_RATE_PER_SEC).
+        #[arg(long)]
+        rate: Option<u32>,
+        /// Requests per day (default from CASEGATE_API_DAILY_QUOTA).
+        #[arg(long)]
+        daily_quota: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum LettersAction {
+    /// Write every queued letter as a PDF into DIR and mark it printed.
+    Export { dir: PathBuf },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("casegate: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("casegate: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("casegate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn open(config: &Config) -> Result<(Db, Secrets), BoxError> {
+    let secrets = Secrets::load_or_create(
+        config.master_key_hex.as_deref(),
+        &config.data_dir,
+        &mut rand::rngs::OsRng,
+    )?;
+    let db = Db::connect(&config.database_url, config.engine, config.db_max_connections).await?;
+    db.migrate().await?;
+    Ok((db, secrets))
+}
+
+async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
+    match command {
+        Command::Migrate => {
+            let secrets_dir = config.data_dir.clone();
+            let _ = secrets_dir;
+            let db =
+                Db::connect(&config.database_url, config.engine, config.db_max_connections).await?;
+            let n = db.migrate().await?;
+            println!("migrations applied: {n}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { demo } => serve(config, demo).await,
+        Command::Intake { file, quiet } => {
+            let (db, secrets) = open(&config).await?;
+            let show = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let mut report = |line: u64, reason: &str| eprintln!("line {line}: {reason}");
+            let summary = crate::flows::intake::cli::run_file(
+                &db,
+                &secrets,
+                &file,
+                config.intake_batch_rows,
+                config.access_notice_code_days,
+                chrono::Utc::now(),
+                show,
+                &mut report,
+            )
+            .await?;
+            println!(
+                "rows read: {}\ncases created: {}\naccess notices queued: {}\nalready imported: {}\nrows rejected: {}",
+                summary.rows,
+                summary.created,
+                summary.access_notices,
+                summary.duplicates,
+                summary.rejected
+            );
+            db.close().await;
+            Ok(if summary.rejected > 0 {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::ApiClient {
+            action:
+                ApiClientAction::Create {
+                    name,
+                    intake,
+                    rate,
+                    daily_quota,
+                },
+        } => {
+            let (db, secrets) = open(&config).await?;
+            let mut scopes = vec![SCOPE_STATUS];
+            if intake {
+                scopes.push(SCOPE_INTAKE);
+            }
+            let created = status_api::create_client(
+                &db,
+                &secrets,
+                &mut rand::rngs::OsRng,
+                name.trim(),
+                &scopes,
+                Allowance {
+                    rate_per_sec: rate.unwrap_or(config.api_default_rate_per_sec),
+                    daily_quota: daily_quota.unwrap_or(config.api_default_daily_quota),
+                },
+                chrono::Utc::now().timestamp(),
+            )
+            .await?;
+            println!("client_id={}", created.client_id);
+            println!("client_secret={}", created.client_secret);
+            eprintln!("The secret is shown only now; store it safely.");
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Letters {
+            action: LettersAction::Export { dir },
+        } => {
+            let (db, secrets) = open(&config).await?;
+            let msgs = crate::i18n::Messages::global();
+            let ctx = LetterContext {
+                msgs,
+                agency: &config.agency_name,
+                public_url: &config.public_url,
+            };
+            let n = crate::flows::notices::export::export(
+                &db,
+                &secrets,
+                &ctx,
+                &dir,
+                chrono::Utc::now().timestamp(),
+            )
+            .await?;
+            println!("letters exported: {n} (into {})", dir.display());
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
+    let (db, secrets) = open(&config).await?;
+    let identities = if demo {
+        Some(crate::demo::load(&db, &secrets, chrono::Utc::now().timestamp()).await?)
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(config, db.clone(), secrets, Arc::new(chrono::Utc::now));
+    spawn_housekeeping(state.clone());
+    println!("casegate is listening on http://{addr}");
+    println!("  case status:  http://{addr}/status");
+    println!("  API (OpenAPI): http://{addr}/api/openapi.json");
+    if let Some(ids) = identities {
+        println!("\nDemo data loaded. Try these (receipt numbers work on /status and the API):");
+        for id in ids {
+            println!(
+                "  {:<13} {:<7} {} · {} · born {}{}  ({})",
+                id.receipt,
+                id.form,
+                id.who,
+                id.a_number,
+                id.date_of_birth,
+                id.access_code
+                    .map(|c| format!(" · access code {c}"))
+                    .unwrap_or_default(),
+                id.note
+            );
+        }
+        println!("  EAC0000000000 does not exist (not recognized).");
+        println!("\nAn API client for trying the Case Status API: casegate api-client create \"My tracker\"");
+    }
+    web::serve(state, listener, web::shutdown_signal()).await?;
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Periodic clean-up that must not block requests.
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = state.now().timestamp();
+            match status_api::store::purge_expired(&state.db, now).await {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "expired API tokens removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "token purge failed"),
+            }
+        }
+    });
+}

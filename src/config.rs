@@ -1,0 +1,441 @@
+//! One typed configuration for every tunable.
+//!
+//! Sources, later ones win: built-in defaults → an optional TOML file
+//! (`CASEGATE_CONFIG` or `--config`) → environment variables. Every setting is
+//! listed in [`SETTINGS`], which is also what the README table documents.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is not valid TOML: {message}")]
+    Toml { path: PathBuf, message: String },
+    #[error("{name} has an invalid value: {message}")]
+    Invalid { name: &'static str, message: String },
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Which database engine a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbEngine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub engine: DbEngine,
+    pub db_max_connections: u32,
+    pub agency_name: String,
+    pub agency_name_es: String,
+    pub public_url: String,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    /// Hex master key; when absent it is generated into the data folder.
+    pub master_key_hex: Option<String>,
+    pub api_token_ttl_secs: i64,
+    pub api_default_rate_per_sec: u32,
+    pub api_default_daily_quota: u32,
+    pub access_notice_code_days: i64,
+    pub status_cache_ttl_ms: u64,
+    pub intake_batch_rows: usize,
+    pub max_body_bytes: usize,
+}
+
+/// Documentation of one setting: environment variable, TOML key, default, meaning.
+pub struct Setting {
+    pub env: &'static str,
+    pub toml: &'static str,
+    pub default: &'static str,
+    pub meaning: &'static str,
+}
+
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        env: "CASEGATE_BIND",
+        toml: "bind",
+        default: "127.0.0.1:8080",
+        meaning: "address and port the server listens on",
+    },
+    Setting {
+        env: "CASEGATE_DATA_DIR",
+        toml: "data_dir",
+        default: "./casegate-data",
+        meaning: "folder for the SQLite database, the master key, the email outbox and uploads",
+    },
+    Setting {
+        env: "DATABASE_URL",
+        toml: "database_url",
+        default: "sqlite://<data_dir>/casegate.db",
+        meaning: "`sqlite://…` or `postgres://…`; PostgreSQL for multi-instance deployments",
+    },
+    Setting {
+        env: "CASEGATE_DB_MAX_CONNECTIONS",
+        toml: "db_max_connections",
+        default: "16",
+        meaning: "database pool size",
+    },
+    Setting {
+        env: "CASEGATE_AGENCY_NAME",
+        toml: "agency_name",
+        default: "Example Immigration Services Agency",
+        meaning: "agency name shown on pages, notices and emails (English)",
+    },
+    Setting {
+        env: "CASEGATE_AGENCY_NAME_ES",
+        toml: "agency_name_es",
+        default: "Agencia de Servicios de Inmigración de Ejemplo",
+        meaning: "agency name in Spanish",
+    },
+    Setting {
+        env: "CASEGATE_PUBLIC_URL",
+        toml: "public_url",
+        default: "http://<bind>",
+        meaning: "external address of the portal, printed on letters and in emails",
+    },
+    Setting {
+        env: "CASEGATE_LOG_FORMAT",
+        toml: "log_format",
+        default: "text",
+        meaning: "`text` or `json` (structured logs)",
+    },
+    Setting {
+        env: "CASEGATE_LOG",
+        toml: "log",
+        default: "info",
+        meaning: "log filter (tracing env-filter syntax)",
+    },
+    Setting {
+        env: "CASEGATE_MASTER_KEY",
+        toml: "master_key",
+        default: "generated into <data_dir>/master.key (0600)",
+        meaning: "64 hex chars; every server secret (HMAC keys, pepper, letter sealing key) is derived from it. Give the same value to every instance sharing a database",
+    },
+    Setting {
+        env: "CASEGATE_API_TOKEN_TTL_SECS",
+        toml: "api_token_ttl_secs",
+        default: "1800",
+        meaning: "lifetime of Case Status API access tokens",
+    },
+    Setting {
+        env: "CASEGATE_API_RATE_PER_SEC",
+        toml: "api_rate_per_sec",
+        default: "10",
+        meaning: "default per-client request rate for new API clients",
+    },
+    Setting {
+        env: "CASEGATE_API_DAILY_QUOTA",
+        toml: "api_daily_quota",
+        default: "400000",
+        meaning: "default per-client daily request quota for new API clients",
+    },
+    Setting {
+        env: "CASEGATE_ACCESS_NOTICE_CODE_DAYS",
+        toml: "access_notice_code_days",
+        default: "90",
+        meaning: "validity of the access code printed on an intake Account Access Notice",
+    },
+    Setting {
+        env: "CASEGATE_STATUS_CACHE_TTL_MS",
+        toml: "status_cache_ttl_ms",
+        default: "1000",
+        meaning: "how long one instance may reuse a case status it read (0 disables the cache)",
+    },
+    Setting {
+        env: "CASEGATE_INTAKE_BATCH_ROWS",
+        toml: "intake_batch_rows",
+        default: "2000",
+        meaning: "rows committed per transaction by bulk intake",
+    },
+    Setting {
+        env: "CASEGATE_MAX_BODY_BYTES",
+        toml: "max_body_bytes",
+        default: "1048576",
+        meaning: "largest accepted request body outside uploads",
+    },
+];
+
+/// The TOML file's shape: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    db_max_connections: Option<u32>,
+    agency_name: Option<String>,
+    agency_name_es: Option<String>,
+    public_url: Option<String>,
+    log_format: Option<String>,
+    log: Option<String>,
+    master_key: Option<String>,
+    api_token_ttl_secs: Option<i64>,
+    api_rate_per_sec: Option<u32>,
+    api_daily_quota: Option<u32>,
+    access_notice_code_days: Option<i64>,
+    status_cache_ttl_ms: Option<u64>,
+    intake_batch_rows: Option<usize>,
+    max_body_bytes: Option<usize>,
+}
+
+impl Config {
+    /// Loads from an optional file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env_file = std::env::var("CASEGATE_CONFIG").ok().map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(env_file);
+        let parsed = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Toml {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        Self::from_sources(parsed, |name| std::env::var(name).ok())
+    }
+
+    /// Builds a config with defaults and an explicit lookup (used by tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        Self::from_sources(FileConfig::default(), lookup)
+    }
+
+    fn from_sources(
+        file: FileConfig,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let pick = |name: &str, from_file: Option<String>| env(name).or(from_file);
+        let bind_s = pick("CASEGATE_BIND", file.bind).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind_s.parse().map_err(|_| ConfigError::Invalid {
+            name: "CASEGATE_BIND",
+            message: format!("`{bind_s}` is not an address:port"),
+        })?;
+        let data_dir = PathBuf::from(
+            pick("CASEGATE_DATA_DIR", file.data_dir).unwrap_or_else(|| "./casegate-data".into()),
+        );
+        let database_url = pick("DATABASE_URL", file.database_url).unwrap_or_else(|| {
+            format!("sqlite://{}", data_dir.join("casegate.db").to_string_lossy())
+        });
+        let engine = engine_of(&database_url)?;
+        let num = |name: &'static str, from_file: Option<String>, default: &str| {
+            let raw = pick(name, from_file).unwrap_or_else(|| default.to_string());
+            raw.trim().parse::<i64>().map_err(|_| ConfigError::Invalid {
+                name,
+                message: format!("`{raw}` is not a number"),
+            })
+        };
+        let positive = |name: &'static str, v: i64| {
+            if v <= 0 {
+                Err(ConfigError::Invalid {
+                    name,
+                    message: "must be greater than zero".into(),
+                })
+            } else {
+                Ok(v)
+            }
+        };
+        let db_max_connections = positive(
+            "CASEGATE_DB_MAX_CONNECTIONS",
+            num(
+                "CASEGATE_DB_MAX_CONNECTIONS",
+                file.db_max_connections.map(|v| v.to_string()),
+                "16",
+            )?,
+        )?;
+        let log_format = match pick("CASEGATE_LOG_FORMAT", file.log_format)
+            .unwrap_or_else(|| "text".into())
+            .as_str()
+        {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "CASEGATE_LOG_FORMAT",
+                    message: format!("`{other}` is neither `text` nor `json`"),
+                });
+            }
+        };
+        let master_key_hex = pick("CASEGATE_MASTER_KEY", file.master_key);
+        if let Some(k) = &master_key_hex {
+            if k.len() != 64 || hex::decode(k).is_err() {
+                return Err(ConfigError::Invalid {
+                    name: "CASEGATE_MASTER_KEY",
+                    message: "must be 64 hexadecimal characters (32 bytes)".into(),
+                });
+            }
+        }
+        let public_url = pick("CASEGATE_PUBLIC_URL", file.public_url)
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_string();
+        Ok(Config {
+            bind,
+            data_dir,
+            database_url,
+            engine,
+            db_max_connections: db_max_connections as u32,
+            agency_name: pick("CASEGATE_AGENCY_NAME", file.agency_name)
+                .unwrap_or_else(|| "Example Immigration Services Agency".into()),
+            agency_name_es: pick("CASEGATE_AGENCY_NAME_ES", file.agency_name_es)
+                .unwrap_or_else(|| "Agencia de Servicios de Inmigración de Ejemplo".into()),
+            public_url,
+            log_format,
+            log_filter: pick("CASEGATE_LOG", file.log).unwrap_or_else(|| "info".into()),
+            master_key_hex,
+            api_token_ttl_secs: positive(
+                "CASEGATE_API_TOKEN_TTL_SECS",
+                num(
+                    "CASEGATE_API_TOKEN_TTL_SECS",
+                    file.api_token_ttl_secs.map(|v| v.to_string()),
+                    "1800",
+                )?,
+            )?,
+            api_default_rate_per_sec: positive(
+                "CASEGATE_API_RATE_PER_SEC",
+                num(
+                    "CASEGATE_API_RATE_PER_SEC",
+                    file.api_rate_per_sec.map(|v| v.to_string()),
+                    "10",
+                )?,
+            )? as u32,
+            api_default_daily_quota: positive(
+                "CASEGATE_API_DAILY_QUOTA",
+                num(
+                    "CASEGATE_API_DAILY_QUOTA",
+                    file.api_daily_quota.map(|v| v.to_string()),
+                    "400000",
+                )?,
+            )? as u32,
+            access_notice_code_days: positive(
+                "CASEGATE_ACCESS_NOTICE_CODE_DAYS",
+                num(
+                    "CASEGATE_ACCESS_NOTICE_CODE_DAYS",
+                    file.access_notice_code_days.map(|v| v.to_string()),
+                    "90",
+                )?,
+            )?,
+            status_cache_ttl_ms: num(
+                "CASEGATE_STATUS_CACHE_TTL_MS",
+                file.status_cache_ttl_ms.map(|v| v.to_string()),
+                "1000",
+            )?
+            .max(0) as u64,
+            intake_batch_rows: positive(
+                "CASEGATE_INTAKE_BATCH_ROWS",
+                num(
+                    "CASEGATE_INTAKE_BATCH_ROWS",
+                    file.intake_batch_rows.map(|v| v.to_string()),
+                    "2000",
+                )?,
+            )? as usize,
+            max_body_bytes: positive(
+                "CASEGATE_MAX_BODY_BYTES",
+                num(
+                    "CASEGATE_MAX_BODY_BYTES",
+                    file.max_body_bytes.map(|v| v.to_string()),
+                    "1048576",
+                )?,
+            )? as usize,
+        })
+    }
+}
+
+fn engine_of(url: &str) -> Result<DbEngine, ConfigError> {
+    if url.starts_with("sqlite:") {
+        Ok(DbEngine::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DbEngine::Postgres)
+    } else {
+        Err(ConfigError::Invalid {
+            name: "DATABASE_URL",
+            message: "must start with sqlite: or postgres://".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./casegate-data"));
+        assert_eq!(c.engine, DbEngine::Sqlite);
+        assert!(c.database_url.ends_with("casegate-data/casegate.db"));
+        assert_eq!(c.api_token_ttl_secs, 1800);
+        assert_eq!(c.api_default_rate_per_sec, 10);
+        assert_eq!(c.access_notice_code_days, 90);
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn postgres_url_switches_engine() {
+        let c = with(&[("DATABASE_URL", "postgres://u@localhost/db")]).unwrap();
+        assert_eq!(c.engine, DbEngine::Postgres);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = with(&[("CASEGATE_BIND", "nowhere")]).unwrap_err();
+        assert!(e.to_string().contains("CASEGATE_BIND"));
+        let e = with(&[("CASEGATE_MASTER_KEY", "abc")]).unwrap_err();
+        assert!(e.to_string().contains("CASEGATE_MASTER_KEY"));
+        let e = with(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(e.to_string().contains("DATABASE_URL"));
+        let e = with(&[("CASEGATE_API_RATE_PER_SEC", "0")]).unwrap_err();
+        assert!(e.to_string().contains("CASEGATE_API_RATE_PER_SEC"));
+    }
+
+    #[test]
+    fn toml_file_is_read_and_env_wins() {
+        let file: FileConfig =
+            toml::from_str("agency_name = \"File Agency\"\nbind = \"127.0.0.1:9000\"").unwrap();
+        let c = Config::from_sources(file, |k| {
+            (k == "CASEGATE_BIND").then(|| "127.0.0.1:9100".to_string())
+        })
+        .unwrap();
+        assert_eq!(c.agency_name, "File Agency");
+        assert_eq!(c.bind.port(), 9100);
+        assert!(toml::from_str::<FileConfig>("nonsense_key = 1").is_err());
+    }
+
+    #[test]
+    fn every_setting_is_documented_once() {
+        let mut names: Vec<_> = SETTINGS.iter().map(|s| s.env).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), SETTINGS.len());
+    }
+}

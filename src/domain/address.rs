@@ -1,0 +1,1393 @@
+//! US postal addresses, normalised roughly the USPS Publication 28 way.
+//!
+//! Normalisation of every text field:
+//! * control characters are rejected;
+//! * accents are folded (NFKD, combining marks dropped), text is uppercased;
+//! * periods and apostrophes are removed, commas become spaces, `#` is
+//!   split into its own token (`#4` → `# 4`), whitespace is collapsed;
+//! * street/unit may then contain only `A–Z 0–9 space - / # &`; city only
+//!   `A–Z space -`; anything else is `Invalid`.
+//!
+//! Street line rules (tokens after the house number, if the first token
+//! starts with a digit; a following fraction such as `1/2` is part of it):
+//! * **post-directional**: the last token, if it is a directional and at least
+//!   one other token precedes it, is abbreviated (`NORTH` → `N`);
+//! * **suffix**: the last remaining token, if it is a Pub 28 suffix and at least
+//!   one other token precedes it, is abbreviated (`STREET` → `ST`);
+//! * **pre-directional**: the first token, if it is a directional and at least
+//!   one street-name token remains between it and the suffix/post-directional,
+//!   is abbreviated. So `123 NORTH STREET` → `123 NORTH ST` (NORTH is the
+//!   name) but `123 NORTH MAIN STREET` → `123 N MAIN ST`.
+//! * Suffix/directional words anywhere else are left alone
+//!   (`123 ST JAMES PLACE` → `123 ST JAMES PL`, `AVENUE B` stays).
+//!
+//! A unit inside the street line is split out into `unit`: the first token at
+//! index ≥ 2 (index ≥ 1 for `#`) that is a unit designator and is followed by
+//! an identifier (a token containing a digit, a single letter, or a
+//! directional; an optional `#` between designator and identifier is
+//! dropped). Everything from the designator on becomes the unit.
+//!
+//! Unit: a known designator is abbreviated (`APARTMENT 4` → `APT 4`); a unit
+//! without a designator gets Pub 28's generic `#` (`4`, `#4` → `# 4`). A
+//! designator with no identifier (`APT`) is `Invalid`. If the street line and
+//! the unit field both carry a unit they must agree (a generic `# 4` agrees
+//! with `APT 4`, and the specific one is kept), else `Conflict`. A problem
+//! with a unit found inside the street line is reported on `Street`.
+
+use std::fmt;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Maximum lengths (of the normalised text, in characters).
+pub const MAX_STREET: usize = 64;
+pub const MAX_UNIT: usize = 32;
+pub const MAX_CITY: usize = 40;
+
+macro_rules! us_states {
+    ($($variant:ident => $code:literal, $name:literal;)*) => {
+        /// US states, DC, inhabited territories and military "states".
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum UsState {
+            $($variant,)*
+        }
+
+        impl UsState {
+            pub const ALL: [UsState; 59] = [$(UsState::$variant,)*];
+
+            /// Two-letter USPS code, e.g. `"IL"`.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(UsState::$variant => $code,)*
+                }
+            }
+
+            /// Full name, e.g. `"Illinois"`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(UsState::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+us_states! {
+    Alabama => "AL", "Alabama";
+    Alaska => "AK", "Alaska";
+    Arizona => "AZ", "Arizona";
+    Arkansas => "AR", "Arkansas";
+    California => "CA", "California";
+    Colorado => "CO", "Colorado";
+    Connecticut => "CT", "Connecticut";
+    Delaware => "DE", "Delaware";
+    Florida => "FL", "Florida";
+    Georgia => "GA", "Georgia";
+    Hawaii => "HI", "Hawaii";
+    Idaho => "ID", "Idaho";
+    Illinois => "IL", "Illinois";
+    Indiana => "IN", "Indiana";
+    Iowa => "IA", "Iowa";
+    Kansas => "KS", "Kansas";
+    Kentucky => "KY", "Kentucky";
+    Louisiana => "LA", "Louisiana";
+    Maine => "ME", "Maine";
+    Maryland => "MD", "Maryland";
+    Massachusetts => "MA", "Massachusetts";
+    Michigan => "MI", "Michigan";
+    Minnesota => "MN", "Minnesota";
+    Mississippi => "MS", "Mississippi";
+    Missouri => "MO", "Missouri";
+    Montana => "MT", "Montana";
+    Nebraska => "NE", "Nebraska";
+    Nevada => "NV", "Nevada";
+    NewHampshire => "NH", "New Hampshire";
+    NewJersey => "NJ", "New Jersey";
+    NewMexico => "NM", "New Mexico";
+    NewYork => "NY", "New York";
+    NorthCarolina => "NC", "North Carolina";
+    NorthDakota => "ND", "North Dakota";
+    Ohio => "OH", "Ohio";
+    Oklahoma => "OK", "Oklahoma";
+    Oregon => "OR", "Oregon";
+    Pennsylvania => "PA", "Pennsylvania";
+    RhodeIsland => "RI", "Rhode Island";
+    SouthCarolina => "SC", "South Carolina";
+    SouthDakota => "SD", "South Dakota";
+    Tennessee => "TN", "Tennessee";
+    Texas => "TX", "Texas";
+    Utah => "UT", "Utah";
+    Vermont => "VT", "Vermont";
+    Virginia => "VA", "Virginia";
+    Washington => "WA", "Washington";
+    WestVirginia => "WV", "West Virginia";
+    Wisconsin => "WI", "Wisconsin";
+    Wyoming => "WY", "Wyoming";
+    DistrictOfColumbia => "DC", "District of Columbia";
+    PuertoRico => "PR", "Puerto Rico";
+    Guam => "GU", "Guam";
+    VirginIslands => "VI", "U.S. Virgin Islands";
+    AmericanSamoa => "AS", "American Samoa";
+    NorthernMarianaIslands => "MP", "Northern Mariana Islands";
+    ArmedForcesAmericas => "AA", "Armed Forces Americas";
+    ArmedForcesEurope => "AE", "Armed Forces Europe";
+    ArmedForcesPacific => "AP", "Armed Forces Pacific";
+}
+
+/// Extra accepted spellings (already in `state_key` form).
+const STATE_ALIASES: &[(&str, UsState)] = &[
+    ("WASHINGTON DC", UsState::DistrictOfColumbia),
+    ("VIRGIN ISLANDS", UsState::VirginIslands),
+    ("NORTHERN MARIANAS", UsState::NorthernMarianaIslands),
+];
+
+/// Uppercase, periods removed, whitespace collapsed.
+fn state_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| *c != '.' && *c != ',')
+        .flat_map(char::to_uppercase)
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl UsState {
+    /// Looks up a state by two-letter code or full name, case-insensitively
+    /// (surrounding spaces and periods ignored: `" il "`, `"illinois"`,
+    /// `"D.C."`, `"Washington, D.C."`).
+    pub fn from_code(input: &str) -> Option<UsState> {
+        let key = state_key(input);
+        UsState::ALL
+            .into_iter()
+            .find(|s| s.code() == key || state_key(s.name()) == key)
+            .or_else(|| {
+                STATE_ALIASES
+                    .iter()
+                    .find(|(alias, _)| *alias == key)
+                    .map(|(_, s)| *s)
+            })
+    }
+}
+
+impl fmt::Display for UsState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Why a string is not a ZIP code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum ZipError {
+    #[error("ZIP code is empty")]
+    Empty,
+    #[error("ZIP code must be 5 or 9 digits")]
+    Invalid,
+}
+
+/// ZIP or ZIP+4, canonical `12345` or `12345-6789`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ZipCode(String);
+
+impl ZipCode {
+    /// Accepts `12345`, `12345-6789`, `12345 6789`, `123456789`, with
+    /// surrounding whitespace.
+    pub fn parse(input: &str) -> Result<ZipCode, ZipError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(ZipError::Empty);
+        }
+        let b = s.as_bytes();
+        let digits: Vec<u8> = match b.len() {
+            5 | 9 => b.to_vec(),
+            10 if matches!(b.get(5), Some(b'-' | b' ')) => b
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != 5)
+                .map(|(_, d)| *d)
+                .collect(),
+            _ => return Err(ZipError::Invalid),
+        };
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return Err(ZipError::Invalid);
+        }
+        let mut out: String = digits.iter().map(|d| char::from(*d)).collect();
+        if out.len() == 9 {
+            out.insert(5, '-');
+        }
+        Ok(ZipCode(out))
+    }
+
+    /// Canonical form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The five-digit ZIP.
+    pub fn zip5(&self) -> &str {
+        self.0.get(..5).unwrap_or_default()
+    }
+
+    /// The +4 part, if any.
+    pub fn plus4(&self) -> Option<&str> {
+        self.0.get(6..)
+    }
+}
+
+impl fmt::Display for ZipCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Raw form input, one `&str` per field (empty string = not given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AddressInput<'a> {
+    pub street: &'a str,
+    pub unit: &'a str,
+    pub city: &'a str,
+    pub state: &'a str,
+    pub zip: &'a str,
+}
+
+/// Form field an [`AddressProblem`] belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddressField {
+    Street,
+    Unit,
+    City,
+    State,
+    Zip,
+}
+
+/// What is wrong with one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum AddressProblem {
+    #[error("required")]
+    Missing,
+    #[error("too long")]
+    TooLong,
+    #[error("invalid")]
+    Invalid,
+    #[error("unit given twice with different values")]
+    Conflict,
+}
+
+/// All problems found, at most one per field, in field order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("address has {} invalid field(s)", .0.len())]
+pub struct AddressErrors(Vec<(AddressField, AddressProblem)>);
+
+impl AddressErrors {
+    pub fn problems(&self) -> &[(AddressField, AddressProblem)] {
+        &self.0
+    }
+
+    /// The problem with `field`, if any.
+    pub fn get(&self, field: AddressField) -> Option<AddressProblem> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, p)| *p)
+    }
+
+    pub fn into_vec(self) -> Vec<(AddressField, AddressProblem)> {
+        self.0
+    }
+}
+
+/// A normalised US postal address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UsAddress {
+    street: String,
+    unit: Option<String>,
+    city: String,
+    state: UsState,
+    zip: ZipCode,
+}
+
+const SUFFIXES: &[(&str, &str)] = &[
+    ("ALLEE", "ALY"),
+    ("ALLEY", "ALY"),
+    ("ALLY", "ALY"),
+    ("ALY", "ALY"),
+    ("AV", "AVE"),
+    ("AVE", "AVE"),
+    ("AVEN", "AVE"),
+    ("AVENU", "AVE"),
+    ("AVENUE", "AVE"),
+    ("AVN", "AVE"),
+    ("AVNUE", "AVE"),
+    ("BLV", "BLVD"),
+    ("BLVD", "BLVD"),
+    ("BOUL", "BLVD"),
+    ("BOULEVARD", "BLVD"),
+    ("BOULV", "BLVD"),
+    ("CEN", "CTR"),
+    ("CENT", "CTR"),
+    ("CENTER", "CTR"),
+    ("CENTR", "CTR"),
+    ("CENTRE", "CTR"),
+    ("CNTER", "CTR"),
+    ("CNTR", "CTR"),
+    ("CTR", "CTR"),
+    ("CIR", "CIR"),
+    ("CIRC", "CIR"),
+    ("CIRCL", "CIR"),
+    ("CIRCLE", "CIR"),
+    ("CRCL", "CIR"),
+    ("CRCLE", "CIR"),
+    ("COURT", "CT"),
+    ("CT", "CT"),
+    ("COVE", "CV"),
+    ("CV", "CV"),
+    ("CREEK", "CRK"),
+    ("CRK", "CRK"),
+    ("CROSSING", "XING"),
+    ("CRSSNG", "XING"),
+    ("XING", "XING"),
+    ("DR", "DR"),
+    ("DRIV", "DR"),
+    ("DRIVE", "DR"),
+    ("DRV", "DR"),
+    ("EXP", "EXPY"),
+    ("EXPR", "EXPY"),
+    ("EXPRESS", "EXPY"),
+    ("EXPRESSWAY", "EXPY"),
+    ("EXPW", "EXPY"),
+    ("EXPY", "EXPY"),
+    ("FREEWAY", "FWY"),
+    ("FREEWY", "FWY"),
+    ("FRWAY", "FWY"),
+    ("FRWY", "FWY"),
+    ("FWY", "FWY"),
+    ("HEIGHTS", "HTS"),
+    ("HT", "HTS"),
+    ("HTS", "HTS"),
+    ("HIGHWAY", "HWY"),
+    ("HIGHWY", "HWY"),
+    ("HIWAY", "HWY"),
+    ("HIWY", "HWY"),
+    ("HWAY", "HWY"),
+    ("HWY", "HWY"),
+    ("LANE", "LN"),
+    ("LN", "LN"),
+    ("MNT", "MT"),
+    ("MOUNT", "MT"),
+    ("MT", "MT"),
+    ("MNTAIN", "MTN"),
+    ("MNTN", "MTN"),
+    ("MOUNTAIN", "MTN"),
+    ("MOUNTIN", "MTN"),
+    ("MTIN", "MTN"),
+    ("MTN", "MTN"),
+    ("PARKWAY", "PKWY"),
+    ("PARKWY", "PKWY"),
+    ("PKWAY", "PKWY"),
+    ("PKWY", "PKWY"),
+    ("PKY", "PKWY"),
+    ("PL", "PL"),
+    ("PLACE", "PL"),
+    ("PLAZA", "PLZ"),
+    ("PLZ", "PLZ"),
+    ("PLZA", "PLZ"),
+    ("POINT", "PT"),
+    ("PT", "PT"),
+    ("RDG", "RDG"),
+    ("RDGE", "RDG"),
+    ("RIDGE", "RDG"),
+    ("RD", "RD"),
+    ("ROAD", "RD"),
+    ("ROUTE", "RTE"),
+    ("RTE", "RTE"),
+    ("SQ", "SQ"),
+    ("SQR", "SQ"),
+    ("SQRE", "SQ"),
+    ("SQU", "SQ"),
+    ("SQUARE", "SQ"),
+    ("ST", "ST"),
+    ("STR", "ST"),
+    ("STREET", "ST"),
+    ("STRT", "ST"),
+    ("TER", "TER"),
+    ("TERR", "TER"),
+    ("TERRACE", "TER"),
+    ("TRAIL", "TRL"),
+    ("TRL", "TRL"),
+    ("TPKE", "TPKE"),
+    ("TRNPK", "TPKE"),
+    ("TURNPIKE", "TPKE"),
+    ("TURNPK", "TPKE"),
+    ("VALLEY", "VLY"),
+    ("VALLY", "VLY"),
+    ("VLLY", "VLY"),
+    ("VLY", "VLY"),
+    ("VIEW", "VW"),
+    ("VW", "VW"),
+];
+
+const DIRECTIONALS: &[(&str, &str)] = &[
+    ("NORTH", "N"),
+    ("SOUTH", "S"),
+    ("EAST", "E"),
+    ("WEST", "W"),
+    ("NORTHEAST", "NE"),
+    ("NORTHWEST", "NW"),
+    ("SOUTHEAST", "SE"),
+    ("SOUTHWEST", "SW"),
+    ("N", "N"),
+    ("S", "S"),
+    ("E", "E"),
+    ("W", "W"),
+    ("NE", "NE"),
+    ("NW", "NW"),
+    ("SE", "SE"),
+    ("SW", "SW"),
+];
+
+const DESIGNATORS: &[(&str, &str)] = &[
+    ("APARTMENT", "APT"),
+    ("APT", "APT"),
+    ("SUITE", "STE"),
+    ("STE", "STE"),
+    ("UNIT", "UNIT"),
+    ("BUILDING", "BLDG"),
+    ("BLDG", "BLDG"),
+    ("FLOOR", "FL"),
+    ("FLR", "FL"),
+    ("FL", "FL"),
+    ("ROOM", "RM"),
+    ("RM", "RM"),
+    ("DEPARTMENT", "DEPT"),
+    ("DEPT", "DEPT"),
+    ("TRAILER", "TRLR"),
+    ("TRLR", "TRLR"),
+    ("LOT", "LOT"),
+    ("SPACE", "SPC"),
+    ("SPC", "SPC"),
+];
+
+fn lookup(table: &'static [(&str, &str)], word: &str) -> Option<&'static str> {
+    table.iter().find(|(w, _)| *w == word).map(|(_, a)| *a)
+}
+
+/// Folds, uppercases and filters one field (see module docs). Returns the
+/// collapsed tokens.
+fn clean(input: &str, allowed: fn(char) -> bool) -> Result<Vec<String>, AddressProblem> {
+    if input.chars().any(char::is_control) {
+        return Err(AddressProblem::Invalid);
+    }
+    let mut out = String::with_capacity(input.len());
+    for c in input.nfkd() {
+        if is_combining_mark(c) || matches!(c, '.' | '\'' | '\u{2019}') {
+            continue;
+        }
+        if c.is_whitespace() || c == ',' {
+            out.push(' ');
+            continue;
+        }
+        if c == '#' {
+            out.push_str(" # ");
+            continue;
+        }
+        for u in c.to_uppercase() {
+            if !allowed(u) {
+                return Err(AddressProblem::Invalid);
+            }
+            out.push(u);
+        }
+    }
+    Ok(out.split_whitespace().map(str::to_owned).collect())
+}
+
+fn street_char(c: char) -> bool {
+    c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '-' | '/' | '&' | '#')
+}
+
+fn city_char(c: char) -> bool {
+    c.is_ascii_uppercase() || c == '-'
+}
+
+fn check_len(s: &str, max: usize) -> Result<(), AddressProblem> {
+    if s.chars().count() > max {
+        Err(AddressProblem::TooLong)
+    } else {
+        Ok(())
+    }
+}
+
+/// Number of leading tokens forming the house number (0, 1 or 2).
+fn house_number_len<S: AsRef<str>>(tokens: &[S]) -> usize {
+    let starts_digit = |t: &str| t.chars().next().is_some_and(|c| c.is_ascii_digit());
+    let is_fraction = |t: &str| {
+        let mut parts = t.split('/');
+        matches!((parts.next(), parts.next(), parts.next()),
+            (Some(a), Some(b), None)
+                if !a.is_empty() && !b.is_empty()
+                    && a.chars().chain(b.chars()).all(|c| c.is_ascii_digit()))
+    };
+    match tokens {
+        [first, second, ..] if starts_digit(first.as_ref()) && is_fraction(second.as_ref()) => 2,
+        [first, ..] if starts_digit(first.as_ref()) => 1,
+        _ => 0,
+    }
+}
+
+/// Whether `t` can be the identifier right after a unit designator.
+fn unit_identifier(t: &str) -> bool {
+    t.chars().any(|c| c.is_ascii_digit())
+        || (t.len() == 1 && t.chars().all(|c| c.is_ascii_uppercase()))
+        || lookup(DIRECTIONALS, t).is_some()
+}
+
+/// Index where a unit starts inside a street line, if any.
+fn unit_start(tokens: &[String]) -> Option<usize> {
+    (1..tokens.len()).find(|&i| {
+        let Some(tok) = tokens.get(i) else {
+            return false;
+        };
+        if tok == "#" {
+            return tokens.get(i + 1).is_some();
+        }
+        if i < 2 || lookup(DESIGNATORS, tok).is_none() {
+            return false;
+        }
+        let mut j = i + 1;
+        if tokens.get(j).is_some_and(|t| t == "#") {
+            j += 1;
+        }
+        tokens.get(j).is_some_and(|t| unit_identifier(t))
+    })
+}
+
+/// Normalises unit tokens (non-empty) to `DESIG ID...` or `# ID...`.
+fn normalise_unit(tokens: &[String]) -> Result<String, AddressProblem> {
+    let (designator, rest) = match tokens {
+        [] => return Err(AddressProblem::Missing),
+        [first, rest @ ..] if first == "#" => ("#", rest),
+        [first, rest @ ..] => match lookup(DESIGNATORS, first) {
+            Some(abbr) => (abbr, rest),
+            None => ("#", tokens),
+        },
+    };
+    let skip = rest.iter().take_while(|t| *t == "#").count();
+    let rest = rest.get(skip..).unwrap_or_default();
+    if !rest
+        .iter()
+        .any(|t| t.chars().any(|c| c.is_ascii_alphanumeric()))
+    {
+        return Err(AddressProblem::Invalid);
+    }
+    let unit = format!("{designator} {}", rest.join(" "));
+    check_len(&unit, MAX_UNIT)?;
+    Ok(unit)
+}
+
+/// Applies suffix/directional abbreviation rules to street tokens.
+fn normalise_street(mut tokens: Vec<String>) -> Result<String, AddressProblem> {
+    if tokens.is_empty() {
+        return Err(AddressProblem::Missing);
+    }
+    if !tokens
+        .iter()
+        .any(|t| t.chars().any(|c| c.is_ascii_alphabetic()))
+    {
+        return Err(AddressProblem::Invalid);
+    }
+    let house = house_number_len(&tokens);
+    let words = tokens.get_mut(house..).unwrap_or_default();
+    let mut end = words.len();
+    if end >= 2
+        && let Some(w) = words.get_mut(end - 1)
+        && let Some(abbr) = lookup(DIRECTIONALS, w)
+    {
+        *w = abbr.to_owned();
+        end -= 1;
+    }
+    if end >= 2
+        && let Some(w) = words.get_mut(end - 1)
+        && let Some(abbr) = lookup(SUFFIXES, w)
+    {
+        *w = abbr.to_owned();
+        end -= 1;
+    }
+    if end >= 2
+        && let Some(w) = words.get_mut(0)
+        && let Some(abbr) = lookup(DIRECTIONALS, w)
+    {
+        *w = abbr.to_owned();
+    }
+    let street = tokens.join(" ");
+    check_len(&street, MAX_STREET)?;
+    Ok(street)
+}
+
+/// Identifier part of a normalised unit (`"APT 4"` → `"4"`).
+fn unit_id(unit: &str) -> &str {
+    unit.split_once(' ').map_or(unit, |(_, id)| id)
+}
+
+/// Reconciles a unit found in the street line with the unit field.
+fn merge_units(from_street: String, field: String) -> Result<String, AddressProblem> {
+    if from_street == field {
+        return Ok(field);
+    }
+    let generic = |u: &str| u.starts_with("# ");
+    if unit_id(&from_street) == unit_id(&field) {
+        if generic(&field) {
+            return Ok(from_street);
+        }
+        if generic(&from_street) {
+            return Ok(field);
+        }
+    }
+    Err(AddressProblem::Conflict)
+}
+
+impl UsAddress {
+    /// Validates and normalises all fields, reporting every field's problem.
+    pub fn parse(input: AddressInput<'_>) -> Result<UsAddress, AddressErrors> {
+        let mut errors = Vec::new();
+
+        // Street (+ unit embedded in it).
+        let mut street_unit: Option<String> = None;
+        let street = match clean(input.street, street_char) {
+            Ok(mut tokens) => {
+                if let Some(i) = unit_start(&tokens) {
+                    let unit_tokens = tokens.split_off(i);
+                    match normalise_unit(&unit_tokens) {
+                        Ok(u) => street_unit = Some(u),
+                        Err(p) => errors.push((AddressField::Street, p)),
+                    }
+                }
+                normalise_street(tokens)
+            }
+            Err(p) => Err(p),
+        };
+        let street = match street {
+            Ok(s) if errors.is_empty() => Some(s),
+            Ok(_) => None,
+            Err(p) => {
+                if errors.is_empty() {
+                    errors.push((AddressField::Street, p));
+                }
+                None
+            }
+        };
+
+        // Unit field.
+        let unit_field = match clean(input.unit, street_char) {
+            Ok(tokens) if tokens.is_empty() => Ok(None),
+            Ok(tokens) => normalise_unit(&tokens).map(Some),
+            Err(p) => Err(p),
+        };
+        let unit = match (unit_field, street_unit) {
+            (Err(p), _) => Err(p),
+            (Ok(None), su) => Ok(su),
+            (Ok(Some(u)), None) => Ok(Some(u)),
+            (Ok(Some(u)), Some(su)) => merge_units(su, u).map(Some),
+        };
+        let unit = unit.unwrap_or_else(|p| {
+            errors.push((AddressField::Unit, p));
+            None
+        });
+
+        // City.
+        let city = clean(input.city, city_char).and_then(|tokens| {
+            if tokens.is_empty() {
+                return Err(AddressProblem::Missing);
+            }
+            let city = tokens.join(" ");
+            if !city.chars().any(|c| c.is_ascii_alphabetic()) {
+                return Err(AddressProblem::Invalid);
+            }
+            check_len(&city, MAX_CITY)?;
+            Ok(city)
+        });
+        let city = city.map_err(|p| errors.push((AddressField::City, p))).ok();
+
+        // State.
+        let state = if input.state.chars().any(char::is_control) {
+            Err(AddressProblem::Invalid)
+        } else if input.state.trim().is_empty() {
+            Err(AddressProblem::Missing)
+        } else {
+            UsState::from_code(input.state).ok_or(AddressProblem::Invalid)
+        };
+        let state = state
+            .map_err(|p| errors.push((AddressField::State, p)))
+            .ok();
+
+        // ZIP.
+        let zip = ZipCode::parse(input.zip).map_err(|e| match e {
+            ZipError::Empty => AddressProblem::Missing,
+            ZipError::Invalid => AddressProblem::Invalid,
+        });
+        let zip = zip.map_err(|p| errors.push((AddressField::Zip, p))).ok();
+
+        match (street, city, state, zip) {
+            (Some(street), Some(city), Some(state), Some(zip)) if errors.is_empty() => {
+                Ok(UsAddress {
+                    street,
+                    unit,
+                    city,
+                    state,
+                    zip,
+                })
+            }
+            _ => Err(AddressErrors(errors)),
+        }
+    }
+
+    /// Normalised street line without the unit, e.g. `123 MAIN ST`.
+    pub fn street(&self) -> &str {
+        &self.street
+    }
+
+    /// Normalised unit, e.g. `APT 4` or `# 4`.
+    pub fn unit(&self) -> Option<&str> {
+        self.unit.as_deref()
+    }
+
+    pub fn city(&self) -> &str {
+        &self.city
+    }
+
+    pub fn state(&self) -> UsState {
+        self.state
+    }
+
+    pub fn zip(&self) -> &ZipCode {
+        &self.zip
+    }
+
+    /// `123 MAIN ST APT 4`.
+    pub fn delivery_line(&self) -> String {
+        match &self.unit {
+            Some(u) => format!("{} {u}", self.street),
+            None => self.street.clone(),
+        }
+    }
+
+    /// `SPRINGFIELD IL 62701-1234`.
+    pub fn last_line(&self) -> String {
+        format!("{} {} {}", self.city, self.state.code(), self.zip)
+    }
+
+    /// Same street, unit, city, state and ZIP5 (ZIP+4 ignored).
+    pub fn matches(&self, other: &UsAddress) -> bool {
+        self.street == other.street
+            && self.unit == other.unit
+            && self.city == other.city
+            && self.state == other.state
+            && self.zip.zip5() == other.zip.zip5()
+    }
+
+    /// `••• MAIN ST, SPRINGFIELD IL`: house number, unit and ZIP dropped.
+    pub fn masked(&self) -> String {
+        let tokens: Vec<&str> = self.street.split(' ').collect();
+        let rest = tokens
+            .get(house_number_len(&tokens)..)
+            .unwrap_or_default()
+            .join(" ");
+        let sep = if rest.is_empty() { "" } else { " " };
+        format!("•••{sep}{rest}, {} {}", self.city, self.state.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn input<'a>(street: &'a str, unit: &'a str) -> AddressInput<'a> {
+        AddressInput {
+            street,
+            unit,
+            city: "Springfield",
+            state: "IL",
+            zip: "62701-1234",
+        }
+    }
+
+    fn street(s: &str) -> String {
+        UsAddress::parse(input(s, "")).unwrap().street().to_owned()
+    }
+
+    fn parts(s: &str, u: &str) -> (String, Option<String>) {
+        let a = UsAddress::parse(input(s, u)).unwrap();
+        (a.street().to_owned(), a.unit().map(str::to_owned))
+    }
+
+    #[test]
+    fn states() {
+        assert_eq!(UsState::ALL.len(), 59);
+        for s in UsState::ALL {
+            assert_eq!(UsState::from_code(s.code()), Some(s));
+            assert_eq!(UsState::from_code(&s.code().to_lowercase()), Some(s));
+            assert_eq!(UsState::from_code(s.name()), Some(s));
+            assert_eq!(UsState::from_code(&s.name().to_lowercase()), Some(s));
+            assert_eq!(s.code().len(), 2);
+        }
+        let mut codes: Vec<_> = UsState::ALL.iter().map(|s| s.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), 59);
+        assert_eq!(UsState::from_code("illinois"), Some(UsState::Illinois));
+        assert_eq!(UsState::from_code(" il "), Some(UsState::Illinois));
+        assert_eq!(UsState::from_code("new  york"), Some(UsState::NewYork));
+        assert_eq!(
+            UsState::from_code("D.C."),
+            Some(UsState::DistrictOfColumbia)
+        );
+        assert_eq!(
+            UsState::from_code("Washington, D.C."),
+            Some(UsState::DistrictOfColumbia)
+        );
+        assert_eq!(
+            UsState::from_code("virgin islands"),
+            Some(UsState::VirginIslands)
+        );
+        assert_eq!(UsState::from_code("ae"), Some(UsState::ArmedForcesEurope));
+        assert_eq!(UsState::from_code("XX"), None);
+        assert_eq!(UsState::from_code(""), None);
+        assert_eq!(UsState::from_code("Ill"), None);
+        assert_eq!(UsState::Illinois.name(), "Illinois");
+        assert_eq!(UsState::Illinois.to_string(), "IL");
+    }
+
+    #[test]
+    fn zips() {
+        let z = ZipCode::parse("12345").unwrap();
+        assert_eq!((z.as_str(), z.zip5(), z.plus4()), ("12345", "12345", None));
+        assert_eq!(z.to_string(), "12345");
+        for s in ["12345-6789", "123456789", " 12345 6789 ", "\t12345-6789\n"] {
+            let z = ZipCode::parse(s).unwrap();
+            assert_eq!(z.to_string(), "12345-6789", "{s}");
+            assert_eq!(z.zip5(), "12345");
+            assert_eq!(z.plus4(), Some("6789"));
+        }
+        assert_eq!(ZipCode::parse(" 12345 ").unwrap().as_str(), "12345");
+        assert_eq!(ZipCode::parse(""), Err(ZipError::Empty));
+        assert_eq!(ZipCode::parse("   "), Err(ZipError::Empty));
+        for bad in [
+            "1234",
+            "123456",
+            "12345-678",
+            "12345_6789",
+            "1234a",
+            "12345-678a",
+            "abcde",
+            "12345--678",
+            "1234٥",
+            "١٢٣٤٥",
+            "12é45",
+            "12345-67é",
+        ] {
+            assert_eq!(ZipCode::parse(bad), Err(ZipError::Invalid), "{bad}");
+        }
+    }
+
+    #[test]
+    fn basic_normalisation() {
+        let a = UsAddress::parse(AddressInput {
+            street: "  123   Main Street ",
+            unit: "Apt. 4",
+            city: " springfield ",
+            state: "Illinois",
+            zip: "62701-1234",
+        })
+        .unwrap();
+        assert_eq!(a.street(), "123 MAIN ST");
+        assert_eq!(a.unit(), Some("APT 4"));
+        assert_eq!(a.city(), "SPRINGFIELD");
+        assert_eq!(a.state(), UsState::Illinois);
+        assert_eq!(a.zip().as_str(), "62701-1234");
+        assert_eq!(a.delivery_line(), "123 MAIN ST APT 4");
+        assert_eq!(a.last_line(), "SPRINGFIELD IL 62701-1234");
+        assert_eq!(a.masked(), "••• MAIN ST, SPRINGFIELD IL");
+    }
+
+    #[test]
+    fn suffixes_and_directionals() {
+        let cases = [
+            ("123 Main Street", "123 MAIN ST"),
+            ("123 Main Str.", "123 MAIN ST"),
+            ("123 Main St.", "123 MAIN ST"),
+            ("1 Fifth Avenue", "1 FIFTH AVE"),
+            ("1 Fifth Av", "1 FIFTH AVE"),
+            ("1 Fifth Aven", "1 FIFTH AVE"),
+            ("9 Sunset Boulevard", "9 SUNSET BLVD"),
+            ("9 Sunset Boul", "9 SUNSET BLVD"),
+            ("9 Sunset Blv", "9 SUNSET BLVD"),
+            ("5 Mill Road", "5 MILL RD"),
+            ("5 Oak Drive", "5 OAK DR"),
+            ("5 Oak Lane", "5 OAK LN"),
+            ("5 Oak Court", "5 OAK CT"),
+            ("5 Oak Place", "5 OAK PL"),
+            ("5 Oak Terrace", "5 OAK TER"),
+            ("5 Oak Circle", "5 OAK CIR"),
+            ("5 Pacific Coast Highway", "5 PACIFIC COAST HWY"),
+            ("5 Garden State Parkway", "5 GARDEN STATE PKWY"),
+            ("5 Union Square", "5 UNION SQ"),
+            ("5 Oregon Trail", "5 OREGON TRL"),
+            ("5 Dan Ryan Expressway", "5 DAN RYAN EXPY"),
+            ("5 Harbor Freeway", "5 HARBOR FWY"),
+            ("5 Market Plaza", "5 MARKET PLZ"),
+            ("5 Pelican Point", "5 PELICAN PT"),
+            ("5 Cat Alley", "5 CAT ALY"),
+            ("5 Kings Crossing", "5 KINGS XING"),
+            ("5 Shaker Heights", "5 SHAKER HTS"),
+            ("5 Town Center", "5 TOWN CTR"),
+            ("5 Pleasant Mount", "5 PLEASANT MT"),
+            ("5 Blue Mountain", "5 BLUE MTN"),
+            ("5 Oak Ridge", "5 OAK RDG"),
+            ("5 Green Valley", "5 GREEN VLY"),
+            ("5 Bay View", "5 BAY VW"),
+            ("5 Jersey Turnpike", "5 JERSEY TPKE"),
+            ("5 Old Route", "5 OLD RTE"),
+            // Directionals.
+            ("123 North Main Street", "123 N MAIN ST"),
+            ("123 Main Street Southwest", "123 MAIN ST SW"),
+            // Hyphenated "directional" is not one, so STREET is not last: kept.
+            (
+                "123 north main street south-west",
+                "123 N MAIN STREET SOUTH-WEST",
+            ),
+            ("123 Northeast Main Street Northwest", "123 NE MAIN ST NW"),
+            ("123 W. Main St. N.", "123 W MAIN ST N"),
+            ("123 Main North", "123 MAIN N"),
+            // Directional or suffix that is the street name itself.
+            ("123 North Street", "123 NORTH ST"),
+            ("123 North St", "123 NORTH ST"),
+            ("123 East West Highway", "123 E WEST HWY"),
+            ("123 Avenue B", "123 AVENUE B"),
+            ("123 Street", "123 STREET"),
+            ("123 North", "123 NORTH"),
+            ("123 St James Place", "123 ST JAMES PL"),
+            ("123 Court Street", "123 COURT ST"),
+            ("123 Highway 66", "123 HIGHWAY 66"),
+            // House number fractions, no house number.
+            ("123 1/2 North Main Street", "123 1/2 N MAIN ST"),
+            ("Main Street", "MAIN ST"),
+            ("North Main Street", "N MAIN ST"),
+            // Accents, punctuation.
+            ("12 Peñasco Road", "12 PENASCO RD"),
+            ("12 O'Brien Lane", "12 OBRIEN LN"),
+            ("12 Main St,", "12 MAIN ST"),
+            ("12\u{a0}Main\u{2003}St", "12 MAIN ST"),
+            ("123-45 Queens Blvd", "123-45 QUEENS BLVD"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(street(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn units() {
+        let s = |a: &str| Some(a.to_owned());
+        assert_eq!(
+            parts("123 Main Street Apt 4", ""),
+            ("123 MAIN ST".into(), s("APT 4"))
+        );
+        assert_eq!(
+            parts("123 Main Street, Apt. 4", ""),
+            ("123 MAIN ST".into(), s("APT 4"))
+        );
+        assert_eq!(
+            parts("123 Main St Apartment 4B", ""),
+            ("123 MAIN ST".into(), s("APT 4B"))
+        );
+        assert_eq!(
+            parts("123 Main St #4", ""),
+            ("123 MAIN ST".into(), s("# 4"))
+        );
+        assert_eq!(
+            parts("123 Main St # 4", ""),
+            ("123 MAIN ST".into(), s("# 4"))
+        );
+        assert_eq!(
+            parts("123 Main St Apt #4", ""),
+            ("123 MAIN ST".into(), s("APT 4"))
+        );
+        assert_eq!(
+            parts("123 Main St Suite 200", ""),
+            ("123 MAIN ST".into(), s("STE 200"))
+        );
+        assert_eq!(
+            parts("123 Main St Ste 200", ""),
+            ("123 MAIN ST".into(), s("STE 200"))
+        );
+        assert_eq!(
+            parts("1 Elm Dr Unit C", ""),
+            ("1 ELM DR".into(), s("UNIT C"))
+        );
+        assert_eq!(
+            parts("1 Elm Dr Bldg 2", ""),
+            ("1 ELM DR".into(), s("BLDG 2"))
+        );
+        assert_eq!(
+            parts("1 Elm Dr Floor 3", ""),
+            ("1 ELM DR".into(), s("FL 3"))
+        );
+        assert_eq!(parts("1 Elm Dr Room 3", ""), ("1 ELM DR".into(), s("RM 3")));
+        assert_eq!(
+            parts("1 Elm Dr Department 3", ""),
+            ("1 ELM DR".into(), s("DEPT 3"))
+        );
+        assert_eq!(
+            parts("1 Elm Dr Trailer 3", ""),
+            ("1 ELM DR".into(), s("TRLR 3"))
+        );
+        assert_eq!(parts("1 Elm Dr Lot 3", ""), ("1 ELM DR".into(), s("LOT 3")));
+        assert_eq!(
+            parts("1 Elm Dr Space 3", ""),
+            ("1 ELM DR".into(), s("SPC 3"))
+        );
+        assert_eq!(
+            parts("1 Elm Dr North Apt 3", ""),
+            ("1 ELM DR N".into(), s("APT 3"))
+        );
+        // Designator not followed by an identifier, or too early: not a unit.
+        assert_eq!(
+            parts("123 Old Lot Road", ""),
+            ("123 OLD LOT RD".into(), None)
+        );
+        assert_eq!(parts("123 Unit Road", ""), ("123 UNIT RD".into(), None));
+        assert_eq!(parts("123 Suite Street", ""), ("123 SUITE ST".into(), None));
+        // Unit field forms.
+        assert_eq!(parts("123 Main St", "4"), ("123 MAIN ST".into(), s("# 4")));
+        assert_eq!(parts("123 Main St", "#4"), ("123 MAIN ST".into(), s("# 4")));
+        assert_eq!(
+            parts("123 Main St", "# 4"),
+            ("123 MAIN ST".into(), s("# 4"))
+        );
+        assert_eq!(
+            parts("123 Main St", "apartment 4"),
+            ("123 MAIN ST".into(), s("APT 4"))
+        );
+        assert_eq!(
+            parts("123 Main St", "Apt. #4"),
+            ("123 MAIN ST".into(), s("APT 4"))
+        );
+        assert_eq!(parts("123 Main St", "  "), ("123 MAIN ST".into(), None));
+        // Both given: must agree; the specific designator wins over '#'.
+        assert_eq!(
+            parts("123 Main St Apt 4", "apt 4"),
+            ("123 MAIN ST".into(), s("APT 4"))
+        );
+        assert_eq!(
+            parts("123 Main St Apt 4", "#4"),
+            ("123 MAIN ST".into(), s("APT 4"))
+        );
+        assert_eq!(
+            parts("123 Main St #4", "Suite 4"),
+            ("123 MAIN ST".into(), s("STE 4"))
+        );
+    }
+
+    #[test]
+    fn unit_split_matches_separate_fields() {
+        let a = UsAddress::parse(input("123 Main Street Apt 4", "")).unwrap();
+        let b = UsAddress::parse(input("123 MAIN ST", "APT 4")).unwrap();
+        assert_eq!(a, b);
+        assert!(a.matches(&b));
+    }
+
+    #[test]
+    fn field_errors() {
+        let e = UsAddress::parse(AddressInput::default()).unwrap_err();
+        assert_eq!(
+            e.problems(),
+            &[
+                (AddressField::Street, AddressProblem::Missing),
+                (AddressField::City, AddressProblem::Missing),
+                (AddressField::State, AddressProblem::Missing),
+                (AddressField::Zip, AddressProblem::Missing),
+            ]
+        );
+        assert_eq!(e.get(AddressField::Unit), None);
+        assert_eq!(e.get(AddressField::Zip), Some(AddressProblem::Missing));
+        assert_eq!(e.to_string(), "address has 4 invalid field(s)");
+
+        let long = "A".repeat(65);
+        let e = UsAddress::parse(AddressInput {
+            street: &format!("1 {long}"),
+            unit: &format!("APT {}", "9".repeat(30)),
+            city: &"B".repeat(41),
+            state: "Ill",
+            zip: "1234",
+        })
+        .unwrap_err();
+        assert_eq!(
+            e.into_vec(),
+            vec![
+                (AddressField::Street, AddressProblem::TooLong),
+                (AddressField::Unit, AddressProblem::TooLong),
+                (AddressField::City, AddressProblem::TooLong),
+                (AddressField::State, AddressProblem::Invalid),
+                (AddressField::Zip, AddressProblem::Invalid),
+            ]
+        );
+
+        let bad = |a: AddressInput<'_>| UsAddress::parse(a).unwrap_err().into_vec();
+        assert_eq!(
+            bad(input("123 Main\nSt", "")),
+            vec![(AddressField::Street, AddressProblem::Invalid)]
+        );
+        assert_eq!(
+            bad(input("123 Main St", "Apt\t4")),
+            vec![(AddressField::Unit, AddressProblem::Invalid)]
+        );
+        assert_eq!(
+            bad(input("123 Main St", "Apt")),
+            vec![(AddressField::Unit, AddressProblem::Invalid)]
+        );
+        assert_eq!(
+            bad(input("123 Main St", "#")),
+            vec![(AddressField::Unit, AddressProblem::Invalid)]
+        );
+        assert_eq!(
+            bad(input("123 Main St", "# # -")),
+            vec![(AddressField::Unit, AddressProblem::Invalid)]
+        );
+        assert_eq!(
+            bad(input("123 Main St Apt 4", "Apt 5")),
+            vec![(AddressField::Unit, AddressProblem::Conflict)]
+        );
+        assert_eq!(
+            bad(input("123 Main St Apt 4", "Ste 4")),
+            vec![(AddressField::Unit, AddressProblem::Conflict)]
+        );
+        assert_eq!(
+            bad(input("123 Main St @ home", "")),
+            vec![(AddressField::Street, AddressProblem::Invalid)]
+        );
+        assert_eq!(
+            bad(input("123 456", "")),
+            vec![(AddressField::Street, AddressProblem::Invalid)]
+        );
+        assert_eq!(
+            bad(input("123 Main St 大街", "")),
+            vec![(AddressField::Street, AddressProblem::Invalid)]
+        );
+        assert_eq!(
+            bad(input("  ,. ", "")),
+            vec![(AddressField::Street, AddressProblem::Missing)]
+        );
+        // Unit split out of the street line that is too long.
+        assert_eq!(
+            bad(input(&format!("1 Main St Apt 1{}", "2".repeat(40)), "")),
+            vec![(AddressField::Street, AddressProblem::TooLong)]
+        );
+        let mut i = input("1 Main St", "");
+        i.city = "Spring3field";
+        assert_eq!(bad(i), vec![(AddressField::City, AddressProblem::Invalid)]);
+        i.city = " - ";
+        assert_eq!(bad(i), vec![(AddressField::City, AddressProblem::Invalid)]);
+        i.city = "Springfield";
+        i.state = "I\u{7}L";
+        assert_eq!(bad(i), vec![(AddressField::State, AddressProblem::Invalid)]);
+    }
+
+    #[test]
+    fn limits_apply_after_normalisation() {
+        // 68 characters typed, 49 after abbreviation.
+        let typed = "12345 Northwest Doctor Martin Luther King Junior Boulevard Southeast";
+        assert!(typed.len() > MAX_STREET);
+        assert_eq!(
+            street(typed),
+            "12345 NW DOCTOR MARTIN LUTHER KING JUNIOR BLVD SE"
+        );
+        let exact = format!("1 {}", "A".repeat(MAX_STREET - 2));
+        assert_eq!(street(&exact).len(), MAX_STREET);
+    }
+
+    #[test]
+    fn matching_and_masking() {
+        let a = UsAddress::parse(AddressInput {
+            street: "123 North Main Street",
+            unit: "Apt 4",
+            city: "Springfield",
+            state: "il",
+            zip: "62701-1234",
+        })
+        .unwrap();
+        let b = UsAddress::parse(AddressInput {
+            street: "123 N. Main St., Apt 4",
+            unit: "",
+            city: "SPRINGFIELD",
+            state: "Illinois",
+            zip: "62701",
+        })
+        .unwrap();
+        assert_ne!(a, b); // ZIP+4 differs
+        assert!(a.matches(&b));
+        let c = UsAddress::parse(AddressInput {
+            zip: "62702",
+            ..input("123 N Main St", "APT 4")
+        })
+        .unwrap();
+        assert!(!a.matches(&c));
+        let d = UsAddress::parse(input("123 N Main St", "APT 5")).unwrap();
+        assert!(!a.matches(&d));
+        assert_eq!(a.masked(), "••• N MAIN ST, SPRINGFIELD IL");
+        let e = UsAddress::parse(input("123 1/2 Main St", "")).unwrap();
+        assert_eq!(e.masked(), "••• MAIN ST, SPRINGFIELD IL");
+        let f = UsAddress::parse(input("Main St", "")).unwrap();
+        assert_eq!(f.masked(), "••• MAIN ST, SPRINGFIELD IL");
+        let g = UsAddress::parse(input("123B", "")).unwrap();
+        assert_eq!(g.masked(), "•••, SPRINGFIELD IL");
+    }
+
+    fn reparse(a: &UsAddress) -> UsAddress {
+        let zip = a.zip().to_string();
+        UsAddress::parse(AddressInput {
+            street: a.street(),
+            unit: a.unit().unwrap_or(""),
+            city: a.city(),
+            state: a.state().code(),
+            zip: &zip,
+        })
+        .unwrap()
+    }
+
+    const POOL: &[&str] = &[
+        "123",
+        "4B",
+        "1/2",
+        "MAIN",
+        "Oak",
+        "north",
+        "N",
+        "SOUTHWEST",
+        "sw",
+        "STREET",
+        "st",
+        "AVENUE",
+        "Ave",
+        "ROAD",
+        "apt",
+        "Apartment",
+        "SUITE",
+        "Ste",
+        "UNIT",
+        "LOT",
+        "Floor",
+        "#",
+        "#4",
+        "4",
+        "B",
+        "e",
+        "-",
+        "&",
+        "Highway",
+        "route",
+        "ST.",
+        "Apt.",
+        "12-A",
+        "VIEW",
+        "TRAILER",
+        "TRAIL",
+        "o'neil",
+        "PEÑA",
+        ",",
+    ];
+
+    fn pool_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(POOL), 0..8).prop_map(|v| v.join(" "))
+    }
+
+    fn structured_street() -> impl Strategy<Value = (String, String)> {
+        let dir = prop::sample::select(vec!["", "North", "S.", "southwest", "NE", "East"]);
+        let names = prop::collection::vec(
+            prop::sample::select(vec![
+                "Main", "Oak", "Martin", "Luther", "King", "Elm", "Saint",
+            ]),
+            1..3,
+        );
+        let suffix = prop::sample::select(SUFFIXES.iter().map(|(w, _)| *w).collect::<Vec<_>>());
+        let unit = prop::sample::select(vec![
+            "",
+            "Apt 4",
+            "#12",
+            "Suite 300",
+            "unit b",
+            "apartment 7",
+        ]);
+        (
+            1u32..99999,
+            dir.clone(),
+            names,
+            suffix,
+            dir,
+            unit,
+            any::<bool>(),
+        )
+            .prop_map(|(n, pre, names, suf, post, unit, in_street)| {
+                let mut s = format!("{n} {pre} {} {suf} {post}", names.join(" "));
+                if in_street {
+                    s = format!("{s} {unit}");
+                    (s, String::new())
+                } else {
+                    (s, unit.to_owned())
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(street in any::<String>(), unit in any::<String>(), city in any::<String>(),
+                        state in any::<String>(), zip in any::<String>()) {
+            let _ = UsAddress::parse(AddressInput { street: &street, unit: &unit, city: &city, state: &state, zip: &zip });
+            let _ = ZipCode::parse(&zip);
+            let _ = UsState::from_code(&state);
+        }
+
+        #[test]
+        fn never_panics_relevant(street in "[A-Za-z0-9 .,#/\\-]{0,80}", unit in "[A-Za-z0-9 #\\-]{0,40}",
+                                 zip in "[0-9 \\-]{0,12}") {
+            let r = UsAddress::parse(AddressInput { street: &street, unit: &unit, city: "Chicago", state: "IL", zip: &zip });
+            if let Ok(a) = r {
+                prop_assert_eq!(reparse(&a), a);
+            }
+            if let Ok(z) = ZipCode::parse(&zip) {
+                prop_assert_eq!(ZipCode::parse(z.as_str()).unwrap(), z);
+            }
+        }
+
+        #[test]
+        fn normalised_fields_parse_to_same(street in pool_text(), unit in pool_text(),
+                                           city in "[A-Za-z .'\\-]{0,45}",
+                                           si in 0usize..59, zip in "[0-9]{5}(-[0-9]{4})?") {
+            let state = UsState::ALL[si];
+            let r = UsAddress::parse(AddressInput { street: &street, unit: &unit, city: &city, state: state.name(), zip: &zip });
+            if let Ok(a) = r {
+                prop_assert_eq!(reparse(&a), a.clone());
+                prop_assert_eq!(a.state(), state);
+            }
+        }
+
+        #[test]
+        fn structured_streets_are_stable((street, unit) in structured_street()) {
+            let a = UsAddress::parse(input(&street, &unit)).unwrap();
+            prop_assert_eq!(reparse(&a), a.clone());
+            // Delivery line parsed as the street alone gives the same address.
+            let b = UsAddress::parse(input(&a.delivery_line(), "")).unwrap();
+            prop_assert_eq!(b, a);
+        }
+
+        #[test]
+        fn suffix_variants_match(names in prop::collection::vec("[A-Z][a-z]{2,8}", 1..3),
+                                 idx in 0usize..SUFFIXES.len(), num in 1u32..99999,
+                                 lower in any::<bool>()) {
+            let (variant, abbr) = SUFFIXES[idx];
+            prop_assume!(names.iter().all(|n| lookup(DIRECTIONALS, &n.to_uppercase()).is_none()
+                && lookup(DESIGNATORS, &n.to_uppercase()).is_none()));
+            let name = names.join(" ");
+            let mut long = format!("{num} {name} {variant}");
+            if lower { long = long.to_lowercase(); }
+            let short = format!("{num} {name} {abbr}.");
+            let a = UsAddress::parse(input(&long, "")).unwrap();
+            let b = UsAddress::parse(input(&short, "")).unwrap();
+            prop_assert!(a.matches(&b));
+            prop_assert_eq!(a.street(), format!("{num} {} {abbr}", name.to_uppercase()));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Typed errors and their single mapping to what people see.
+//!
+//! A page handler returns `Result<_, AppError>`. `AppError` turns into a bare
+//! response carrying an [`ErrorPage`] marker; the `render_errors` middleware
+//! (which knows the visitor's language) turns the marker into the plain-language
+//! error page. The API builds its own `{code, message}` JSON in `flows::status_api`.
+//! Details (database messages) are logged, never shown.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("bad request")]
+    BadRequest,
+    #[error("too many requests; retry after {retry_after_secs}s")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            AppError::Unavailable(e.to_string())
+        } else {
+            AppError::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::from(StoreError::from(e))
+    }
+}
+
+/// Which error page to show; the middleware renders it in the visitor's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorPage {
+    NotFound,
+    BadRequest,
+    TooManyRequests,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorPage {
+    pub fn message_key(self) -> &'static str {
+        match self {
+            ErrorPage::NotFound => "error.not_found",
+            ErrorPage::BadRequest => "error.bad_request",
+            ErrorPage::TooManyRequests => "error.too_many",
+            ErrorPage::Unavailable => "error.unavailable",
+            ErrorPage::Internal => "error.internal",
+        }
+    }
+
+    pub fn from_status(status: StatusCode) -> Option<ErrorPage> {
+        match status {
+            StatusCode::NOT_FOUND => Some(ErrorPage::NotFound),
+            StatusCode::BAD_REQUEST
+            | StatusCode::UNPROCESSABLE_ENTITY
+            | StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::METHOD_NOT_ALLOWED
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(ErrorPage::BadRequest),
+            StatusCode::TOO_MANY_REQUESTS => Some(ErrorPage::TooManyRequests),
+            StatusCode::SERVICE_UNAVAILABLE => Some(ErrorPage::Unavailable),
+            s if s.is_server_error() => Some(ErrorPage::Internal),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, page) = match &self {
+            AppError::NotFound => (StatusCode::NOT_FOUND, ErrorPage::NotFound),
+            AppError::BadRequest => (StatusCode::BAD_REQUEST, ErrorPage::BadRequest),
+            AppError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests)
+            }
+            AppError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorPage::Unavailable)
+            }
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorPage::Internal)
+            }
+        };
+        let mut resp = status.into_response();
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            if let Ok(v) = retry_after_secs.to_string().parse() {
+                resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
+        resp.extensions_mut().insert(page);
+        resp
+    }
+}

@@ -1,0 +1,100 @@
+//! `GET /status` and `GET /status?receipt=…`.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+
+use super::form::{StatusInput, StatusQuery};
+use super::policy::{self, StatusText};
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::web::{AppState, Chrome, render};
+
+pub struct HistoryRow {
+    pub date: String,
+    pub text: String,
+}
+
+pub enum Outcome {
+    Form,
+    Malformed,
+    NotRecognized,
+    Found {
+        receipt: String,
+        text: StatusText,
+        history: Vec<HistoryRow>,
+    },
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/case_status/status.html")]
+struct StatusTemplate<'a> {
+    c: Chrome<'a>,
+    typed: String,
+    outcome: Outcome,
+}
+
+impl StatusTemplate<'_> {
+    fn is_malformed(&self) -> bool {
+        matches!(self.outcome, Outcome::Malformed)
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(query): Query<StatusQuery>,
+) -> Result<Response, AppError> {
+    let (typed, outcome) = match query.parse() {
+        StatusInput::Empty => (String::new(), Outcome::Form),
+        StatusInput::Malformed { typed, .. } => (typed, Outcome::Malformed),
+        StatusInput::Valid(receipt) => {
+            let record = state.status_cache.get(&state.db, &receipt).await?;
+            let outcome = match policy::public_view(record.as_deref()) {
+                None => Outcome::NotRecognized,
+                Some(rec) => Outcome::Found {
+                    receipt: rec.receipt.as_str().to_string(),
+                    text: policy::current_text(rec, state.messages, lang),
+                    history: rec
+                        .history
+                        .iter()
+                        .map(|h| {
+                            let (day, text) = policy::history_text(rec, h, state.messages, lang);
+                            HistoryRow {
+                                date: state.messages.long_date(lang, day),
+                                text,
+                            }
+                        })
+                        .collect(),
+                },
+            };
+            (receipt.as_str().to_string(), outcome)
+        }
+    };
+    let query_string = if typed.is_empty() {
+        String::new()
+    } else {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("receipt", &typed)
+            .finish()
+    };
+    let c = Chrome::new(&state, lang, "/status", &query_string);
+    let title = match &outcome {
+        Outcome::Found { text, .. } => text.title.clone(),
+        Outcome::Malformed => format!(
+            "{}: {}",
+            c.t("status.error_prefix"),
+            c.t("status.title")
+        ),
+        _ => c.t("status.title").to_string(),
+    };
+    let status = match outcome {
+        Outcome::Malformed => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        _ => axum::http::StatusCode::OK,
+    };
+    let t = StatusTemplate {
+        c: c.titled(title),
+        typed,
+        outcome,
+    };
+    Ok((status, render(&t)).into_response())
+}

@@ -1,0 +1,8 @@
+//! One folder per user flow, each with the same shape:
+//! `form.rs` (what the person submits, parsed), `policy.rs` (pure rules, `now`
+//! passed in), `store.rs` (its queries), `handler.rs` (HTTP), and its templates.
+
+pub mod case_status;
+pub mod intake;
+pub mod notices;
+pub mod status_api;

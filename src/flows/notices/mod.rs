@@ -1,0 +1,95 @@
+//! Notices and letters: the receipt notice (Form I-797C style) and the
+//! Account Access Notice, rendered as PDF on demand from what was stored when
+//! they were issued. Letters to be posted wait in the mail-room queue
+//! (queued → printed → mailed); `casegate letters export DIR` prints them.
+
+pub mod export;
+pub mod render;
+pub mod store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Receipt,
+    AccessNotice,
+}
+
+impl NoticeKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            NoticeKind::Receipt => "receipt",
+            NoticeKind::AccessNotice => "access_notice",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<NoticeKind> {
+        match s {
+            "receipt" => Some(NoticeKind::Receipt),
+            "access_notice" => Some(NoticeKind::AccessNotice),
+            _ => None,
+        }
+    }
+}
+
+/// Where a notice stands in the mail room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailState {
+    /// Delivered online only (online filers).
+    NotMailed,
+    Queued,
+    Printed,
+    Mailed,
+    Returned,
+}
+
+impl MailState {
+    pub fn code(self) -> &'static str {
+        match self {
+            MailState::NotMailed => "none",
+            MailState::Queued => "queued",
+            MailState::Printed => "printed",
+            MailState::Mailed => "mailed",
+            MailState::Returned => "returned",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<MailState> {
+        [
+            MailState::NotMailed,
+            MailState::Queued,
+            MailState::Printed,
+            MailState::Mailed,
+            MailState::Returned,
+        ]
+        .into_iter()
+        .find(|m| m.code() == s)
+    }
+
+    /// The mail room's one transition rule.
+    pub fn can_become(self, next: MailState) -> bool {
+        matches!(
+            (self, next),
+            (MailState::Queued, MailState::Printed)
+                | (MailState::Printed, MailState::Printed)
+                | (MailState::Printed, MailState::Mailed)
+                | (MailState::Mailed, MailState::Returned)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mail_room_moves_forward_only() {
+        assert!(MailState::Queued.can_become(MailState::Printed));
+        assert!(MailState::Printed.can_become(MailState::Mailed));
+        assert!(MailState::Mailed.can_become(MailState::Returned));
+        assert!(!MailState::Queued.can_become(MailState::Mailed));
+        assert!(!MailState::Mailed.can_become(MailState::Queued));
+        assert!(!MailState::NotMailed.can_become(MailState::Printed));
+        for m in [MailState::NotMailed, MailState::Queued, MailState::Printed, MailState::Mailed, MailState::Returned] {
+            assert_eq!(MailState::from_code(m.code()), Some(m));
+        }
+    }
+}

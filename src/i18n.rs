@@ -1,0 +1,296 @@
+//! User-facing text. Every string an applicant reads lives in
+//! `messages/<lang>/*.toml`, compiled into the binary; nested tables flatten
+//! to dotted keys (`status.case_was_approved.title`). Placeholders are
+//! `{name}` and are filled by [`Messages::fmt`].
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::{Datelike, NaiveDate};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    Es,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Es];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        let primary = s.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "es" => Some(Lang::Es),
+            _ => None,
+        }
+    }
+
+    /// Picks the best supported language from an `Accept-Language` header,
+    /// honouring q-values; English when nothing matches.
+    pub fn from_accept_language(header: &str) -> Lang {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim();
+            let q = pieces
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .filter_map(|v| v.trim().parse::<f32>().ok())
+                .next()
+                .unwrap_or(1.0);
+            if let Some(lang) = Lang::parse(tag) {
+                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, lang));
+                }
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lang::En)
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Es,
+            Lang::Es => Lang::En,
+        }
+    }
+}
+
+const SOURCES: &[(Lang, &str)] = &[
+    (Lang::En, include_str!("../messages/en/ui.toml")),
+    (Lang::En, include_str!("../messages/en/catalog.toml")),
+    (Lang::Es, include_str!("../messages/es/ui.toml")),
+    (Lang::Es, include_str!("../messages/es/catalog.toml")),
+];
+
+pub struct Messages {
+    by_lang: HashMap<Lang, HashMap<String, String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("message file for {lang} is not valid TOML: {message}")]
+pub struct MessagesError {
+    lang: &'static str,
+    message: String,
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(t) => flatten(&key, t, out),
+            toml::Value::String(s) => {
+                out.insert(key, s.clone());
+            }
+            toml::Value::Integer(i) => {
+                out.insert(key, i.to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Messages {
+    pub fn load() -> Result<Messages, MessagesError> {
+        let mut by_lang: HashMap<Lang, HashMap<String, String>> = HashMap::new();
+        for (lang, text) in SOURCES {
+            let table: toml::Table = toml::from_str(text).map_err(|e| MessagesError {
+                lang: lang.code(),
+                message: e.to_string(),
+            })?;
+            flatten("", &table, by_lang.entry(*lang).or_default());
+        }
+        Ok(Messages { by_lang })
+    }
+
+    /// The compiled-in catalogue, parsed once.
+    pub fn global() -> &'static Messages {
+        static M: OnceLock<Messages> = OnceLock::new();
+        M.get_or_init(|| match Messages::load() {
+            Ok(m) => m,
+            // The files are compiled in and covered by tests; a broken file
+            // is a build defect, not a runtime condition.
+            Err(e) => panic!("{e}"),
+        })
+    }
+
+    /// The text for `key` in `lang`, falling back to English, then to the key.
+    pub fn get<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {
+        self.by_lang
+            .get(&lang)
+            .and_then(|m| m.get(key))
+            .or_else(|| self.by_lang.get(&Lang::En).and_then(|m| m.get(key)))
+            .map(String::as_str)
+            .unwrap_or(key)
+    }
+
+    pub fn has(&self, lang: Lang, key: &str) -> bool {
+        self.by_lang.get(&lang).is_some_and(|m| m.contains_key(key))
+    }
+
+    /// Fills `{name}` placeholders.
+    pub fn fmt(&self, lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
+        fill(self.get(lang, key), args)
+    }
+
+    pub fn keys(&self, lang: Lang) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .by_lang
+            .get(&lang)
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        keys
+    }
+
+    /// "September 5, 2023" / "5 de septiembre de 2023".
+    pub fn long_date(&self, lang: Lang, date: NaiveDate) -> String {
+        let month = self.get(lang, month_key(date.month()));
+        self.fmt(
+            lang,
+            "date.long",
+            &[
+                ("month", month),
+                ("day", &date.day().to_string()),
+                ("year", &date.year().to_string()),
+            ],
+        )
+    }
+}
+
+fn month_key(m: u32) -> &'static str {
+    const KEYS: [&str; 12] = [
+        "date.month.1",
+        "date.month.2",
+        "date.month.3",
+        "date.month.4",
+        "date.month.5",
+        "date.month.6",
+        "date.month.7",
+        "date.month.8",
+        "date.month.9",
+        "date.month.10",
+        "date.month.11",
+        "date.month.12",
+    ];
+    KEYS[(m.clamp(1, 12) - 1) as usize]
+}
+
+/// Replaces `{name}` with its value; unknown placeholders stay as they are.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                let name = &after[..end];
+                match args.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CaseStatus, FormType, Office};
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        let m = Messages::load().unwrap();
+        let en = m.keys(Lang::En);
+        let es = m.keys(Lang::Es);
+        let missing_es: Vec<_> = en.iter().filter(|k| !es.contains(k)).collect();
+        let missing_en: Vec<_> = es.iter().filter(|k| !en.contains(k)).collect();
+        assert!(missing_es.is_empty(), "missing in Spanish: {missing_es:?}");
+        assert!(missing_en.is_empty(), "missing in English: {missing_en:?}");
+    }
+
+    #[test]
+    fn every_status_form_and_office_has_text() {
+        let m = Messages::load().unwrap();
+        for lang in Lang::ALL {
+            for s in CaseStatus::ALL {
+                for key in [s.title_key(), s.desc_key(), s.history_key(), s.tag_key()] {
+                    assert!(m.has(lang, &key), "{lang:?} lacks {key}");
+                }
+            }
+            for f in FormType::ALL {
+                assert!(m.has(lang, &f.title_key()), "{lang:?} lacks {f}");
+            }
+            for o in Office::ALL {
+                let key = format!("office.{}.name", o.code());
+                assert!(m.has(lang, &key), "{lang:?} lacks {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn descriptions_only_use_known_placeholders() {
+        let m = Messages::load().unwrap();
+        let args = [
+            ("date", "D"),
+            ("form", "F"),
+            ("form_title", "T"),
+            ("receipt", "R"),
+            ("office", "O"),
+        ];
+        for lang in Lang::ALL {
+            for s in CaseStatus::ALL {
+                let d = m.fmt(lang, &s.desc_key(), &args);
+                assert!(!d.contains('{'), "{lang:?} {}: {d}", s.code());
+            }
+        }
+    }
+
+    #[test]
+    fn accept_language_honours_quality() {
+        assert_eq!(Lang::from_accept_language("es-MX,es;q=0.9,en;q=0.8"), Lang::Es);
+        assert_eq!(Lang::from_accept_language("en-US,es;q=0.5"), Lang::En);
+        assert_eq!(Lang::from_accept_language("fr,es;q=0.4"), Lang::Es);
+        assert_eq!(Lang::from_accept_language("fr"), Lang::En);
+        assert_eq!(Lang::from_accept_language(""), Lang::En);
+        assert_eq!(Lang::from_accept_language("es;q=0"), Lang::En);
+    }
+
+    #[test]
+    fn long_dates() {
+        let m = Messages::load().unwrap();
+        let d = NaiveDate::from_ymd_opt(2023, 9, 5).unwrap();
+        assert_eq!(m.long_date(Lang::En, d), "September 5, 2023");
+        assert_eq!(m.long_date(Lang::Es, d), "5 de septiembre de 2023");
+    }
+
+    #[test]
+    fn fill_handles_edges() {
+        assert_eq!(fill("a {x} b {y}", &[("x", "1")]), "a 1 b {y}");
+        assert_eq!(fill("open { brace", &[]), "open { brace");
+        assert_eq!(fill("", &[]), "");
+    }
+}

@@ -1,0 +1,19 @@
+//! casegate — a self-hostable online-account portal for an immigration-benefits agency.
+//!
+//! Layout: `domain` holds the typed rules (parsers, catalogues, state machines);
+//! `flows` holds one folder per user flow (form, policy, handler, store, templates);
+//! `store` owns the database; `web` the HTTP plumbing; `ops` health and metrics.
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod flows;
+pub mod i18n;
+pub mod ops;
+pub mod pdf;
+pub mod secrets;
+pub mod store;
+pub mod web;

@@ -1,0 +1,52 @@
+//! What every page's layout needs: language, messages, agency name and the
+//! link to the same page in the other language.
+
+use crate::i18n::{Lang, Messages};
+
+use super::AppState;
+
+pub struct Chrome<'a> {
+    pub lang: Lang,
+    pub msgs: &'static Messages,
+    pub agency: &'a str,
+    /// The current path and query with `lang` switched to the other language.
+    pub switch_href: String,
+    /// Page title, before the agency name.
+    pub title: String,
+}
+
+impl<'a> Chrome<'a> {
+    /// `query` is the current query string without `lang`.
+    pub fn new(state: &'a AppState, lang: Lang, path: &str, query: &str) -> Chrome<'a> {
+        let other = lang.other().code();
+        let switch_href = if query.is_empty() {
+            format!("{path}?lang={other}")
+        } else {
+            format!("{path}?{query}&lang={other}")
+        };
+        Chrome {
+            lang,
+            msgs: state.messages,
+            agency: state.agency(lang),
+            switch_href,
+            title: String::new(),
+        }
+    }
+
+    pub fn titled(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    pub fn t<'k>(&'k self, key: &'k str) -> &'k str {
+        self.msgs.get(self.lang, key)
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    pub fn other_code(&self) -> &'static str {
+        self.lang.other().code()
+    }
+}

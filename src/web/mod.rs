@@ -1,0 +1,321 @@
+//! HTTP plumbing: shared state, the router, and the middleware every response
+//! passes through (security headers, language, metrics, error pages).
+
+pub mod assets;
+pub mod chrome;
+pub mod home;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::error::ErrorPage;
+use crate::flows::{case_status, intake, status_api};
+use crate::i18n::{Lang, Messages};
+use crate::ops::metrics::Metrics;
+use crate::secrets::Secrets;
+use crate::store::Db;
+
+pub use chrome::Chrome;
+
+/// The clock every handler reads; tests replace it to move time.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub secrets: Secrets,
+    pub messages: &'static Messages,
+    pub metrics: Metrics,
+    pub status_cache: case_status::store::StatusCache,
+    pub api: status_api::policy::ApiGuards,
+    pub clock: Clock,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db, secrets: Secrets, clock: Clock) -> AppState {
+        let ttl = std::time::Duration::from_millis(config.status_cache_ttl_ms);
+        AppState(Arc::new(Inner {
+            config,
+            db,
+            secrets,
+            messages: Messages::global(),
+            metrics: Metrics::default(),
+            status_cache: case_status::store::StatusCache::new(ttl),
+            api: status_api::policy::ApiGuards::default(),
+            clock,
+        }))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    pub fn agency(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.config.agency_name,
+            Lang::Es => &self.config.agency_name_es,
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .route("/", get(home::page))
+        .route("/status", get(case_status::handler::page))
+        .route("/oauth/accesstoken", post(status_api::handler::token))
+        .route("/case-status/{receipt}", get(status_api::handler::case_status))
+        .route("/api/openapi.json", get(status_api::handler::openapi))
+        .route("/api/intake", post(intake::handler::intake_csv))
+        .route("/healthz", get(crate::ops::healthz))
+        .route("/metrics", get(crate::ops::metrics))
+        .route("/assets/{*path}", get(assets::serve))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
+        .layer(middleware::from_fn(language))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    crate::error::AppError::NotFound.into_response()
+}
+
+/// Whether a path belongs to the JSON API (errors there are JSON, not pages).
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/oauth/") || path.starts_with("/case-status") || path.starts_with("/api/")
+}
+
+async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .record(method.as_str(), &route, resp.status().as_u16(), started.elapsed());
+    resp
+}
+
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let is_asset = req.uri().path().starts_with("/assets/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if !is_asset && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// The visitor's language: `?lang=` (remembered in a cookie), else the
+/// cookie, else `Accept-Language`, else English.
+async fn language(mut req: Request, next: Next) -> Response {
+    let from_query = req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v))
+    });
+    let from_cookie = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix("lang="))
+        .find_map(Lang::parse);
+    let lang = from_query.or(from_cookie).unwrap_or_else(|| {
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(Lang::from_accept_language)
+            .unwrap_or(Lang::En)
+    });
+    req.extensions_mut().insert(lang);
+    let mut resp = next.run(req).await;
+    if let Some(chosen) = from_query {
+        if from_cookie != Some(chosen) {
+            let cookie = format!(
+                "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                chosen.code()
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+    }
+    resp.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+    resp
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Lang, Self::Rejection> {
+        Ok(parts.extensions.get::<Lang>().copied().unwrap_or(Lang::En))
+    }
+}
+
+/// Turns error markers (and bare framework errors) into the plain-language
+/// page, or into `{code, message}` JSON on API paths.
+async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = req.extensions().get::<Lang>().copied().unwrap_or(Lang::En);
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let marked = resp.extensions().get::<ErrorPage>().copied();
+    let has_body_type = resp.headers().contains_key(header::CONTENT_TYPE);
+    if marked.is_none() && has_body_type {
+        // The handler wrote its own error body (e.g. the API's JSON).
+        return resp;
+    }
+    let Some(page) = marked.or_else(|| ErrorPage::from_status(status)) else {
+        return resp;
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if is_api_path(&path) {
+        let body = status_api::handler::error_json(status, page);
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        return Response::from_parts(parts, Body::from(body));
+    }
+    let html = if method == Method::HEAD {
+        String::new()
+    } else {
+        error_page_html(&state, lang, &path, status, page)
+    };
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Response::from_parts(parts, Body::from(html))
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/error.html")]
+struct ErrorTemplate<'a> {
+    c: Chrome<'a>,
+    heading: &'a str,
+    body: &'a str,
+    code: u16,
+}
+
+fn error_page_html(
+    state: &AppState,
+    lang: Lang,
+    path: &str,
+    status: StatusCode,
+    page: ErrorPage,
+) -> String {
+    let c = Chrome::new(state, lang, path, "");
+    let key = page.message_key();
+    let heading_key = format!("{key}.heading");
+    let body_key = format!("{key}.body");
+    let t = ErrorTemplate {
+        heading: state.messages.get(lang, &heading_key),
+        body: state.messages.get(lang, &body_key),
+        code: status.as_u16(),
+        c,
+    };
+    askama::Template::render(&t).unwrap_or_else(|_| "Error".to_string())
+}
+
+/// Renders a template into an HTML response, or a 500 page if rendering fails.
+pub fn render<T: askama::Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => crate::error::AppError::Internal(e.to_string()).into_response(),
+    }
+}
+
+/// Starts serving until `shutdown` resolves; in-flight requests finish first.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+// Browser accessibility harness for casegate.
+//
+//   node a11y.mjs BASE_URL PAGES_JSON
+//
+// PAGES_JSON is a JSON array of checks:
+//   {"name": "status form", "path": "/status", "expect": ["Case Status"], "lang": "en"}
+// Optional fields per check:
+//   lang    "en" | "es": browser locale + Accept-Language; <html lang> must start with it.
+//           (No query is appended: put ?lang=... in the path if wanted.)
+//   expect  strings that must appear in the page's visible text (body.innerText).
+//   js      false: load with JavaScript disabled; text/lang are checked on that
+//           load and axe runs on a second, JS-enabled load (same path + steps).
+//   steps   actions run after the first navigation, in order:
+//             {"fill": SEL, "value": "..."}  {"click": SEL}  {"select": SEL, "value": "..."}
+//             {"goto": "/path"}  {"waitFor": SEL}
+//   status  expected HTTP status of the last main-document response (default: any < 400).
+//
+// A check fails on: a WCAG 2.0/2.1 A/AA axe violation, a missing expected string,
+// a wrong <html lang>, a console error or uncaught page error, a failed request,
+// a sub-resource answered with HTTP >= 400, or an unexpected document status.
+// A full-page screenshot is written to out/<name>.png.
+// Env: A11Y_CHROMIUM overrides the browser path (default /usr/bin/chromium).
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const OUT = path.join(HERE, 'out');
+const TIMEOUT = 15000;
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+function usage(msg) {
+  if (msg) console.error(`a11y: ${msg}`);
+  console.error('usage: node a11y.mjs BASE_URL PAGES_JSON');
+  process.exit(2);
+}
+
+const [baseArg, pagesArg] = process.argv.slice(2);
+if (!baseArg || !pagesArg) usage();
+const BASE = baseArg.replace(/\/+$/, '');
+let checks;
+try {
+  checks = JSON.parse(readFileSync(pagesArg, 'utf8'));
+} catch (e) {
+  usage(`cannot read ${pagesArg}: ${e.message}`);
+}
+if (!Array.isArray(checks) || checks.length === 0) usage('PAGES_JSON must be a non-empty array');
+for (const [i, c] of checks.entries()) {
+  if (!c || typeof c.name !== 'string' || typeof c.path !== 'string') usage(`check #${i}: "name" and "path" are required`);
+  if (c.lang !== undefined && !['en', 'es'].includes(c.lang)) usage(`check "${c.name}": lang must be "en" or "es"`);
+  for (const s of c.steps ?? []) {
+    if (!['fill', 'click', 'select', 'goto', 'waitFor'].some((k) => k in s)) usage(`check "${c.name}": unknown step ${JSON.stringify(s)}`);
+  }
+}
+
+const AXE_SOURCE = readFileSync(path.join(HERE, 'node_modules/axe-core/axe.min.js'), 'utf8');
+const url = (p) => (/^https?:\/\//.test(p) ? p : BASE + (p.startsWith('/') ? p : '/' + p));
+const slug = (s) => s.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'check';
+
+// One browser for all checks; a fresh context per check.
+const browser = await chromium.launch({
+  executablePath: process.env.A11Y_CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+});
+
+// NOTE on CSP: the server sends a strict Content-Security-Policy (no inline
+// scripts), so page.addScriptTag({content}) would be blocked. Instead of
+// bypassCSP:true (which would switch the page's CSP off and hide real CSP
+// breakage, e.g. a blocked font or stylesheet), axe is injected with
+// page.evaluate(source): that goes through the DevTools protocol
+// (Runtime.evaluate), which CSP does not apply to. So checks run under the
+// server's real CSP, and CSP violations surface as console errors/failures.
+async function newContext(check, javaScriptEnabled) {
+  const opts = { javaScriptEnabled, bypassCSP: false, viewport: { width: 1280, height: 900 } };
+  if (check.lang) {
+    opts.locale = check.lang === 'es' ? 'es-US' : 'en-US';
+    opts.extraHTTPHeaders = { 'Accept-Language': check.lang === 'es' ? 'es-US,es;q=0.9' : 'en-US,en;q=0.9' };
+  }
+  const ctx = await browser.newContext(opts);
+  ctx.setDefaultTimeout(TIMEOUT);
+  ctx.setDefaultNavigationTimeout(TIMEOUT);
+  return ctx;
+}
+
+// Watches a page for console errors, page errors and failed requests.
+function watch(page, problems) {
+  const docResponses = new Map(); // url -> status of main-frame documents
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const loc = msg.location()?.url;
+    // Chromium logs "Failed to load resource" for every failed or >=400 request;
+    // those are reported (once) by the requestfailed/response handlers below.
+    if (/^Failed to load resource:/.test(msg.text())) return;
+    problems.push(`console error: ${msg.text()}${loc ? ` (${loc})` : ''}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('requestfailed', (req) => {
+    const err = req.failure()?.errorText ?? 'failed';
+    // A navigation replaced by the next one is not a resource failure.
+    if (err === 'net::ERR_ABORTED' && req.isNavigationRequest()) return;
+    problems.push(`request failed: ${req.method()} ${req.url()} ${err}`);
+  });
+  page.on('response', (res) => {
+    const req = res.request();
+    if (req.isNavigationRequest() && req.frame() === page.mainFrame()) {
+      docResponses.set(res.url(), res.status());
+    } else if (res.status() >= 400) {
+      problems.push(`HTTP ${res.status()}: ${req.method()} ${res.url()}`);
+    }
+  });
+  return docResponses;
+}
+
+async function runSteps(page, steps) {
+  for (const s of steps ?? []) {
+    if ('goto' in s) await page.goto(url(s.goto));
+    else if ('fill' in s) await page.fill(s.fill, String(s.value ?? ''));
+    else if ('select' in s) await page.selectOption(s.select, String(s.value ?? ''));
+    else if ('click' in s) await page.click(s.click);
+    else if ('waitFor' in s) await page.waitForSelector(s.waitFor);
+    await page.waitForLoadState('load');
+  }
+}
+
+async function load(page, check) {
+  await page.goto(url(check.path));
+  await runSteps(page, check.steps);
+}
+
+async function runAxe(page) {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
+}
+
+async function runCheck(check) {
+  const problems = [];
+  const result = { name: check.name, url: url(check.path), problems, violations: [] };
+  const jsOn = check.js !== false;
+  const ctx = await newContext(check, jsOn);
+  try {
+    const page = await ctx.newPage();
+    const docs = watch(page, problems);
+    await load(page, check);
+    result.url = page.url();
+
+    const last = docs.get(page.url()) ?? [...docs.values()].pop();
+    if (check.status !== undefined ? last !== check.status : !(last < 400)) {
+      problems.push(`document status ${last ?? 'none'} for ${page.url()} (expected ${check.status ?? '< 400'})`);
+    }
+
+    const text = await page.locator('body').innerText();
+    for (const want of check.expect ?? []) {
+      if (!text.includes(want)) problems.push(`expected text not found: ${JSON.stringify(want)}`);
+    }
+    if (check.lang) {
+      const lang = (await page.locator('html').getAttribute('lang')) ?? '';
+      if (!lang.toLowerCase().startsWith(check.lang)) problems.push(`<html lang="${lang}"> does not start with "${check.lang}"`);
+    }
+
+    mkdirSync(OUT, { recursive: true });
+    result.screenshot = path.join('out', `${slug(check.name)}.png`);
+    await page.screenshot({ path: path.join(HERE, result.screenshot), fullPage: true });
+
+    if (jsOn) {
+      result.violations = (await runAxe(page)).violations;
+    } else {
+      // Page scripts (and axe) cannot run with JavaScript disabled: run axe on a
+      // second, JS-enabled load of the same path + steps.
+      const ctx2 = await newContext(check, true);
+      try {
+        const page2 = await ctx2.newPage();
+        const p2 = [];
+        watch(page2, p2);
+        await load(page2, check);
+        problems.push(...p2.map((p) => `[js-enabled load] ${p}`));
+        result.violations = (await runAxe(page2)).violations;
+      } finally {
+        await ctx2.close();
+      }
+    }
+  } catch (e) {
+    problems.push(`error: ${e.message.split('\n')[0]}`);
+  } finally {
+    await ctx.close();
+  }
+  result.ok = problems.length === 0 && result.violations.length === 0;
+  return result;
+}
+
+let totalViolations = 0;
+let failures = 0;
+try {
+  for (const check of checks) {
+    const r = await runCheck(check);
+    totalViolations += r.violations.length;
+    if (!r.ok) failures++;
+    console.log(`${r.ok ? 'PASS' : 'FAIL'} ${r.name} — ${r.url}${check.js === false ? ' (no JS)' : ''}`);
+    for (const v of r.violations) {
+      const targets = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ');
+      const more = v.nodes.length > 3 ? ` (+${v.nodes.length - 3} more)` : '';
+      console.log(`  violation ${v.id} [${v.impact}] ${v.help}\n    at: ${targets}${more}`);
+    }
+    for (const p of r.problems) console.log(`  ${p}`);
+    if (r.screenshot) console.log(`  screenshot: tests/browser/${r.screenshot}`);
+  }
+} finally {
+  await browser.close();
+}
+console.log(`a11y: ${checks.length} checks, ${totalViolations} violations, ${failures} failures`);
+process.exit(failures > 0 ? 1 : 0);
