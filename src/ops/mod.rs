@@ -21,6 +21,12 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Liveness: answers without touching the database (also the "bare route"
+/// the benchmark compares every other route against).
+pub async fn livez() -> &'static str {
+    "ok\n"
+}
+
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let (pool_size, pool_idle) = state.db.pool_stats();
     let letters_queued = crate::flows::notices::store::count_queued(&state.db).await.ok();

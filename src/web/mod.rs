@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(status_api::handler::openapi))
         .route("/api/intake", post(intake::handler::intake_csv))
         .route("/healthz", get(crate::ops::healthz))
+        .route("/livez", get(crate::ops::livez))
         .route("/metrics", get(crate::ops::metrics))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(not_found)
@@ -261,12 +262,13 @@ fn error_page_html(
     status: StatusCode,
     page: ErrorPage,
 ) -> String {
-    let c = Chrome::new(state, lang, path, "");
     let key = page.message_key();
     let heading_key = format!("{key}.heading");
     let body_key = format!("{key}.body");
+    let heading = state.messages.get(lang, &heading_key);
+    let c = Chrome::new(state, lang, path, "").titled(heading);
     let t = ErrorTemplate {
-        heading: state.messages.get(lang, &heading_key),
+        heading,
         body: state.messages.get(lang, &body_key),
         code: status.as_u16(),
         c,
