@@ -1,0 +1,249 @@
+//! Test harness: spawns the real server on a random port against a fresh real
+//! database — SQLite by default, PostgreSQL when `CASEGATE_TEST_POSTGRES` holds
+//! an admin URL (the test command runs the suite both ways).
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use casegate::config::{Config, DbEngine};
+use casegate::secrets::Secrets;
+use casegate::store::Db;
+use casegate::web::{self, AppState};
+use chrono::{DateTime, Utc};
+
+pub const MASTER_KEY: &str = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
+
+/// A clock the test moves by hand (unix milliseconds).
+#[derive(Clone)]
+pub struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    pub fn at(t: DateTime<Utc>) -> TestClock {
+        TestClock(Arc::new(AtomicI64::new(t.timestamp_millis())))
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0.load(Ordering::SeqCst)).unwrap()
+    }
+    pub fn advance_secs(&self, s: i64) {
+        self.0.fetch_add(s * 1000, Ordering::SeqCst);
+    }
+    pub fn advance_ms(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub state: AppState,
+    pub db: Db,
+    pub secrets: Secrets,
+    pub clock: TestClock,
+    pub config: Config,
+    pub data_dir: PathBuf,
+    pub http: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    use rand::Rng;
+    format!("{prefix}_{}_{:08x}", std::process::id(), rand::thread_rng().r#gen::<u32>())
+}
+
+/// Which engine this test run uses.
+pub fn engine() -> DbEngine {
+    if std::env::var("CASEGATE_TEST_POSTGRES").is_ok_and(|v| !v.is_empty()) {
+        DbEngine::Postgres
+    } else {
+        DbEngine::Sqlite
+    }
+}
+
+/// A fresh, empty database URL for one test.
+pub async fn fresh_database_url(data_dir: &std::path::Path) -> String {
+    match std::env::var("CASEGATE_TEST_POSTGRES") {
+        Ok(admin) if !admin.is_empty() => {
+            let name = unique("cg");
+            let admin_db = Db::connect(&admin, DbEngine::Postgres, 1).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(admin_db.pool())
+                .await
+                .unwrap();
+            admin_db.close().await;
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}", data_dir.join("casegate.db").display()),
+    }
+}
+
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique(&format!("casegate-test-{tag}")));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn test_config(data_dir: &std::path::Path, database_url: &str, extra: &[(&str, &str)]) -> Config {
+    let mut vars: Vec<(String, String)> = vec![
+        ("CASEGATE_BIND".into(), "127.0.0.1:0".into()),
+        ("CASEGATE_DATA_DIR".into(), data_dir.display().to_string()),
+        ("DATABASE_URL".into(), database_url.to_string()),
+        ("CASEGATE_MASTER_KEY".into(), MASTER_KEY.into()),
+        ("CASEGATE_DB_MAX_CONNECTIONS".into(), "5".into()),
+    ];
+    for (k, v) in extra {
+        vars.push((k.to_string(), v.to_string()));
+    }
+    Config::from_lookup(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())).unwrap()
+}
+
+pub struct Options {
+    pub demo: bool,
+    pub now: DateTime<Utc>,
+    pub extra: Vec<(&'static str, &'static str)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            demo: true,
+            now: "2026-11-20T15:00:00Z".parse().unwrap(),
+            extra: vec![],
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Options::default()).await
+}
+
+pub async fn spawn_with(opts: Options) -> TestApp {
+    let data_dir = temp_dir("app");
+    let url = fresh_database_url(&data_dir).await;
+    let config = test_config(&data_dir, &url, &opts.extra);
+    let secrets =
+        Secrets::load_or_create(config.master_key_hex.as_deref(), &data_dir, &mut rand::rngs::OsRng)
+            .unwrap();
+    let db = Db::connect(&config.database_url, config.engine, config.db_max_connections)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    if opts.demo {
+        casegate::demo::load(&db, &secrets, opts.now.timestamp()).await.unwrap();
+    }
+    let clock = TestClock::at(opts.now);
+    let c2 = clock.clone();
+    let state = AppState::new(config.clone(), db.clone(), secrets.clone(), Arc::new(move || c2.now()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let st = state.clone();
+    tokio::spawn(async move {
+        let _ = web::serve(st, listener, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        state,
+        db,
+        secrets,
+        clock,
+        config,
+        data_dir,
+        http,
+        shutdown: Some(tx),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Creates an API client and returns (client_id, client_secret).
+    pub async fn api_client(&self, rate: u32, intake: bool) -> (String, String) {
+        let mut scopes = vec![casegate::flows::status_api::SCOPE_STATUS];
+        if intake {
+            scopes.push(casegate::flows::status_api::SCOPE_INTAKE);
+        }
+        let c = casegate::flows::status_api::create_client(
+            &self.db,
+            &self.secrets,
+            &mut rand::rngs::OsRng,
+            "test tracker",
+            &scopes,
+            casegate::flows::status_api::policy::Allowance {
+                rate_per_sec: rate,
+                daily_quota: 1_000_000,
+            },
+            self.clock.now().timestamp(),
+        )
+        .await
+        .unwrap();
+        (c.client_id, c.client_secret)
+    }
+
+    pub async fn token(&self, rate: u32, intake: bool) -> String {
+        let (id, secret) = self.api_client(rate, intake).await;
+        let resp = self
+            .http
+            .post(self.url("/oauth/accesstoken"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let v: serde_json::Value = resp.json().await.unwrap();
+        v["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
+    }
+}
+
+/// The CSV header intake expects.
+pub const CSV_HEADER: &str = "a_number,given_name,family_name,date_of_birth,street,unit,city,state,zip,email,form,office,received_date,channel,protected";
+
+/// A valid intake row for person `i` (deterministic).
+pub fn csv_row(i: u32, channel: &str) -> String {
+    let office = if channel == "online" { "IOE" } else { ["EAC", "WAC", "LIN", "SRC", "NBC"][(i % 5) as usize] };
+    format!(
+        "A{:09},Given{i},Family{i},1980-01-{:02},{} Main Street,Apt {},Springfield,IL,62701,,I-765,{office},2026-10-{:02},{channel},no",
+        100_000 + i,
+        (i % 28) + 1,
+        i + 1,
+        i % 90 + 1,
+        (i % 20) + 1,
+    )
+}

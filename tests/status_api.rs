@@ -1,0 +1,215 @@
+//! The USCIS-compatible Case Status API over HTTP against the real server.
+
+mod common;
+
+use common::spawn_app;
+use serde_json::Value;
+
+async fn json(resp: reqwest::Response) -> (u16, Value) {
+    let s = resp.status().as_u16();
+    (s, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn token_then_case_status_exactly_like_the_torch_api() {
+    let app = spawn_app().await;
+    let (id, secret) = app.api_client(10, false).await;
+    let (status, tok) = json(
+        app.http
+            .post(app.url("/oauth/accesstoken"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(tok["token_type"], "Bearer");
+    assert_eq!(tok["expires_in"], "1800");
+    let token = tok["access_token"].as_str().unwrap();
+
+    let (status, v) = json(
+        app.http
+            .get(app.url("/case-status/EAC9999103403"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(v["message"], "Query was successful");
+    let cs = &v["case_status"];
+    assert_eq!(cs["receiptNumber"], "EAC9999103403");
+    assert_eq!(cs["formType"], "I-130");
+    assert_eq!(cs["modifiedDate"], "09-05-2023 14:28:46");
+    let submitted = cs["submittedDate"].as_str().unwrap();
+    assert!(
+        submitted.len() == 19 && submitted.as_bytes()[2] == b'-' && submitted.as_bytes()[10] == b' ',
+        "{submitted}"
+    );
+    assert_eq!(cs["current_case_status_text_en"], "Case Was Approved");
+    assert_eq!(cs["current_case_status_text_es"], "Caso Fue Aprobado");
+    assert!(cs["current_case_status_desc_en"]
+        .as_str()
+        .unwrap()
+        .starts_with("On September 5, 2023, we approved your Form I-130,"));
+    assert!(cs["current_case_status_desc_es"]
+        .as_str()
+        .unwrap()
+        .starts_with("El 5 de septiembre de 2023, aprobamos su Formulario I-130,"));
+    let hist = cs["hist_case_status"].as_array().unwrap();
+    assert_eq!(hist.len(), 4);
+    assert_eq!(hist[0]["date"], "2023-09-05");
+    assert_eq!(hist[3]["date"], "2023-01-10");
+    assert!(hist[0]["completed_text_en"].as_str().unwrap().contains("approved"));
+    assert!(hist[0]["completed_text_es"].as_str().unwrap().contains("aprobamos"));
+
+    // The sandbox's history-less cases answer null history.
+    let (_, v) = json(
+        app.http
+            .get(app.url("/case-status/SRC9999132694"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(v["case_status"]["hist_case_status"].is_null());
+    assert_eq!(v["case_status"]["current_case_status_text_en"], "Card Was Mailed To Me");
+}
+
+#[tokio::test]
+async fn error_codes_match_the_contract() {
+    let app = spawn_app().await;
+    let token = app.token(100, false).await;
+    let get = |path: &str, auth: Option<&str>| {
+        let mut r = app.http.get(app.url(path));
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.send()
+    };
+    let bearer = format!("Bearer {token}");
+    let (s, v) = json(get("/case-status/EAC0000000000", Some(&bearer)).await.unwrap()).await;
+    assert_eq!((s, v["code"].as_u64()), (404, Some(404)));
+    let protected: String = sqlx::query_scalar(
+        "SELECT c.receipt_number FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.protected = 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let (s2, v2) = json(get(&format!("/case-status/{protected}"), Some(&bearer)).await.unwrap()).await;
+    assert_eq!((s2, &v2), (404, &v), "protected answers exactly like unknown");
+    let (s, v) = json(get("/case-status/EAC99991034", Some(&bearer)).await.unwrap()).await;
+    assert_eq!((s, v["code"].as_u64()), (422, Some(422)));
+    let (s, _) = json(get("/case-status/XYZ9999103403", Some(&bearer)).await.unwrap()).await;
+    assert_eq!(s, 422, "unknown office prefix is a format error");
+    let (s, v) = json(get("/case-status/EAC9999103403", None).await.unwrap()).await;
+    assert_eq!((s, v["code"].as_u64()), (401, Some(401)));
+    let (s, _) = json(get("/case-status/EAC9999103403", Some("Bearer nope")).await.unwrap()).await;
+    assert_eq!(s, 401);
+    // Lower case and dashes work in the path too.
+    let (s, _) = json(get("/case-status/eac-9999103403", Some(&bearer)).await.unwrap()).await;
+    assert_eq!(s, 200);
+    // Unknown API routes answer JSON, not a page.
+    let (s, v) = json(get("/api/nothing", Some(&bearer)).await.unwrap()).await;
+    assert_eq!((s, v["code"].as_u64()), (404, Some(404)));
+}
+
+#[tokio::test]
+async fn tokens_expire_after_1800_seconds() {
+    let app = spawn_app().await;
+    let token = app.token(100, false).await;
+    app.clock.advance_secs(1799);
+    let r = app.http.get(app.url("/case-status/EAC9999103403")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    app.clock.advance_secs(1);
+    let r = app.http.get(app.url("/case-status/EAC9999103403")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn over_the_rate_answers_429_with_retry_after() {
+    let app = spawn_app().await;
+    let token = app.token(3, false).await;
+    let mut codes = vec![];
+    for _ in 0..5 {
+        let r = app.http.get(app.url("/case-status/EAC9999103403")).bearer_auth(&token).send().await.unwrap();
+        codes.push(r.status().as_u16());
+        if r.status() == 429 {
+            assert_eq!(r.headers()["retry-after"], "1");
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["code"], 429);
+        }
+    }
+    assert_eq!(codes, vec![200, 200, 200, 429, 429]);
+    // The clock moves on one second: the bucket has refilled.
+    app.clock.advance_secs(1);
+    let r = app.http.get(app.url("/case-status/EAC9999103403")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn bad_credentials_and_grants_are_refused() {
+    let app = spawn_app().await;
+    let (id, secret) = app.api_client(10, false).await;
+    let post = |form: Vec<(&'static str, String)>| {
+        app.http.post(app.url("/oauth/accesstoken")).form(&form).send()
+    };
+    let (s, v) = json(
+        post(vec![("grant_type", "client_credentials".into()), ("client_id", id.clone()), ("client_secret", "wrong".into())])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, v["code"].as_u64()), (401, Some(401)));
+    let (s2, v2) = json(
+        post(vec![("grant_type", "client_credentials".into()), ("client_id", "cgunknown".into()), ("client_secret", secret.clone())])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s2, &v2), (401, &v), "unknown client and wrong secret look the same");
+    let (s, _) = json(
+        post(vec![("grant_type", "password".into()), ("client_id", id.clone()), ("client_secret", secret.clone())])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 400);
+    // HTTP Basic is accepted too (RFC 6749 §2.3.1).
+    let r = app
+        .http
+        .post(app.url("/oauth/accesstoken"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The secret is stored only as a keyed hash.
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT secret_hash FROM api_clients WHERE client_id = $1")
+        .bind(&id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 32);
+    assert_ne!(stored, secret.as_bytes());
+}
+
+#[tokio::test]
+async fn openapi_document_describes_both_endpoints() {
+    let app = spawn_app().await;
+    let (s, v) = json(app.get("/api/openapi.json").await).await;
+    assert_eq!(s, 200);
+    assert!(v["paths"]["/oauth/accesstoken"]["post"].is_object());
+    let responses = &v["paths"]["/case-status/{receiptNumber}"]["get"]["responses"];
+    for code in ["200", "401", "404", "422", "429"] {
+        assert!(responses[code].is_object(), "{code}");
+    }
+}
