@@ -29,14 +29,19 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 }
 
 fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("assets");
+    let root =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("assets");
     println!("cargo:rerun-if-changed=assets");
     let mut files = Vec::new();
     walk(&root, &mut files);
     let mut code = String::from("pub static ASSETS: &[(&str, &[u8], &str)] = &[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let rel = f.strip_prefix(&root).unwrap_or(f).to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap_or(f)
+            .to_string_lossy()
+            .replace('\\', "/");
         if rel.ends_with("LICENSE.md") || rel.ends_with(".gitkeep") {
             continue;
         }

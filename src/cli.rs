@@ -16,7 +16,11 @@ use crate::store::Db;
 use crate::web::{self, AppState};
 
 #[derive(Parser)]
-#[command(name = "casegate", version, about = "Online-account portal for an immigration-benefits agency")]
+#[command(
+    name = "casegate",
+    version,
+    about = "Online-account portal for an immigration-benefits agency"
+)]
 struct Cli {
     /// Optional TOML configuration file (environment variables override it).
     #[arg(long, global = true, env = "CASEGATE_CONFIG")]
@@ -87,7 +91,10 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("casegate: cannot start the async runtime: {e}");
@@ -105,7 +112,9 @@ pub fn main() -> ExitCode {
 
 fn init_logging(config: &Config) {
     let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -120,7 +129,12 @@ async fn open(config: &Config) -> Result<(Db, Secrets), BoxError> {
         &config.data_dir,
         &mut rand::rngs::OsRng,
     )?;
-    let db = Db::connect(&config.database_url, config.engine, config.db_max_connections).await?;
+    let db = Db::connect(
+        &config.database_url,
+        config.engine,
+        config.db_max_connections,
+    )
+    .await?;
     db.migrate().await?;
     Ok((db, secrets))
 }
@@ -130,8 +144,12 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
         Command::Migrate => {
             let secrets_dir = config.data_dir.clone();
             let _ = secrets_dir;
-            let db =
-                Db::connect(&config.database_url, config.engine, config.db_max_connections).await?;
+            let db = Db::connect(
+                &config.database_url,
+                config.engine,
+                config.db_max_connections,
+            )
+            .await?;
             let n = db.migrate().await?;
             println!("migrations applied: {n}");
             Ok(ExitCode::SUCCESS)
@@ -256,7 +274,9 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
             );
         }
         println!("  EAC0000000000 does not exist (not recognized).");
-        println!("\nAn API client for trying the Case Status API: casegate api-client create \"My tracker\"");
+        println!(
+            "\nAn API client for trying the Case Status API: casegate api-client create \"My tracker\""
+        );
     }
     web::serve(state, listener, web::shutdown_signal()).await?;
     db.close().await;

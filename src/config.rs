@@ -235,7 +235,10 @@ impl Config {
             pick("CASEGATE_DATA_DIR", file.data_dir).unwrap_or_else(|| "./casegate-data".into()),
         );
         let database_url = pick("DATABASE_URL", file.database_url).unwrap_or_else(|| {
-            format!("sqlite://{}", data_dir.join("casegate.db").to_string_lossy())
+            format!(
+                "sqlite://{}",
+                data_dir.join("casegate.db").to_string_lossy()
+            )
         });
         let engine = engine_of(&database_url)?;
         let num = |name: &'static str, from_file: Option<String>, default: &str| {
@@ -277,13 +280,13 @@ impl Config {
             }
         };
         let master_key_hex = pick("CASEGATE_MASTER_KEY", file.master_key);
-        if let Some(k) = &master_key_hex {
-            if k.len() != 64 || hex::decode(k).is_err() {
-                return Err(ConfigError::Invalid {
-                    name: "CASEGATE_MASTER_KEY",
-                    message: "must be 64 hexadecimal characters (32 bytes)".into(),
-                });
-            }
+        if let Some(k) = &master_key_hex
+            && (k.len() != 64 || hex::decode(k).is_err())
+        {
+            return Err(ConfigError::Invalid {
+                name: "CASEGATE_MASTER_KEY",
+                message: "must be 64 hexadecimal characters (32 bytes)".into(),
+            });
         }
         let public_url = pick("CASEGATE_PUBLIC_URL", file.public_url)
             .unwrap_or_else(|| format!("http://{bind}"))

@@ -66,7 +66,10 @@ pub fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Unseal
     let cipher = Aes256Gcm::new(key.into());
     let (nonce, ct) = sealed.split_at(12);
     cipher
-        .decrypt(Nonce::from_slice(nonce), aes_gcm::aead::Payload { msg: ct, aad })
+        .decrypt(
+            Nonce::from_slice(nonce),
+            aes_gcm::aead::Payload { msg: ct, aad },
+        )
         .map_err(|_| UnsealError)
 }
 

@@ -386,7 +386,7 @@ async fn insert(db: &Db, secrets: &Secrets, now: i64) -> Result<(), DemoError> {
             receipt,
         });
     }
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0x00ca_5e9a_7e);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x0000_ca5e_9a7e);
     let outcome = write_batch(db, secrets, &mut rng, filings, now, 3650).await?;
     if outcome.created.len() != CASES.len() {
         return Err(DemoError::Invalid(format!(
@@ -403,21 +403,25 @@ async fn insert(db: &Db, secrets: &Secrets, now: i64) -> Result<(), DemoError> {
         for (status, when) in c.path {
             transition(c.form, Some(current), *status).map_err(bad)?;
             at = ts(when)?;
-            sqlx::query("INSERT INTO case_history (case_id, status, at, actor) VALUES ($1, $2, $3, 'demo')")
-                .bind(created.case_id)
-                .bind(status.code())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO case_history (case_id, status, at, actor) VALUES ($1, $2, $3, 'demo')",
+            )
+            .bind(created.case_id)
+            .bind(status.code())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
             current = *status;
         }
         if current != CaseStatus::CaseWasReceived {
-            sqlx::query("UPDATE cases SET status = $1, status_at = $2, updated_at = $2 WHERE id = $3")
-                .bind(current.code())
-                .bind(at)
-                .bind(created.case_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE cases SET status = $1, status_at = $2, updated_at = $2 WHERE id = $3",
+            )
+            .bind(current.code())
+            .bind(at)
+            .bind(created.case_id)
+            .execute(&mut *tx)
+            .await?;
         }
         if !c.keep_history {
             sqlx::query("DELETE FROM case_history WHERE case_id = $1")
@@ -426,24 +430,30 @@ async fn insert(db: &Db, secrets: &Secrets, now: i64) -> Result<(), DemoError> {
                 .await?;
         }
         // Replace the random letter code with the fixed demo code.
-        if let (Some(code), Some(_)) = (demo_code((created.line - 1) as usize), &created.access_code) {
+        if let (Some(code), Some(_)) =
+            (demo_code((created.line - 1) as usize), &created.access_code)
+        {
             let hash = code.keyed_hash(&secrets.access_code_key).to_vec();
-            sqlx::query("UPDATE access_codes SET code_hash = $1 WHERE case_id = $2 AND channel = 'notice'")
-                .bind(hash)
-                .bind(created.case_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE access_codes SET code_hash = $1 WHERE case_id = $2 AND channel = 'notice'",
+            )
+            .bind(hash)
+            .bind(created.case_id)
+            .execute(&mut *tx)
+            .await?;
             let sealed = crate::crypto::seal(
                 &secrets.letter_key,
                 &mut rng,
                 created.receipt.as_str().as_bytes(),
                 code.as_str().as_bytes(),
             );
-            sqlx::query("UPDATE notices SET code_sealed = $1 WHERE case_id = $2 AND kind = 'access_notice'")
-                .bind(sealed)
-                .bind(created.case_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE notices SET code_sealed = $1 WHERE case_id = $2 AND kind = 'access_notice'",
+            )
+            .bind(sealed)
+            .bind(created.case_id)
+            .execute(&mut *tx)
+            .await?;
         }
     }
     tx.commit().await?;

@@ -96,10 +96,11 @@ impl IntoResponse for AppError {
             }
         };
         let mut resp = status.into_response();
-        if let AppError::TooManyRequests { retry_after_secs } = self {
-            if let Ok(v) = retry_after_secs.to_string().parse() {
-                resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-            }
+        if let AppError::TooManyRequests { retry_after_secs } = self
+            && let Ok(v) = retry_after_secs.to_string().parse()
+        {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
         resp.extensions_mut().insert(page);
         resp

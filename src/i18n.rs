@@ -45,10 +45,11 @@ impl Lang {
                 .filter_map(|v| v.trim().parse::<f32>().ok())
                 .next()
                 .unwrap_or(1.0);
-            if let Some(lang) = Lang::parse(tag) {
-                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, lang));
-                }
+            if let Some(lang) = Lang::parse(tag)
+                && q > 0.0
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, lang));
             }
         }
         best.map(|(_, l)| l).unwrap_or(Lang::En)
@@ -271,7 +272,10 @@ mod tests {
 
     #[test]
     fn accept_language_honours_quality() {
-        assert_eq!(Lang::from_accept_language("es-MX,es;q=0.9,en;q=0.8"), Lang::Es);
+        assert_eq!(
+            Lang::from_accept_language("es-MX,es;q=0.9,en;q=0.8"),
+            Lang::Es
+        );
         assert_eq!(Lang::from_accept_language("en-US,es;q=0.5"), Lang::En);
         assert_eq!(Lang::from_accept_language("fr,es;q=0.4"), Lang::Es);
         assert_eq!(Lang::from_accept_language("fr"), Lang::En);

@@ -1472,8 +1472,13 @@ mod tests {
         assert_eq!(opens, s.matches(" EMC").count());
     }
 
+    /// The external checker, if installed. The test command sets
+    /// `CASEGATE_REQUIRE_PDF_TOOLS`, and then a missing tool is a failure.
     fn tool(name: &str) -> Option<std::path::PathBuf> {
         let p = std::path::Path::new("/usr/bin").join(name);
+        if !p.exists() && std::env::var_os("CASEGATE_REQUIRE_PDF_TOOLS").is_some() {
+            panic!("{name} is required (CASEGATE_REQUIRE_PDF_TOOLS is set)");
+        }
         p.exists().then_some(p)
     }
 

@@ -30,21 +30,42 @@ async fn letters_export_writes_pdfs_and_marks_them_printed() {
     };
     let queued = store::count_queued(&app.db).await.unwrap();
     assert_eq!(queued, 22);
-    let n = export::export(&app.db, &app.secrets, &ctx, &dir, app.clock.now().timestamp())
-        .await
-        .unwrap();
+    let n = export::export(
+        &app.db,
+        &app.secrets,
+        &ctx,
+        &dir,
+        app.clock.now().timestamp(),
+    )
+    .await
+    .unwrap();
     assert_eq!(n as i64, queued);
     assert_eq!(store::count_queued(&app.db).await.unwrap(), 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM notices WHERE mail_state = 'printed'").await, 22);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM notices WHERE mail_state = 'printed'")
+            .await,
+        22
+    );
     // A second export finds nothing new.
-    assert_eq!(export::export(&app.db, &app.secrets, &ctx, &dir, 0).await.unwrap(), 0);
+    assert_eq!(
+        export::export(&app.db, &app.secrets, &ctx, &dir, 0)
+            .await
+            .unwrap(),
+        0
+    );
 
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     assert_eq!(files.len(), 22);
     let access = files
         .iter()
-        .find(|p| p.to_string_lossy().ends_with("access-notice-EAC9999103403.pdf"))
+        .find(|p| {
+            p.to_string_lossy()
+                .ends_with("access-notice-EAC9999103403.pdf")
+        })
         .unwrap();
     let text = pdftotext(access);
     for needle in [
@@ -66,7 +87,10 @@ async fn letters_export_writes_pdfs_and_marks_them_printed() {
         .unwrap();
     let text = pdftotext(receipt);
     assert!(text.contains("Receipt Notice") && text.contains("LIN9999106498"));
-    assert!(text.contains("NGUYỄN THỊ LAN") || text.contains("NGUYEN THI LAN"), "{text}");
+    assert!(
+        text.contains("NGUYỄN THỊ LAN") || text.contains("NGUYEN THI LAN"),
+        "{text}"
+    );
     assert!(!text.contains("DEM0-C0DE"), "receipt notices carry no code");
 }
 
@@ -86,17 +110,37 @@ async fn rendering_is_deterministic_and_mailed_letters_lose_their_code() {
     .unwrap();
     let n = store::get(&app.db, id).await.unwrap().unwrap();
     let code = export::unseal_code(&n, &app.secrets);
-    assert_eq!(code.as_ref().map(|c| c.grouped()), Some("DEM0-C0DE-0001".to_string()));
+    assert_eq!(
+        code.as_ref().map(|c| c.grouped()),
+        Some("DEM0-C0DE-0001".to_string())
+    );
     let a = render(&n, code.as_ref(), &ctx);
     let b = render(&n, code.as_ref(), &ctx);
     assert_eq!(a, b);
     assert!(a.starts_with(b"%PDF-"));
 
     use casegate::flows::notices::MailState;
-    assert!(!store::set_mail_state(&app.db, id, MailState::Queued, MailState::Mailed, 1).await.unwrap());
-    assert!(store::set_mail_state(&app.db, id, MailState::Queued, MailState::Printed, 1).await.unwrap());
-    assert!(!store::set_mail_state(&app.db, id, MailState::Queued, MailState::Printed, 1).await.unwrap(), "only one clerk wins");
-    assert!(store::set_mail_state(&app.db, id, MailState::Printed, MailState::Mailed, 2).await.unwrap());
+    assert!(
+        !store::set_mail_state(&app.db, id, MailState::Queued, MailState::Mailed, 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store::set_mail_state(&app.db, id, MailState::Queued, MailState::Printed, 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::set_mail_state(&app.db, id, MailState::Queued, MailState::Printed, 1)
+            .await
+            .unwrap(),
+        "only one clerk wins"
+    );
+    assert!(
+        store::set_mail_state(&app.db, id, MailState::Printed, MailState::Mailed, 2)
+            .await
+            .unwrap()
+    );
     let n = store::get(&app.db, id).await.unwrap().unwrap();
     assert!(n.code_sealed.is_none());
     assert!(export::unseal_code(&n, &app.secrets).is_none());

@@ -49,25 +49,41 @@ async fn token_then_case_status_exactly_like_the_torch_api() {
     assert_eq!(cs["modifiedDate"], "09-05-2023 14:28:46");
     let submitted = cs["submittedDate"].as_str().unwrap();
     assert!(
-        submitted.len() == 19 && submitted.as_bytes()[2] == b'-' && submitted.as_bytes()[10] == b' ',
+        submitted.len() == 19
+            && submitted.as_bytes()[2] == b'-'
+            && submitted.as_bytes()[10] == b' ',
         "{submitted}"
     );
     assert_eq!(cs["current_case_status_text_en"], "Case Was Approved");
     assert_eq!(cs["current_case_status_text_es"], "Caso Fue Aprobado");
-    assert!(cs["current_case_status_desc_en"]
-        .as_str()
-        .unwrap()
-        .starts_with("On September 5, 2023, we approved your Form I-130,"));
-    assert!(cs["current_case_status_desc_es"]
-        .as_str()
-        .unwrap()
-        .starts_with("El 5 de septiembre de 2023, aprobamos su Formulario I-130,"));
+    assert!(
+        cs["current_case_status_desc_en"]
+            .as_str()
+            .unwrap()
+            .starts_with("On September 5, 2023, we approved your Form I-130,")
+    );
+    assert!(
+        cs["current_case_status_desc_es"]
+            .as_str()
+            .unwrap()
+            .starts_with("El 5 de septiembre de 2023, aprobamos su Formulario I-130,")
+    );
     let hist = cs["hist_case_status"].as_array().unwrap();
     assert_eq!(hist.len(), 4);
     assert_eq!(hist[0]["date"], "2023-09-05");
     assert_eq!(hist[3]["date"], "2023-01-10");
-    assert!(hist[0]["completed_text_en"].as_str().unwrap().contains("approved"));
-    assert!(hist[0]["completed_text_es"].as_str().unwrap().contains("aprobamos"));
+    assert!(
+        hist[0]["completed_text_en"]
+            .as_str()
+            .unwrap()
+            .contains("approved")
+    );
+    assert!(
+        hist[0]["completed_text_es"]
+            .as_str()
+            .unwrap()
+            .contains("aprobamos")
+    );
 
     // The sandbox's history-less cases answer null history.
     let (_, v) = json(
@@ -80,7 +96,10 @@ async fn token_then_case_status_exactly_like_the_torch_api() {
     )
     .await;
     assert!(v["case_status"]["hist_case_status"].is_null());
-    assert_eq!(v["case_status"]["current_case_status_text_en"], "Card Was Mailed To Me");
+    assert_eq!(
+        v["case_status"]["current_case_status_text_en"],
+        "Card Was Mailed To Me"
+    );
 }
 
 #[tokio::test]
@@ -95,7 +114,12 @@ async fn error_codes_match_the_contract() {
         r.send()
     };
     let bearer = format!("Bearer {token}");
-    let (s, v) = json(get("/case-status/EAC0000000000", Some(&bearer)).await.unwrap()).await;
+    let (s, v) = json(
+        get("/case-status/EAC0000000000", Some(&bearer))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((s, v["code"].as_u64()), (404, Some(404)));
     let protected: String = sqlx::query_scalar(
         "SELECT c.receipt_number FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.protected = 1",
@@ -103,18 +127,47 @@ async fn error_codes_match_the_contract() {
     .fetch_one(app.db.pool())
     .await
     .unwrap();
-    let (s2, v2) = json(get(&format!("/case-status/{protected}"), Some(&bearer)).await.unwrap()).await;
-    assert_eq!((s2, &v2), (404, &v), "protected answers exactly like unknown");
-    let (s, v) = json(get("/case-status/EAC99991034", Some(&bearer)).await.unwrap()).await;
+    let (s2, v2) = json(
+        get(&format!("/case-status/{protected}"), Some(&bearer))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s2, &v2),
+        (404, &v),
+        "protected answers exactly like unknown"
+    );
+    let (s, v) = json(
+        get("/case-status/EAC99991034", Some(&bearer))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((s, v["code"].as_u64()), (422, Some(422)));
-    let (s, _) = json(get("/case-status/XYZ9999103403", Some(&bearer)).await.unwrap()).await;
+    let (s, _) = json(
+        get("/case-status/XYZ9999103403", Some(&bearer))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 422, "unknown office prefix is a format error");
     let (s, v) = json(get("/case-status/EAC9999103403", None).await.unwrap()).await;
     assert_eq!((s, v["code"].as_u64()), (401, Some(401)));
-    let (s, _) = json(get("/case-status/EAC9999103403", Some("Bearer nope")).await.unwrap()).await;
+    let (s, _) = json(
+        get("/case-status/EAC9999103403", Some("Bearer nope"))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 401);
     // Lower case and dashes work in the path too.
-    let (s, _) = json(get("/case-status/eac-9999103403", Some(&bearer)).await.unwrap()).await;
+    let (s, _) = json(
+        get("/case-status/eac-9999103403", Some(&bearer))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200);
     // Unknown API routes answer JSON, not a page.
     let (s, v) = json(get("/api/nothing", Some(&bearer)).await.unwrap()).await;
@@ -126,10 +179,22 @@ async fn tokens_expire_after_1800_seconds() {
     let app = spawn_app().await;
     let token = app.token(100, false).await;
     app.clock.advance_secs(1799);
-    let r = app.http.get(app.url("/case-status/EAC9999103403")).bearer_auth(&token).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/case-status/EAC9999103403"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     app.clock.advance_secs(1);
-    let r = app.http.get(app.url("/case-status/EAC9999103403")).bearer_auth(&token).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/case-status/EAC9999103403"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -139,7 +204,13 @@ async fn over_the_rate_answers_429_with_retry_after() {
     let token = app.token(3, false).await;
     let mut codes = vec![];
     for _ in 0..5 {
-        let r = app.http.get(app.url("/case-status/EAC9999103403")).bearer_auth(&token).send().await.unwrap();
+        let r = app
+            .http
+            .get(app.url("/case-status/EAC9999103403"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         codes.push(r.status().as_u16());
         if r.status() == 429 {
             assert_eq!(r.headers()["retry-after"], "1");
@@ -150,7 +221,13 @@ async fn over_the_rate_answers_429_with_retry_after() {
     assert_eq!(codes, vec![200, 200, 200, 429, 429]);
     // The clock moves on one second: the bucket has refilled.
     app.clock.advance_secs(1);
-    let r = app.http.get(app.url("/case-status/EAC9999103403")).bearer_auth(&token).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/case-status/EAC9999103403"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -159,26 +236,45 @@ async fn bad_credentials_and_grants_are_refused() {
     let app = spawn_app().await;
     let (id, secret) = app.api_client(10, false).await;
     let post = |form: Vec<(&'static str, String)>| {
-        app.http.post(app.url("/oauth/accesstoken")).form(&form).send()
+        app.http
+            .post(app.url("/oauth/accesstoken"))
+            .form(&form)
+            .send()
     };
     let (s, v) = json(
-        post(vec![("grant_type", "client_credentials".into()), ("client_id", id.clone()), ("client_secret", "wrong".into())])
-            .await
-            .unwrap(),
+        post(vec![
+            ("grant_type", "client_credentials".into()),
+            ("client_id", id.clone()),
+            ("client_secret", "wrong".into()),
+        ])
+        .await
+        .unwrap(),
     )
     .await;
     assert_eq!((s, v["code"].as_u64()), (401, Some(401)));
     let (s2, v2) = json(
-        post(vec![("grant_type", "client_credentials".into()), ("client_id", "cgunknown".into()), ("client_secret", secret.clone())])
-            .await
-            .unwrap(),
+        post(vec![
+            ("grant_type", "client_credentials".into()),
+            ("client_id", "cgunknown".into()),
+            ("client_secret", secret.clone()),
+        ])
+        .await
+        .unwrap(),
     )
     .await;
-    assert_eq!((s2, &v2), (401, &v), "unknown client and wrong secret look the same");
+    assert_eq!(
+        (s2, &v2),
+        (401, &v),
+        "unknown client and wrong secret look the same"
+    );
     let (s, _) = json(
-        post(vec![("grant_type", "password".into()), ("client_id", id.clone()), ("client_secret", secret.clone())])
-            .await
-            .unwrap(),
+        post(vec![
+            ("grant_type", "password".into()),
+            ("client_id", id.clone()),
+            ("client_secret", secret.clone()),
+        ])
+        .await
+        .unwrap(),
     )
     .await;
     assert_eq!(s, 400);
@@ -193,11 +289,12 @@ async fn bad_credentials_and_grants_are_refused() {
         .unwrap();
     assert_eq!(r.status(), 200);
     // The secret is stored only as a keyed hash.
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT secret_hash FROM api_clients WHERE client_id = $1")
-        .bind(&id)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT secret_hash FROM api_clients WHERE client_id = $1")
+            .bind(&id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert_eq!(stored.len(), 32);
     assert_ne!(stored, secret.as_bytes());
 }

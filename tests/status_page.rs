@@ -20,8 +20,12 @@ async fn approved_case_shows_title_description_and_history_in_english() {
         "On September 5, 2023, we approved your Form I-130, Petition for Alien Relative, Receipt Number EAC9999103403."
     ));
     // History, newest first.
-    let approved = html.find("On September 5, 2023, we approved your Form I-130.").unwrap();
-    let received = html.find("On January 10, 2023, we received your Form I-130").unwrap();
+    let approved = html
+        .find("On September 5, 2023, we approved your Form I-130.")
+        .unwrap();
+    let received = html
+        .find("On January 10, 2023, we received your Form I-130")
+        .unwrap();
     assert!(approved < received);
 }
 
@@ -67,7 +71,10 @@ async fn spanish_from_switcher_cookie_or_accept_language() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("Case Was Approved"), "the cookie beats the header");
+    assert!(
+        html.contains("Case Was Approved"),
+        "the cookie beats the header"
+    );
 }
 
 #[tokio::test]
@@ -100,7 +107,9 @@ async fn malformed_input_explains_the_format_and_keeps_what_was_typed() {
     assert!(html.contains("A receipt number has 3 letters followed by 10 numbers"));
     assert!(html.contains("aria-invalid=\"true\""));
     // What they typed comes back, escaped.
-    assert!(html.contains("value=\"XYZ12&#60;b&#62;\"") || html.contains("value=\"XYZ12&lt;b&gt;\""));
+    assert!(
+        html.contains("value=\"XYZ12&#60;b&#62;\"") || html.contains("value=\"XYZ12&lt;b&gt;\"")
+    );
     assert!(!html.contains("XYZ12<b>"));
     // Lower case, dashes and spaces are accepted.
     let (status, html) = body(app.get("/status?receipt=eac-99-991-03403").await).await;
@@ -120,7 +129,13 @@ async fn sandbox_cases_without_history_show_no_timeline() {
 #[tokio::test]
 async fn every_page_carries_the_security_headers() {
     let app = spawn_app().await;
-    for path in ["/", "/status", "/status?receipt=EAC9999103403", "/nope", "/assets/casegate.css"] {
+    for path in [
+        "/",
+        "/status",
+        "/status?receipt=EAC9999103403",
+        "/nope",
+        "/assets/casegate.css",
+    ] {
         let resp = app.get(path).await;
         let h = resp.headers();
         let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
@@ -178,7 +193,9 @@ async fn health_metrics_and_liveness() {
     assert_eq!(app.get("/livez").await.status(), 200);
     app.get("/status?receipt=EAC9999103403").await;
     let m = app.get("/metrics").await.text().await.unwrap();
-    assert!(m.contains("casegate_http_requests_total{method=\"GET\",route=\"/status\",status=\"2xx\"} 1"));
+    assert!(m.contains(
+        "casegate_http_requests_total{method=\"GET\",route=\"/status\",status=\"2xx\"} 1"
+    ));
     assert!(m.contains("casegate_http_request_duration_seconds_bucket"));
     assert!(m.contains("casegate_db_pool_connections"));
     // Demo paper filings queue their letters.
@@ -193,5 +210,10 @@ async fn healthz_fails_when_the_database_is_gone() {
     assert_eq!(resp.status(), 503);
     let page = app.get("/status?receipt=EAC9999103403").await;
     assert_eq!(page.status(), 503);
-    assert!(page.text().await.unwrap().contains("temporarily unavailable"));
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("temporarily unavailable")
+    );
 }

@@ -138,7 +138,10 @@ impl CaseStatus {
 
     /// A decision ends processing (for processing-time figures).
     pub fn is_decision(self) -> bool {
-        matches!(self, CaseStatus::CaseWasApproved | CaseStatus::CaseWasDenied)
+        matches!(
+            self,
+            CaseStatus::CaseWasApproved | CaseStatus::CaseWasDenied
+        )
     }
 
     /// Still awaiting a decision.
@@ -284,7 +287,14 @@ mod tests {
     fn evidence_loop() {
         let f = FormType::I130;
         assert!(transition(f, Some(ActivelyReviewed), AdditionalEvidenceRequested).is_ok());
-        assert!(transition(f, Some(AdditionalEvidenceRequested), EvidenceResponseReceived).is_ok());
+        assert!(
+            transition(
+                f,
+                Some(AdditionalEvidenceRequested),
+                EvidenceResponseReceived
+            )
+            .is_ok()
+        );
         assert!(transition(f, Some(ActivelyReviewed), EvidenceResponseReceived).is_err());
         // Waiting on the applicant: no approval until the response arrives.
         assert!(transition(f, Some(AdditionalEvidenceRequested), CaseWasApproved).is_err());

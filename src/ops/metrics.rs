@@ -66,7 +66,9 @@ impl Metrics {
     pub fn render(&self, g: &Gauges) -> String {
         let mut out = String::new();
         let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
-        out.push_str("# HELP casegate_http_requests_total HTTP requests by route and status class.\n");
+        out.push_str(
+            "# HELP casegate_http_requests_total HTTP requests by route and status class.\n",
+        );
         out.push_str("# TYPE casegate_http_requests_total counter\n");
         for ((method, route), s) in routes.iter() {
             for (i, c) in s.by_class.iter().enumerate() {

@@ -29,7 +29,9 @@ pub async fn livez() -> &'static str {
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let (pool_size, pool_idle) = state.db.pool_stats();
-    let letters_queued = crate::flows::notices::store::count_queued(&state.db).await.ok();
+    let letters_queued = crate::flows::notices::store::count_queued(&state.db)
+        .await
+        .ok();
     let body = state.metrics.render(&metrics::Gauges {
         pool_size,
         pool_idle,
@@ -37,7 +39,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         status_cache_entries: state.status_cache.len(),
     });
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         body,
     )
         .into_response()

@@ -68,13 +68,15 @@ async fn apply(engine: DbEngine, conn: &mut sqlx::AnyConnection) -> Result<usize
         };
         let mut tx = conn.begin().await?;
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
-        sqlx::query("INSERT INTO casegate_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(m.version)
-            .bind(m.name)
-            .bind(chrono::Utc::now().timestamp())
-            .execute(&mut *tx)
-            .await
-            .map_err(fail)?;
+        sqlx::query(
+            "INSERT INTO casegate_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(chrono::Utc::now().timestamp())
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?;
         tx.commit().await?;
         tracing::info!(version = m.version, name = m.name, "migration applied");
         ran += 1;

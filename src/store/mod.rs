@@ -180,11 +180,17 @@ mod tests {
 
     #[test]
     fn sqlite_urls_create_files() {
-        assert_eq!(sqlite_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db?mode=rwc");
+        assert_eq!(
+            sqlite_url("sqlite:///tmp/x.db"),
+            "sqlite:///tmp/x.db?mode=rwc"
+        );
         assert_eq!(
             sqlite_url("sqlite:///tmp/x.db?cache=shared"),
             "sqlite:///tmp/x.db?cache=shared&mode=rwc"
         );
-        assert_eq!(sqlite_url("sqlite:///tmp/x.db?mode=ro"), "sqlite:///tmp/x.db?mode=ro");
+        assert_eq!(
+            sqlite_url("sqlite:///tmp/x.db?mode=ro"),
+            "sqlite:///tmp/x.db?mode=ro"
+        );
     }
 }

@@ -47,11 +47,7 @@ pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
         }
         return resp;
     }
-    let mut resp = (
-        [(header::CONTENT_TYPE, content_type(&path))],
-        bytes,
-    )
-        .into_response();
+    let mut resp = ([(header::CONTENT_TYPE, content_type(&path))], bytes).into_response();
     resp.headers_mut().insert(header::CACHE_CONTROL, cache);
     if let Ok(v) = HeaderValue::from_str(etag) {
         resp.headers_mut().insert(header::ETAG, v);

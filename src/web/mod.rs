@@ -85,7 +85,10 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home::page))
         .route("/status", get(case_status::handler::page))
         .route("/oauth/accesstoken", post(status_api::handler::token))
-        .route("/case-status/{receipt}", get(status_api::handler::case_status))
+        .route(
+            "/case-status/{receipt}",
+            get(status_api::handler::case_status),
+        )
         .route("/api/openapi.json", get(status_api::handler::openapi))
         .route("/api/intake", post(intake::handler::intake_csv))
         .route("/healthz", get(crate::ops::healthz))
@@ -96,7 +99,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(middleware::from_fn(language))
         .layer(middleware::from_fn(security_headers))
-        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
         .with_state(state)
 }
@@ -119,9 +125,12 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let resp = next.run(req).await;
-    state
-        .metrics
-        .record(method.as_str(), &route, resp.status().as_u16(), started.elapsed());
+    state.metrics.record(
+        method.as_str(),
+        &route,
+        resp.status().as_u16(),
+        started.elapsed(),
+    );
     resp
 }
 
@@ -132,14 +141,23 @@ async fn security_headers(req: Request, next: Next) -> Response {
     let is_asset = req.uri().path().starts_with("/assets/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.insert(
         header::STRICT_TRANSPORT_SECURITY,
         HeaderValue::from_static("max-age=63072000; includeSubDomains"),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
@@ -179,19 +197,21 @@ async fn language(mut req: Request, next: Next) -> Response {
     });
     req.extensions_mut().insert(lang);
     let mut resp = next.run(req).await;
-    if let Some(chosen) = from_query {
-        if from_cookie != Some(chosen) {
-            let cookie = format!(
-                "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
-                chosen.code()
-            );
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                resp.headers_mut().append(header::SET_COOKIE, v);
-            }
+    if let Some(chosen) = from_query
+        && from_cookie != Some(chosen)
+    {
+        let cookie = format!(
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            chosen.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
-    resp.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+    resp.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
     resp
 }
 
@@ -229,9 +249,10 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     parts.headers.remove(header::CONTENT_LENGTH);
     if is_api_path(&path) {
         let body = status_api::handler::error_json(status, page);
-        parts
-            .headers
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         return Response::from_parts(parts, Body::from(body));
     }
     let html = if method == Method::HEAD {

@@ -59,7 +59,11 @@ impl Drop for TestApp {
 
 fn unique(prefix: &str) -> String {
     use rand::Rng;
-    format!("{prefix}_{}_{:08x}", std::process::id(), rand::thread_rng().r#gen::<u32>())
+    format!(
+        "{prefix}_{}_{:08x}",
+        std::process::id(),
+        rand::thread_rng().r#gen::<u32>()
+    )
 }
 
 /// Which engine this test run uses.
@@ -95,7 +99,11 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-pub fn test_config(data_dir: &std::path::Path, database_url: &str, extra: &[(&str, &str)]) -> Config {
+pub fn test_config(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    extra: &[(&str, &str)],
+) -> Config {
     let mut vars: Vec<(String, String)> = vec![
         ("CASEGATE_BIND".into(), "127.0.0.1:0".into()),
         ("CASEGATE_DATA_DIR".into(), data_dir.display().to_string()),
@@ -133,19 +141,33 @@ pub async fn spawn_with(opts: Options) -> TestApp {
     let data_dir = temp_dir("app");
     let url = fresh_database_url(&data_dir).await;
     let config = test_config(&data_dir, &url, &opts.extra);
-    let secrets =
-        Secrets::load_or_create(config.master_key_hex.as_deref(), &data_dir, &mut rand::rngs::OsRng)
-            .unwrap();
-    let db = Db::connect(&config.database_url, config.engine, config.db_max_connections)
-        .await
-        .unwrap();
+    let secrets = Secrets::load_or_create(
+        config.master_key_hex.as_deref(),
+        &data_dir,
+        &mut rand::rngs::OsRng,
+    )
+    .unwrap();
+    let db = Db::connect(
+        &config.database_url,
+        config.engine,
+        config.db_max_connections,
+    )
+    .await
+    .unwrap();
     db.migrate().await.unwrap();
     if opts.demo {
-        casegate::demo::load(&db, &secrets, opts.now.timestamp()).await.unwrap();
+        casegate::demo::load(&db, &secrets, opts.now.timestamp())
+            .await
+            .unwrap();
     }
     let clock = TestClock::at(opts.now);
     let c2 = clock.clone();
-    let state = AppState::new(config.clone(), db.clone(), secrets.clone(), Arc::new(move || c2.now()));
+    let state = AppState::new(
+        config.clone(),
+        db.clone(),
+        secrets.clone(),
+        Arc::new(move || c2.now()),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -237,7 +259,11 @@ pub const CSV_HEADER: &str = "a_number,given_name,family_name,date_of_birth,stre
 
 /// A valid intake row for person `i` (deterministic).
 pub fn csv_row(i: u32, channel: &str) -> String {
-    let office = if channel == "online" { "IOE" } else { ["EAC", "WAC", "LIN", "SRC", "NBC"][(i % 5) as usize] };
+    let office = if channel == "online" {
+        "IOE"
+    } else {
+        ["EAC", "WAC", "LIN", "SRC", "NBC"][(i % 5) as usize]
+    };
     format!(
         "A{:09},Given{i},Family{i},1980-01-{:02},{} Main Street,Apt {},Springfield,IL,62701,,I-765,{office},2026-10-{:02},{channel},no",
         100_000 + i,

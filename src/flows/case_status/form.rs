@@ -16,7 +16,10 @@ pub enum StatusInput {
     /// The bare form.
     Empty,
     /// Something that is not a receipt number; keep what they typed.
-    Malformed { typed: String, error: ReceiptError },
+    Malformed {
+        typed: String,
+        error: ReceiptError,
+    },
     Valid(ReceiptNumber),
 }
 

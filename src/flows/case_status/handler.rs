@@ -80,11 +80,7 @@ pub async fn page(
     let c = Chrome::new(&state, lang, "/status", &query_string);
     let title = match &outcome {
         Outcome::Found { text, .. } => text.title.clone(),
-        Outcome::Malformed => format!(
-            "{}: {}",
-            c.t("status.error_prefix"),
-            c.t("status.title")
-        ),
+        Outcome::Malformed => format!("{}: {}", c.t("status.error_prefix"), c.t("status.title")),
         _ => c.t("status.title").to_string(),
     };
     let status = match outcome {

@@ -134,6 +134,9 @@ mod tests {
         );
         let es = current_text(&record(false), &m, Lang::Es);
         assert_eq!(es.title, "Caso Fue Aprobado");
-        assert!(es.description.starts_with("El 5 de septiembre de 2023, aprobamos su Formulario I-130"));
+        assert!(
+            es.description
+                .starts_with("El 5 de septiembre de 2023, aprobamos su Formulario I-130")
+        );
     }
 }

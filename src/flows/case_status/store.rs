@@ -76,9 +76,9 @@ impl StatusCache {
     }
 
     fn shard(&self, key: &str) -> &Mutex<HashMap<String, Entry>> {
-        let h = key
-            .bytes()
-            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b)));
+        let h = key.bytes().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(b))
+        });
         &self.shards[h % SHARDS]
     }
 
@@ -93,10 +93,10 @@ impl StatusCache {
         let key = receipt.as_str();
         {
             let shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, rec)) = shard.get(key) {
-                if at.elapsed() < self.ttl {
-                    return Ok(rec.clone());
-                }
+            if let Some((at, rec)) = shard.get(key)
+                && at.elapsed() < self.ttl
+            {
+                return Ok(rec.clone());
             }
         }
         let fresh = lookup(db, receipt).await?.map(Arc::new);

@@ -37,7 +37,10 @@ fn reader<R: Read>(input: R) -> csv::Reader<R> {
 /// Parses a whole (small) CSV document, e.g. an API request body.
 pub fn parse_all<R: Read>(input: R, today: NaiveDate) -> Result<Parsed, IntakeError> {
     let mut rdr = reader(input);
-    let header = rdr.headers().map_err(|e| IntakeError::Csv(e.to_string()))?.clone();
+    let header = rdr
+        .headers()
+        .map_err(|e| IntakeError::Csv(e.to_string()))?
+        .clone();
     let cols = Columns::from_header(header.iter()).map_err(IntakeError::Header)?;
     let mut parsed = Parsed {
         filings: Vec::new(),
@@ -99,7 +102,10 @@ pub async fn run_file(
     let file = std::fs::File::open(path).map_err(|e| IntakeError::Csv(e.to_string()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut rdr = reader(std::io::BufReader::with_capacity(1 << 20, file));
-    let header = rdr.headers().map_err(|e| IntakeError::Csv(e.to_string()))?.clone();
+    let header = rdr
+        .headers()
+        .map_err(|e| IntakeError::Csv(e.to_string()))?
+        .clone();
     let cols = Columns::from_header(header.iter()).map_err(IntakeError::Header)?;
     let bar = if show_progress {
         let b = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());

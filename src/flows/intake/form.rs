@@ -134,10 +134,12 @@ pub fn parse_row<'a>(
         "" => None,
         e => Some(Email::parse(e).map_err(|_| RowError::Email)?),
     };
-    let form = FormType::parse(f(10)).ok_or_else(|| RowError::Form(f(10).chars().take(20).collect()))?;
+    let form =
+        FormType::parse(f(10)).ok_or_else(|| RowError::Form(f(10).chars().take(20).collect()))?;
     let office = Office::from_code(&f(11).to_ascii_uppercase())
         .ok_or_else(|| RowError::Office(f(11).chars().take(20).collect()))?;
-    let received = NaiveDate::parse_from_str(f(12), "%Y-%m-%d").map_err(|_| RowError::ReceivedDate)?;
+    let received =
+        NaiveDate::parse_from_str(f(12), "%Y-%m-%d").map_err(|_| RowError::ReceivedDate)?;
     let earliest = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default();
     if received > today || received < earliest {
         return Err(RowError::ReceivedDate);

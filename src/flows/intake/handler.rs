@@ -15,7 +15,11 @@ use crate::flows::status_api::SCOPE_INTAKE;
 use crate::flows::status_api::handler::{api_error, authorize};
 use crate::web::AppState;
 
-pub async fn intake_csv(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn intake_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let grant = match authorize(&state, &headers).await {
         Ok(g) => g,
         Err(resp) => return resp,

@@ -83,7 +83,10 @@ pub async fn insert_rows(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
-        let sql = format!("{head} VALUES {} {tail}", values_placeholders(chunk.len(), cols));
+        let sql = format!(
+            "{head} VALUES {} {tail}",
+            values_placeholders(chunk.len(), cols)
+        );
         // Built only from constant text and numbered placeholders.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for row in chunk {
@@ -175,7 +178,10 @@ pub async fn write_batch(
     // 2. Find or create the people.
     let person_sql = "SELECT id, a_number, given_name, family_name, street, unit, city, state, zip \
                       FROM persons WHERE a_number IN";
-    let mut a_numbers: Vec<String> = todo.iter().map(|(f, _)| f.row.a_number.as_str().to_string()).collect();
+    let mut a_numbers: Vec<String> = todo
+        .iter()
+        .map(|(f, _)| f.row.a_number.as_str().to_string())
+        .collect();
     a_numbers.sort();
     a_numbers.dedup();
     let mut people = read_people(&mut tx, maxp, person_sql, &a_numbers).await?;
@@ -253,7 +259,9 @@ pub async fn write_batch(
     let mut planned: Vec<(Filing, String, ReceiptNumber, i64)> = Vec::with_capacity(todo.len());
     for (f, key) in todo {
         let Some(person) = people.get(f.row.a_number.as_str()) else {
-            outcome.failed.push((f.line, "person could not be recorded".into()));
+            outcome
+                .failed
+                .push((f.line, "person could not be recorded".into()));
             continue;
         };
         let person_id = person.id;
@@ -262,7 +270,9 @@ pub async fn write_batch(
             None => {
                 let slot = policy::receipt_slot(f.row.office, f.row.received);
                 let Some((next, last)) = next_in_slot.get_mut(&slot) else {
-                    outcome.failed.push((f.line, "no receipt range reserved".into()));
+                    outcome
+                        .failed
+                        .push((f.line, "no receipt range reserved".into()));
                     continue;
                 };
                 let seq = *next;
@@ -412,9 +422,19 @@ pub async fn write_batch(
                 Val::OT(Some(f.row.received.to_string())),
             ]
         };
-        let mail = if paper { MailState::Queued } else { MailState::NotMailed };
+        let mail = if paper {
+            MailState::Queued
+        } else {
+            MailState::NotMailed
+        };
         let mut receipt_notice = base(NoticeKind::Receipt);
-        receipt_notice.extend([Val::OI(None), Val::OB(None), Val::OI(None), Val::T(mail.code().into()), Val::I(now)]);
+        receipt_notice.extend([
+            Val::OI(None),
+            Val::OB(None),
+            Val::OI(None),
+            Val::T(mail.code().into()),
+            Val::I(now),
+        ]);
         notices.push(receipt_notice);
         if let Some((code_id, code)) = code_for_case.remove(&case_id) {
             let sealed = seal(

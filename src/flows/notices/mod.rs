@@ -88,7 +88,13 @@ mod tests {
         assert!(!MailState::Queued.can_become(MailState::Mailed));
         assert!(!MailState::Mailed.can_become(MailState::Queued));
         assert!(!MailState::NotMailed.can_become(MailState::Printed));
-        for m in [MailState::NotMailed, MailState::Queued, MailState::Printed, MailState::Mailed, MailState::Returned] {
+        for m in [
+            MailState::NotMailed,
+            MailState::Queued,
+            MailState::Printed,
+            MailState::Mailed,
+            MailState::Returned,
+        ] {
             assert_eq!(MailState::from_code(m.code()), Some(m));
         }
     }

@@ -41,10 +41,13 @@ pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'
         NoticeKind::Receipt => t("letter.receipt.title"),
         NoticeKind::AccessNotice => t("letter.access.title"),
     };
-    let mut doc = Document::new(&format!("{title} — {}", ctx.agency), match lang {
-        Lang::En => "en-US",
-        Lang::Es => "es-US",
-    });
+    let mut doc = Document::new(
+        &format!("{title} — {}", ctx.agency),
+        match lang {
+            Lang::En => "en-US",
+            Lang::Es => "es-US",
+        },
+    );
     {
         let mut f = Flow::new(&mut doc);
         f.heading(ctx.agency);
@@ -71,7 +74,10 @@ pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'
         if let Some(rd) = &n.received_date {
             f.label_value(&t("letter.received_date"), &long_date(m, lang, rd));
         }
-        f.label_value(&t("letter.notice_date"), &long_date(m, lang, &n.notice_date));
+        f.label_value(
+            &t("letter.notice_date"),
+            &long_date(m, lang, &n.notice_date),
+        );
         f.label_value(&t("letter.applicant"), &n.addressee);
         f.space(8.0);
         let url = ctx.public_url;
@@ -112,7 +118,10 @@ pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'
     }
     let page_label = t("letter.page");
     doc.number_pages(306.0, 36.0, 8.0, |i, n| {
-        crate::i18n::fill(&page_label, &[("n", &i.to_string()), ("total", &n.to_string())])
+        crate::i18n::fill(
+            &page_label,
+            &[("n", &i.to_string()), ("total", &n.to_string())],
+        )
     });
     doc.to_bytes()
 }

@@ -68,7 +68,10 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<NoticeRecord>, StoreError> {
 
 pub async fn for_case(db: &Db, receipt: &str) -> Result<Vec<NoticeRecord>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM notices WHERE receipt_number = $1 ORDER BY id");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(receipt).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(receipt)
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(from_row).collect()
 }
 

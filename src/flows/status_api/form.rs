@@ -25,11 +25,16 @@ pub enum TokenRequestError {
 
 /// Decodes `Authorization: Basic base64(id:secret)` (standard alphabet).
 pub fn basic_credentials(header: &str) -> Option<Credentials> {
-    let encoded = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?;
+    let encoded = header
+        .strip_prefix("Basic ")
+        .or_else(|| header.strip_prefix("basic "))?;
     let decoded = base64_decode(encoded.trim())?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
-    let id = form_urlencoded::parse(format!("a={id}").as_bytes()).next()?.1.into_owned();
+    let id = form_urlencoded::parse(format!("a={id}").as_bytes())
+        .next()?
+        .1
+        .into_owned();
     let secret = form_urlencoded::parse(format!("a={secret}").as_bytes())
         .next()?
         .1
@@ -98,12 +103,18 @@ mod tests {
             client_id: Some("a".into()),
             client_secret: Some("b".into()),
         };
-        assert_eq!(f.credentials(None), Err(TokenRequestError::UnsupportedGrant));
+        assert_eq!(
+            f.credentials(None),
+            Err(TokenRequestError::UnsupportedGrant)
+        );
         let f = TokenForm {
             grant_type: Some("client_credentials".into()),
             client_id: Some("a".into()),
             client_secret: None,
         };
-        assert_eq!(f.credentials(None), Err(TokenRequestError::MissingCredentials));
+        assert_eq!(
+            f.credentials(None),
+            Err(TokenRequestError::MissingCredentials)
+        );
     }
 }

@@ -122,6 +122,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
 }
 
 /// Checks the bearer token; `Err` is the response to send.
+#[allow(clippy::result_large_err)] // the rejection is the response itself
 pub async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<Grant, Response> {
     let unauthorized = || api_error(StatusCode::UNAUTHORIZED, "Invalid or expired access token");
     let token = headers
@@ -158,13 +159,13 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<Grant, R
 }
 
 /// Applies the client's rate and quota; `Err` is the 429 to send.
+#[allow(clippy::result_large_err)] // the rejection is the response itself
 pub fn admit(state: &AppState, grant: &Grant) -> Result<(), Response> {
     let now_ms = state.now().timestamp_millis();
     let retry_ms = match state.api.admit(grant.client_pk, grant.allowance, now_ms) {
         Admission::Allowed => return Ok(()),
-        Admission::RateLimited { retry_after_ms } | Admission::QuotaExhausted { retry_after_ms } => {
-            retry_after_ms
-        }
+        Admission::RateLimited { retry_after_ms }
+        | Admission::QuotaExhausted { retry_after_ms } => retry_after_ms,
     };
     let mut resp = api_error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
     let secs = ((retry_ms + 999) / 1000).max(1);

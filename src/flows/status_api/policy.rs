@@ -28,9 +28,13 @@ pub struct Bucket {
 pub enum Admission {
     Allowed,
     /// Over the per-second rate; retry after this many milliseconds.
-    RateLimited { retry_after_ms: i64 },
+    RateLimited {
+        retry_after_ms: i64,
+    },
     /// Over the daily quota; retry after the next UTC midnight.
-    QuotaExhausted { retry_after_ms: i64 },
+    QuotaExhausted {
+        retry_after_ms: i64,
+    },
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -116,9 +120,7 @@ impl ApiGuards {
     pub fn cached_grant(&self, token_hash: &[u8; 32], now_ms: i64) -> Option<Grant> {
         let map = self.grants.lock().unwrap_or_else(|p| p.into_inner());
         map.get(token_hash)
-            .filter(|g| {
-                now_ms - g.cached_at_ms < GRANT_CACHE_MS && now_ms < g.expires_at * 1000
-            })
+            .filter(|g| now_ms - g.cached_at_ms < GRANT_CACHE_MS && now_ms < g.expires_at * 1000)
             .cloned()
     }
 
@@ -149,11 +151,16 @@ mod tests {
         }
         assert_eq!(
             b.admit(TEN, t0),
-            Admission::RateLimited { retry_after_ms: 100 }
+            Admission::RateLimited {
+                retry_after_ms: 100
+            }
         );
         // 100 ms later one more token has dripped in.
         assert_eq!(b.admit(TEN, t0 + 100), Admission::Allowed);
-        assert!(matches!(b.admit(TEN, t0 + 100), Admission::RateLimited { .. }));
+        assert!(matches!(
+            b.admit(TEN, t0 + 100),
+            Admission::RateLimited { .. }
+        ));
         // Idle time never banks more than one second's burst.
         let later = t0 + 60_000;
         for _ in 0..10 {
@@ -176,7 +183,9 @@ mod tests {
         }
         assert_eq!(
             b.admit(small, t),
-            Admission::QuotaExhausted { retry_after_ms: 1_000 }
+            Admission::QuotaExhausted {
+                retry_after_ms: 1_000
+            }
         );
         assert_eq!(b.admit(small, midnight), Admission::Allowed);
     }

@@ -97,7 +97,8 @@ pub async fn find_token(db: &Db, token_hash: &[u8]) -> Result<Option<TokenRow>, 
             client_pk: r.try_get("client_pk")?,
             expires_at: r.try_get("expires_at")?,
             allowance: Allowance {
-                rate_per_sec: u32::try_from(r.try_get::<i64, _>("rate_per_sec")?).unwrap_or(u32::MAX),
+                rate_per_sec: u32::try_from(r.try_get::<i64, _>("rate_per_sec")?)
+                    .unwrap_or(u32::MAX),
                 daily_quota: u32::try_from(r.try_get::<i64, _>("daily_quota")?).unwrap_or(u32::MAX),
             },
             scopes: r.try_get("scopes")?,
