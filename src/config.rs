@@ -435,6 +435,14 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_documents_every_setting() {
+        let readme = include_str!("../README.md");
+        for s in SETTINGS {
+            assert!(readme.contains(&format!("| `{}` | `{}` |", s.env, s.toml)), "{}", s.env);
+        }
+    }
+
+    #[test]
     fn every_setting_is_documented_once() {
         let mut names: Vec<_> = SETTINGS.iter().map(|s| s.env).collect();
         names.sort();
