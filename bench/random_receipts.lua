@@ -1,7 +1,7 @@
 -- wrk script for the casegate benchmark.
 --
 --   wrk -t2 -c32 -d10s --latency -s bench/random_receipts.lua http://HOST:PORT/PATH \
---       -- PREFIX RECEIPTS_FILE [BEARER_TOKEN]
+--       -- PREFIX RECEIPTS_FILE [BEARER_TOKEN [PACE_MS]]
 --
 -- PREFIX "-"  : static mode - every request is the URL given to wrk (fast
 --               path inside wrk: no Lua call per request).
@@ -12,12 +12,17 @@
 --               read once per wrk thread as a single string (14 bytes/receipt,
 --               so 1M receipts cost 14 MB per thread, not a 1M-entry table).
 -- BEARER_TOKEN, when given and not "-", is sent as "Authorization: Bearer …".
+-- PACE_MS, when given and not "-", makes each connection wait PACE_MS
+--               milliseconds (fractional values are met on average) after
+--               each response before sending its next request, to offer a
+--               lower, roughly fixed rate. This is still closed-loop (not
+--               wrk2's constant-throughput mode).
 --
 -- done() prints one machine-readable line starting with "BENCH " that
 -- bench/run parses (latencies in microseconds).
 
 local WIDTH = 14 -- 13 characters + "\n"
-local receipts, count, prefix = nil, 0, nil
+local receipts, count, prefix, pace = nil, 0, nil, nil
 
 local thread_no = 0
 function setup(thread)
@@ -29,6 +34,10 @@ function init(args)
   prefix = args[1] or "-"
   local file = args[2]
   local token = args[3]
+  pace = tonumber(args[4] or "")
+  if not pace or pace <= 0 then
+    delay = nil -- no pacing: wrk sends the next request immediately
+  end
   if token and token ~= "" and token ~= "-" then
     wrk.headers["Authorization"] = "Bearer " .. token
   end
@@ -50,6 +59,12 @@ end
 function request()
   local off = math.random(0, count - 1) * WIDTH
   return wrk.format("GET", prefix .. receipts:sub(off + 1, off + 13))
+end
+
+function delay()
+  local whole = math.floor(pace)
+  if math.random() < pace - whole then whole = whole + 1 end
+  return whole
 end
 
 function done(summary, latency, requests)

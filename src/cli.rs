@@ -250,12 +250,25 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
     } else {
         None
     };
+    let outbox_cfg = crate::outbox::OutboxConfig::from_config(&config);
+    // Refuse to start with an unusable SMTP URL or From address.
+    let transport = crate::outbox::Transport::from_config(&outbox_cfg)?;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config, db.clone(), secrets, Arc::new(chrono::Utc::now));
+    crate::outbox::spawn_worker(
+        db.clone(),
+        state.secrets.clone(),
+        outbox_cfg,
+        state.clock.clone(),
+        state.outbox_wake.clone(),
+    );
     spawn_housekeeping(state.clone());
     println!("casegate is listening on http://{addr}");
+    println!("  email:        {}", transport.describe());
+    drop(transport);
     println!("  case status:  http://{addr}/status");
+    println!("  access code:  http://{addr}/access-code");
     println!("  API (OpenAPI): http://{addr}/api/openapi.json");
     if let Some(ids) = identities {
         println!("\nDemo data loaded. Try these (receipt numbers work on /status and the API):");
@@ -294,6 +307,17 @@ fn spawn_housekeeping(state: AppState) {
                 Ok(n) if n > 0 => tracing::info!(purged = n, "expired API tokens removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "token purge failed"),
+            }
+            if let Err(e) =
+                crate::flows::access_code::store::purge_spent_captchas(&state.db, now).await
+            {
+                tracing::warn!(error = %e, "captcha purge failed");
+            }
+            if let Err(e) = crate::limits::purge(&state.db, now).await {
+                tracing::warn!(error = %e, "rate-limit purge failed");
+            }
+            if let Err(e) = crate::outbox::purge_finished(&state.db, now - 30 * 86_400).await {
+                tracing::warn!(error = %e, "outbox purge failed");
             }
         }
     });

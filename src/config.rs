@@ -57,6 +57,17 @@ pub struct Config {
     pub status_cache_ttl_ms: u64,
     pub intake_batch_rows: usize,
     pub max_body_bytes: usize,
+    /// `smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…`;
+    /// unset → emails are written as `.eml` files into `<data_dir>/outbox/`.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub captcha_difficulty: u8,
+    pub captcha_ttl_secs: i64,
+    pub captcha_min_fill_secs: i64,
+    pub verify_floor_ms: u64,
+    /// Header carrying the client IP set by a trusted reverse proxy
+    /// (the right-most value is used); unset → the TCP peer address.
+    pub client_ip_header: Option<String>,
 }
 
 /// Documentation of one setting: environment variable, TOML key, default, meaning.
@@ -170,6 +181,48 @@ pub const SETTINGS: &[Setting] = &[
         default: "1048576",
         meaning: "largest accepted request body outside uploads",
     },
+    Setting {
+        env: "CASEGATE_SMTP_URL",
+        toml: "smtp_url",
+        default: "unset: emails go to <data_dir>/outbox/*.eml",
+        meaning: "SMTP relay, `smtp://user:pass@host:587` (STARTTLS whenever the relay offers it) or `smtps://…` (implicit TLS)",
+    },
+    Setting {
+        env: "CASEGATE_MAIL_FROM",
+        toml: "mail_from",
+        default: "<agency name> <no-reply@casegate.invalid>",
+        meaning: "From address of every email",
+    },
+    Setting {
+        env: "CASEGATE_CAPTCHA_DIFFICULTY",
+        toml: "captcha_difficulty",
+        default: "14",
+        meaning: "proof-of-work difficulty (leading zero bits of SHA-256)",
+    },
+    Setting {
+        env: "CASEGATE_CAPTCHA_TTL_SECS",
+        toml: "captcha_ttl_secs",
+        default: "1800",
+        meaning: "how long a CAPTCHA challenge (and so a form) stays valid",
+    },
+    Setting {
+        env: "CASEGATE_CAPTCHA_MIN_FILL_SECS",
+        toml: "captcha_min_fill_secs",
+        default: "5",
+        meaning: "without JavaScript: seconds that must pass between showing a form and accepting it",
+    },
+    Setting {
+        env: "CASEGATE_VERIFY_FLOOR_MS",
+        toml: "verify_floor_ms",
+        default: "400",
+        meaning: "every identity-verification answer takes at least this long, so timing reveals nothing",
+    },
+    Setting {
+        env: "CASEGATE_CLIENT_IP_HEADER",
+        toml: "client_ip_header",
+        default: "unset: the TCP peer address",
+        meaning: "header set by your reverse proxy with the client IP (e.g. `x-forwarded-for`; right-most value used). Only set it behind a proxy that overwrites it",
+    },
 ];
 
 /// The TOML file's shape: every key optional.
@@ -193,6 +246,13 @@ struct FileConfig {
     status_cache_ttl_ms: Option<u64>,
     intake_batch_rows: Option<usize>,
     max_body_bytes: Option<usize>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    captcha_difficulty: Option<u8>,
+    captcha_ttl_secs: Option<i64>,
+    captcha_min_fill_secs: Option<i64>,
+    verify_floor_ms: Option<u64>,
+    client_ip_header: Option<String>,
 }
 
 impl Config {
@@ -292,14 +352,57 @@ impl Config {
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
             .to_string();
+        let agency_name = pick("CASEGATE_AGENCY_NAME", file.agency_name)
+            .unwrap_or_else(|| "Example Immigration Services Agency".into());
+        let captcha_difficulty = num(
+            "CASEGATE_CAPTCHA_DIFFICULTY",
+            file.captcha_difficulty.map(|v| v.to_string()),
+            "14",
+        )?;
+        if !(0..=28).contains(&captcha_difficulty) {
+            return Err(ConfigError::Invalid {
+                name: "CASEGATE_CAPTCHA_DIFFICULTY",
+                message: "must be between 0 and 28".into(),
+            });
+        }
         Ok(Config {
+            smtp_url: pick("CASEGATE_SMTP_URL", file.smtp_url).filter(|s| !s.trim().is_empty()),
+            mail_from: pick("CASEGATE_MAIL_FROM", file.mail_from).unwrap_or_else(|| {
+                format!(
+                    "{} <no-reply@casegate.invalid>",
+                    agency_name.replace(['<', '>', '"'], "")
+                )
+            }),
+            captcha_difficulty: captcha_difficulty as u8,
+            captcha_ttl_secs: positive(
+                "CASEGATE_CAPTCHA_TTL_SECS",
+                num(
+                    "CASEGATE_CAPTCHA_TTL_SECS",
+                    file.captcha_ttl_secs.map(|v| v.to_string()),
+                    "1800",
+                )?,
+            )?,
+            captcha_min_fill_secs: num(
+                "CASEGATE_CAPTCHA_MIN_FILL_SECS",
+                file.captcha_min_fill_secs.map(|v| v.to_string()),
+                "5",
+            )?
+            .max(0),
+            verify_floor_ms: num(
+                "CASEGATE_VERIFY_FLOOR_MS",
+                file.verify_floor_ms.map(|v| v.to_string()),
+                "400",
+            )?
+            .max(0) as u64,
+            client_ip_header: pick("CASEGATE_CLIENT_IP_HEADER", file.client_ip_header)
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty()),
             bind,
             data_dir,
             database_url,
             engine,
             db_max_connections: db_max_connections as u32,
-            agency_name: pick("CASEGATE_AGENCY_NAME", file.agency_name)
-                .unwrap_or_else(|| "Example Immigration Services Agency".into()),
+            agency_name,
             agency_name_es: pick("CASEGATE_AGENCY_NAME_ES", file.agency_name_es)
                 .unwrap_or_else(|| "Agencia de Servicios de Inmigración de Ejemplo".into()),
             public_url,
@@ -438,7 +541,11 @@ mod tests {
     fn the_readme_documents_every_setting() {
         let readme = include_str!("../README.md");
         for s in SETTINGS {
-            assert!(readme.contains(&format!("| `{}` | `{}` |", s.env, s.toml)), "{}", s.env);
+            assert!(
+                readme.contains(&format!("| `{}` | `{}` |", s.env, s.toml)),
+                "{}",
+                s.env
+            );
         }
     }
 

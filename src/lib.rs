@@ -4,6 +4,8 @@
 //! `flows` holds one folder per user flow (form, policy, handler, store, templates);
 //! `store` owns the database; `web` the HTTP plumbing; `ops` health and metrics.
 
+pub mod audit;
+pub mod captcha;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -12,7 +14,9 @@ pub mod domain;
 pub mod error;
 pub mod flows;
 pub mod i18n;
+pub mod limits;
 pub mod ops;
+pub mod outbox;
 pub mod pdf;
 pub mod secrets;
 pub mod store;

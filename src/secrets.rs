@@ -35,6 +35,8 @@ pub struct Secrets {
     pub password_pepper: [u8; 32],
     /// Keyed hash of session ids and one-time tokens.
     pub session_key: [u8; 32],
+    /// Signs CAPTCHA challenges.
+    pub captcha_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -53,6 +55,7 @@ impl Secrets {
             letter_key: derive("casegate/letter-seal/v1"),
             password_pepper: derive("casegate/password-pepper/v1"),
             session_key: derive("casegate/session/v1"),
+            captcha_key: derive("casegate/captcha/v1"),
         }
     }
 

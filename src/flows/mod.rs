@@ -2,6 +2,7 @@
 //! `form.rs` (what the person submits, parsed), `policy.rs` (pure rules, `now`
 //! passed in), `store.rs` (its queries), `handler.rs` (HTTP), and its templates.
 
+pub mod access_code;
 pub mod case_status;
 pub mod intake;
 pub mod notices;

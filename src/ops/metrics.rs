@@ -32,6 +32,7 @@ pub struct Gauges {
     pub pool_size: u32,
     pub pool_idle: usize,
     pub letters_queued: Option<i64>,
+    pub outbox_queued: Option<i64>,
     pub status_cache_entries: usize,
 }
 
@@ -124,6 +125,12 @@ impl Metrics {
                 "# HELP casegate_letters_queued Letters waiting in the mail-room queue.\n# TYPE casegate_letters_queued gauge\ncasegate_letters_queued {q}"
             );
         }
+        if let Some(q) = g.outbox_queued {
+            let _ = writeln!(
+                out,
+                "# HELP casegate_outbox_queued Emails waiting to be sent.\n# TYPE casegate_outbox_queued gauge\ncasegate_outbox_queued {q}"
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP casegate_status_cache_entries Case statuses held by this instance's cache.\n# TYPE casegate_status_cache_entries gauge\ncasegate_status_cache_entries {}",
@@ -146,6 +153,7 @@ mod tests {
             pool_size: 3,
             pool_idle: 2,
             letters_queued: Some(5),
+            outbox_queued: Some(2),
             status_cache_entries: 1,
         });
         assert!(text.contains(

@@ -14,12 +14,26 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "outbox",
+        sqlite: include_str!("../../migrations/sqlite/0002_outbox.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_outbox.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "access_code",
+        sqlite: include_str!("../../migrations/sqlite/0003_access_code.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_access_code.sql"),
+    },
+];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"
 

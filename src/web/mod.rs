@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::error::ErrorPage;
-use crate::flows::{case_status, intake, status_api};
+use crate::flows::{access_code, case_status, intake, status_api};
 use crate::i18n::{Lang, Messages};
 use crate::ops::metrics::Metrics;
 use crate::secrets::Secrets;
@@ -40,6 +40,8 @@ pub struct Inner {
     pub status_cache: case_status::store::StatusCache,
     pub api: status_api::policy::ApiGuards,
     pub clock: Clock,
+    /// Wakes the outbox worker when a message was queued.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Clone)]
@@ -64,6 +66,7 @@ impl AppState {
             status_cache: case_status::store::StatusCache::new(ttl),
             api: status_api::policy::ApiGuards::default(),
             clock,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }))
     }
 
@@ -84,6 +87,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home::page))
         .route("/status", get(case_status::handler::page))
+        .route(
+            "/access-code",
+            get(access_code::handler::form).post(access_code::handler::submit),
+        )
+        .route("/account/address", get(home::address))
         .route("/oauth/accesstoken", post(status_api::handler::token))
         .route(
             "/case-status/{receipt}",
@@ -222,6 +230,36 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
         _state: &S,
     ) -> Result<Lang, Self::Rejection> {
         Ok(parts.extensions.get::<Lang>().copied().unwrap_or(Lang::En))
+    }
+}
+
+/// The client's IP address: the TCP peer, or — behind a trusted reverse
+/// proxy, when `CASEGATE_CLIENT_IP_HEADER` is set — the right-most value of
+/// that header.
+pub struct ClientIp(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<ClientIp, Self::Rejection> {
+        if let Some(h) = &state.config.client_ip_header
+            && let Some(v) = parts.headers.get(h.as_str()).and_then(|v| v.to_str().ok())
+            && let Some(last) = v
+                .rsplit(',')
+                .next()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        {
+            return Ok(ClientIp(last.chars().take(64).collect()));
+        }
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        Ok(ClientIp(peer))
     }
 }
 

@@ -25,12 +25,13 @@ pub enum ExportError {
 
 /// Opens the sealed access code of a letter, if it still has one.
 pub fn unseal_code(n: &NoticeRecord, secrets: &Secrets) -> Option<AccessCode> {
-    if n.kind != NoticeKind::AccessNotice {
-        return None;
-    }
+    let aad = match n.kind {
+        NoticeKind::Receipt => return None,
+        NoticeKind::AccessNotice => n.receipt_number.clone().unwrap_or_default(),
+        NoticeKind::CodeLetter => crate::flows::access_code::store::letter_aad(n.access_code_id?),
+    };
     let sealed = n.code_sealed.as_ref()?;
-    let aad = n.receipt_number.as_deref().unwrap_or("").as_bytes();
-    let plain = open(&secrets.letter_key, aad, sealed).ok()?;
+    let plain = open(&secrets.letter_key, aad.as_bytes(), sealed).ok()?;
     AccessCode::parse(std::str::from_utf8(&plain).ok()?).ok()
 }
 

@@ -10,7 +10,10 @@ pub mod store;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeKind {
     Receipt,
+    /// Intake's Account Access Notice (a code for one paper-filed case).
     AccessNotice,
+    /// An online access code requested on `/access-code`, sent by post.
+    CodeLetter,
 }
 
 impl NoticeKind {
@@ -18,6 +21,7 @@ impl NoticeKind {
         match self {
             NoticeKind::Receipt => "receipt",
             NoticeKind::AccessNotice => "access_notice",
+            NoticeKind::CodeLetter => "code_letter",
         }
     }
 
@@ -25,6 +29,7 @@ impl NoticeKind {
         match s {
             "receipt" => Some(NoticeKind::Receipt),
             "access_notice" => Some(NoticeKind::AccessNotice),
+            "code_letter" => Some(NoticeKind::CodeLetter),
             _ => None,
         }
     }

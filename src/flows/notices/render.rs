@@ -40,6 +40,7 @@ pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'
     let title = match n.kind {
         NoticeKind::Receipt => t("letter.receipt.title"),
         NoticeKind::AccessNotice => t("letter.access.title"),
+        NoticeKind::CodeLetter => t("letter.code.title"),
     };
     let mut doc = Document::new(
         &format!("{title} — {}", ctx.agency),
@@ -54,6 +55,7 @@ pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'
         f.paragraph(&t(match n.kind {
             NoticeKind::Receipt => "letter.receipt.form_code",
             NoticeKind::AccessNotice => "letter.access.form_code",
+            NoticeKind::CodeLetter => "letter.code.form_code",
         }));
         f.rule();
         f.paragraph(&address_block(n).join("\n"));
@@ -87,8 +89,12 @@ pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'
                 f.paragraph(&m.fmt(lang, "letter.receipt.body2", &[("url", url)]));
                 f.paragraph(&t("letter.receipt.body3"));
             }
-            NoticeKind::AccessNotice => {
-                f.paragraph(&t("letter.access.intro"));
+            NoticeKind::AccessNotice | NoticeKind::CodeLetter => {
+                f.paragraph(&t(if n.kind == NoticeKind::CodeLetter {
+                    "letter.code.intro"
+                } else {
+                    "letter.access.intro"
+                }));
                 match code {
                     Some(c) => f.highlight(&t("letter.access.code_label"), &c.grouped()),
                     None => f.highlight(
@@ -109,7 +115,11 @@ pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'
                 f.subheading(&t("letter.access.how_heading"));
                 f.paragraph(&m.fmt(lang, "letter.access.step1", &[("url", url)]));
                 f.paragraph(&t("letter.access.step2"));
-                f.paragraph(&t("letter.access.step3"));
+                f.paragraph(&t(if n.kind == NoticeKind::CodeLetter {
+                    "letter.code.step3"
+                } else {
+                    "letter.access.step3"
+                }));
                 f.paragraph(&m.fmt(lang, "letter.access.lost", &[("url", url)]));
                 f.rule();
                 f.paragraph(&t("letter.access.warning"));

@@ -23,13 +23,14 @@ pub struct NoticeRecord {
     pub receipt_number: Option<String>,
     pub form: Option<String>,
     pub received_date: Option<String>,
+    pub access_code_id: Option<i64>,
     pub code_sealed: Option<Vec<u8>>,
     pub code_expires_at: Option<i64>,
     pub mail_state: MailState,
 }
 
 const COLUMNS: &str = "id, kind, lang, notice_date, addressee, street, unit, city, state, zip, \
-     receipt_number, form, received_date, code_sealed, code_expires_at, mail_state";
+     receipt_number, form, received_date, access_code_id, code_sealed, code_expires_at, mail_state";
 
 fn from_row(r: &AnyRow) -> Result<NoticeRecord, StoreError> {
     let bad = |what: &str| StoreError::Query(sqlx::Error::Decode(format!("bad {what}").into()));
@@ -49,6 +50,7 @@ fn from_row(r: &AnyRow) -> Result<NoticeRecord, StoreError> {
         receipt_number: r.try_get("receipt_number")?,
         form: r.try_get("form")?,
         received_date: r.try_get("received_date")?,
+        access_code_id: r.try_get("access_code_id")?,
         code_sealed: r.try_get("code_sealed")?,
         code_expires_at: r.try_get("code_expires_at")?,
         mail_state: MailState::from_code(&mail).ok_or_else(|| bad("mail state"))?,

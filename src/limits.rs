@@ -1,0 +1,156 @@
+//! Named rate limits, persisted in the database so they hold across restarts
+//! and instances (after login.gov's `rate_limiter.rb`). Each limit counts hits
+//! of one subject — a keyed hash of an IP address or an identifier, never the
+//! value itself — in a fixed window.
+
+use crate::store::{Db, StoreError};
+
+/// Every limit the portal enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Access-code requests from one client IP.
+    AccessCodePerIp,
+    /// Access-code requests naming one identifier (A-Number or receipt),
+    /// counted whether or not it exists, so the limit reveals nothing.
+    AccessCodePerIdentifier,
+    /// Failed CAPTCHA answers from one client IP.
+    CaptchaFailuresPerIp,
+}
+
+/// How many hits a window allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub max: i64,
+    pub window_secs: i64,
+}
+
+impl Limit {
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::AccessCodePerIp => "access_code_ip",
+            Limit::AccessCodePerIdentifier => "access_code_identifier",
+            Limit::CaptchaFailuresPerIp => "captcha_failures_ip",
+        }
+    }
+
+    /// Defaults, as DESIGN.md and the access-code issue state them.
+    pub fn rule(self) -> Rule {
+        match self {
+            Limit::AccessCodePerIp => Rule {
+                max: 20,
+                window_secs: 3_600,
+            },
+            Limit::AccessCodePerIdentifier => Rule {
+                max: 5,
+                window_secs: 86_400,
+            },
+            Limit::CaptchaFailuresPerIp => Rule {
+                max: 10,
+                window_secs: 3_600,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed {
+        remaining: i64,
+    },
+    /// Over the limit until `retry_at` (unix seconds).
+    Exceeded {
+        retry_at: i64,
+    },
+}
+
+/// Pure: the verdict for a window that began at `window_start` and now holds
+/// `count` hits (this one included).
+pub fn judge(rule: Rule, count: i64, window_start: i64) -> Verdict {
+    if count > rule.max {
+        Verdict::Exceeded {
+            retry_at: window_start + rule.window_secs,
+        }
+    } else {
+        Verdict::Allowed {
+            remaining: rule.max - count,
+        }
+    }
+}
+
+fn key(limit: Limit, subject: &str) -> String {
+    format!("{}:{subject}", limit.name())
+}
+
+/// Counts one hit and judges it (one atomic statement on both engines).
+pub async fn hit(db: &Db, limit: Limit, subject: &str, now: i64) -> Result<Verdict, StoreError> {
+    let rule = limit.rule();
+    let (count, start): (i64, i64) = sqlx::query_as(
+        "INSERT INTO rate_limits (limit_key, window_start, hits) VALUES ($1, $2, 1) \
+         ON CONFLICT (limit_key) DO UPDATE SET \
+           hits = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.hits + 1 END, \
+           window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END \
+         RETURNING hits, window_start",
+    )
+    .bind(key(limit, subject))
+    .bind(now)
+    .bind(now - rule.window_secs)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(judge(rule, count, start))
+}
+
+/// Judges without counting (e.g. "has this IP failed the CAPTCHA too often?").
+pub async fn peek(db: &Db, limit: Limit, subject: &str, now: i64) -> Result<Verdict, StoreError> {
+    let rule = limit.rule();
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT hits, window_start FROM rate_limits WHERE limit_key = $1")
+            .bind(key(limit, subject))
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(match row {
+        Some((count, start)) if start > now - rule.window_secs => {
+            // `peek` asks whether one more would be allowed.
+            judge(rule, count + 1, start)
+        }
+        _ => Verdict::Allowed {
+            remaining: rule.max,
+        },
+    })
+}
+
+/// Removes windows that ended long ago.
+pub async fn purge(db: &Db, now: i64) -> Result<u64, StoreError> {
+    let r = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+        .bind(now - 31 * 86_400)
+        .execute(db.pool())
+        .await?;
+    Ok(r.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn judge_counts_the_hit_in() {
+        let r = Rule {
+            max: 2,
+            window_secs: 60,
+        };
+        assert_eq!(judge(r, 1, 100), Verdict::Allowed { remaining: 1 });
+        assert_eq!(judge(r, 2, 100), Verdict::Allowed { remaining: 0 });
+        assert_eq!(judge(r, 3, 100), Verdict::Exceeded { retry_at: 160 });
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let all = [
+            Limit::AccessCodePerIp,
+            Limit::AccessCodePerIdentifier,
+            Limit::CaptchaFailuresPerIp,
+        ];
+        let mut names: Vec<_> = all.iter().map(|l| l.name()).collect();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+    }
+}
