@@ -130,7 +130,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         env: "CASEGATE_LOG",
         toml: "log",
-        default: "info",
+        default: "info,sqlx::query=error",
         meaning: "log filter (tracing env-filter syntax)",
     },
     Setting {
@@ -407,7 +407,8 @@ impl Config {
                 .unwrap_or_else(|| "Agencia de Servicios de Inmigración de Ejemplo".into()),
             public_url,
             log_format,
-            log_filter: pick("CASEGATE_LOG", file.log).unwrap_or_else(|| "info".into()),
+            log_filter: pick("CASEGATE_LOG", file.log)
+                .unwrap_or_else(|| "info,sqlx::query=error".into()),
             master_key_hex,
             api_token_ttl_secs: positive(
                 "CASEGATE_API_TOKEN_TTL_SECS",

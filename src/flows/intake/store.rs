@@ -16,7 +16,7 @@ use crate::domain::{AccessCode, CaseStatus, ReceiptNumber};
 use crate::flows::notices::{MailState, NoticeKind};
 use crate::i18n::Lang;
 use crate::secrets::Secrets;
-use crate::store::{Db, StoreError, list_placeholders, values_placeholders};
+use crate::store::{Db, ParamStyle, StoreError, list_placeholders_styled, values_placeholders_styled};
 
 /// One filing to write. `receipt` is fixed only for demo data.
 pub struct Filing {
@@ -72,7 +72,7 @@ fn bind(q: AnyQuery<'_>, v: Val) -> AnyQuery<'_> {
 /// Multi-row INSERT, split to respect the engine's parameter limit.
 pub async fn insert_rows(
     tx: &mut Transaction<'_, Any>,
-    max_params: usize,
+    (style, max_params): (ParamStyle, usize),
     head: &str,
     cols: usize,
     rows: Vec<Vec<Val>>,
@@ -85,7 +85,7 @@ pub async fn insert_rows(
         let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
         let sql = format!(
             "{head} VALUES {} {tail}",
-            values_placeholders(chunk.len(), cols)
+            values_placeholders_styled(style, chunk.len(), cols)
         );
         // Built only from constant text and numbered placeholders.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -106,13 +106,13 @@ pub async fn insert_rows(
 /// `SELECT … WHERE col IN (…)` over many keys, chunked.
 async fn select_in(
     tx: &mut Transaction<'_, Any>,
-    max_params: usize,
+    (style, max_params): (ParamStyle, usize),
     head: &str,
     keys: &[String],
 ) -> Result<Vec<AnyRow>, StoreError> {
     let mut out = Vec::new();
     for chunk in keys.chunks(max_params.min(10_000)) {
-        let sql = format!("{head} ({})", list_placeholders(1, chunk.len()));
+        let sql = format!("{head} ({})", list_placeholders_styled(style, 1, chunk.len()));
         // Built only from constant text and numbered placeholders.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for k in chunk {
@@ -146,7 +146,7 @@ pub async fn write_batch(
     if filings.is_empty() {
         return Ok(outcome);
     }
-    let maxp = db.max_params();
+    let maxp = (db.param_style(), db.max_params());
     let mut tx = db.pool().begin().await?;
 
     // 1. Drop filings already present (or repeated within this batch).
@@ -485,7 +485,7 @@ pub async fn write_batch(
 
 async fn read_people(
     tx: &mut Transaction<'_, Any>,
-    maxp: usize,
+    maxp: (ParamStyle, usize),
     sql: &str,
     a_numbers: &[String],
 ) -> Result<HashMap<String, PersonOnFile>, StoreError> {
