@@ -56,6 +56,36 @@ enum Command {
         #[command(subcommand)]
         action: LettersAction,
     },
+    /// Officer accounts.
+    Officer {
+        #[command(subcommand)]
+        action: OfficerAction,
+    },
+    /// Applicant accounts (support actions).
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum OfficerAction {
+    /// Create an officer; prints a one-time set-up link (valid 72 hours).
+    Create {
+        email: String,
+        /// intake, adjudicator, mailroom or admin.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountAction {
+    /// Lost password and second factor: removes the second factor and emails
+    /// the owner a reset code. Nobody chooses or sees the password.
+    StartReset { email: String },
+    /// Lifts a sign-in lock.
+    Unlock { email: String },
 }
 
 #[derive(Subcommand)]
@@ -218,6 +248,78 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Officer {
+            action: OfficerAction::Create { email, role },
+        } => {
+            let (db, secrets) = open(&config).await?;
+            let role = crate::auth::account::Role::parse(&role)
+                .filter(|r| r.is_officer())
+                .ok_or("--role must be intake, adjudicator, mailroom or admin")?;
+            let email =
+                crate::domain::Email::parse(&email).map_err(|_| "not a valid email address")?;
+            let now = chrono::Utc::now().timestamp();
+            let Some(id) = crate::auth::account::create(&db, &email, role, None, now).await? else {
+                return Err("an account with this email already exists".into());
+            };
+            let code = crate::auth::new_email_code(&mut rand::rngs::OsRng);
+            crate::auth::account::issue_email_code(
+                &db,
+                id,
+                crate::auth::account::CodePurpose::OfficerSetup,
+                &crate::auth::email_code_hash(&secrets, id, &code),
+                now,
+                now + crate::flows::recovery::handler::OFFICER_SETUP_VALID_SECS,
+            )
+            .await?;
+            let link = format!(
+                "{}/officer-setup?email={}&code={code}",
+                config.public_url,
+                form_urlencoded::byte_serialize(email.as_str().as_bytes()).collect::<String>()
+            );
+            println!("officer created: {} ({})", email.as_str(), role.code());
+            println!("one-time set-up link (valid 72 hours): {link}");
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Account { action } => {
+            let (db, secrets) = open(&config).await?;
+            let (email, reset) = match &action {
+                AccountAction::StartReset { email } => (email.clone(), true),
+                AccountAction::Unlock { email } => (email.clone(), false),
+            };
+            let email =
+                crate::domain::Email::parse(&email).map_err(|_| "not a valid email address")?;
+            let acct = crate::auth::account::by_email(&db, &email)
+                .await?
+                .ok_or("no account with this email")?;
+            let now = chrono::Utc::now().timestamp();
+            let state = AppState::new(config, db.clone(), secrets, Arc::new(chrono::Utc::now))?;
+            crate::auth::throttle::unlock_account(&db, acct.id).await?;
+            if reset {
+                crate::auth::account::clear_second_factor(&db, acct.id, now).await?;
+                crate::auth::session::revoke_all(&db, acct.id, None, now).await?;
+                crate::flows::recovery::handler::send_reset_code(
+                    &state,
+                    crate::i18n::Lang::En,
+                    acct.id,
+                    &acct.email,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                crate::auth::record(&state, acct.id, "account.reset_started", "cli", "")
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("reset started: second factor removed, reset code emailed to the owner");
+                // Deliver now rather than waiting for a server's worker.
+                let cfg = crate::outbox::OutboxConfig::from_config(&state.config);
+                let transport = crate::outbox::Transport::from_config(&cfg)?;
+                crate::outbox::run_once(&db, &state.secrets, &transport, &cfg, now).await?;
+            } else {
+                println!("account unlocked");
+            }
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Letters {
             action: LettersAction::Export { dir },
         } => {
@@ -255,7 +357,7 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
     let transport = crate::outbox::Transport::from_config(&outbox_cfg)?;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(config, db.clone(), secrets, Arc::new(chrono::Utc::now));
+    let state = AppState::new(config, db.clone(), secrets, Arc::new(chrono::Utc::now))?;
     crate::outbox::spawn_worker(
         db.clone(),
         state.secrets.clone(),

@@ -17,6 +17,8 @@ pub enum AppError {
     NotFound,
     #[error("bad request")]
     BadRequest,
+    #[error("forbidden")]
+    Forbidden,
     #[error("too many requests; retry after {retry_after_secs}s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -46,6 +48,7 @@ impl From<sqlx::Error> for AppError {
 pub enum ErrorPage {
     NotFound,
     BadRequest,
+    Forbidden,
     TooManyRequests,
     Unavailable,
     Internal,
@@ -56,6 +59,7 @@ impl ErrorPage {
         match self {
             ErrorPage::NotFound => "error.not_found",
             ErrorPage::BadRequest => "error.bad_request",
+            ErrorPage::Forbidden => "error.forbidden",
             ErrorPage::TooManyRequests => "error.too_many",
             ErrorPage::Unavailable => "error.unavailable",
             ErrorPage::Internal => "error.internal",
@@ -71,6 +75,7 @@ impl ErrorPage {
             | StatusCode::METHOD_NOT_ALLOWED
             | StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(ErrorPage::BadRequest),
             StatusCode::TOO_MANY_REQUESTS => Some(ErrorPage::TooManyRequests),
+            StatusCode::FORBIDDEN => Some(ErrorPage::Forbidden),
             StatusCode::SERVICE_UNAVAILABLE => Some(ErrorPage::Unavailable),
             s if s.is_server_error() => Some(ErrorPage::Internal),
             _ => None,
@@ -83,6 +88,7 @@ impl IntoResponse for AppError {
         let (status, page) = match &self {
             AppError::NotFound => (StatusCode::NOT_FOUND, ErrorPage::NotFound),
             AppError::BadRequest => (StatusCode::BAD_REQUEST, ErrorPage::BadRequest),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorPage::Forbidden),
             AppError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests)
             }

@@ -253,6 +253,26 @@ mod tests {
     }
 
     #[test]
+    fn every_password_feedback_has_text() {
+        use crate::auth::password::{SUGGESTION_KEYS, WARNING_KEYS};
+        let m = Messages::load().unwrap();
+        for lang in Lang::ALL {
+            for k in WARNING_KEYS {
+                assert!(
+                    m.has(lang, &format!("password.warning.{k}")),
+                    "{lang:?} {k}"
+                );
+            }
+            for k in SUGGESTION_KEYS {
+                assert!(
+                    m.has(lang, &format!("password.suggestion.{k}")),
+                    "{lang:?} {k}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn descriptions_only_use_known_placeholders() {
         let m = Messages::load().unwrap();
         let args = [

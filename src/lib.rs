@@ -5,6 +5,7 @@
 //! `store` owns the database; `web` the HTTP plumbing; `ops` health and metrics.
 
 pub mod audit;
+pub mod auth;
 pub mod captcha;
 pub mod cli;
 pub mod config;

@@ -15,6 +15,8 @@ pub enum Limit {
     AccessCodePerIdentifier,
     /// Failed CAPTCHA answers from one client IP.
     CaptchaFailuresPerIp,
+    /// Sign-up and password-recovery submissions from one client IP.
+    AccountFormsPerIp,
 }
 
 /// How many hits a window allows.
@@ -30,6 +32,7 @@ impl Limit {
             Limit::AccessCodePerIp => "access_code_ip",
             Limit::AccessCodePerIdentifier => "access_code_identifier",
             Limit::CaptchaFailuresPerIp => "captcha_failures_ip",
+            Limit::AccountFormsPerIp => "account_forms_ip",
         }
     }
 
@@ -46,6 +49,10 @@ impl Limit {
             },
             Limit::CaptchaFailuresPerIp => Rule {
                 max: 10,
+                window_secs: 3_600,
+            },
+            Limit::AccountFormsPerIp => Rule {
+                max: 30,
                 window_secs: 3_600,
             },
         }
@@ -148,6 +155,7 @@ mod tests {
             Limit::AccessCodePerIp,
             Limit::AccessCodePerIdentifier,
             Limit::CaptchaFailuresPerIp,
+            Limit::AccountFormsPerIp,
         ];
         let mut names: Vec<_> = all.iter().map(|l| l.name()).collect();
         names.dedup();

@@ -37,6 +37,8 @@ pub struct Secrets {
     pub session_key: [u8; 32],
     /// Signs CAPTCHA challenges.
     pub captcha_key: [u8; 32],
+    /// Seals TOTP secrets at rest.
+    pub totp_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -56,6 +58,7 @@ impl Secrets {
             password_pepper: derive("casegate/password-pepper/v1"),
             session_key: derive("casegate/session/v1"),
             captcha_key: derive("casegate/captcha/v1"),
+            totp_key: derive("casegate/totp-seal/v1"),
         }
     }
 

@@ -5,6 +5,23 @@ mod common;
 use casegate::domain::AccessCode;
 use common::{Options, TestApp, spawn_with};
 
+#[tokio::test]
+async fn a_post_without_the_csrf_token_is_refused() {
+    let app = spawn_with(fast()).await;
+    let visitor = app.browser();
+    let r = visitor.post_raw("/access-code", &maria()).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("This form has expired"));
+    let mut wrong = maria();
+    wrong.push(("csrf", "0".repeat(32)));
+    assert_eq!(visitor.post_raw("/access-code", &wrong).await.status(), 403);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events").await,
+        0,
+        "no handler ran"
+    );
+}
+
 fn fast() -> Options {
     Options {
         extra: vec![
@@ -116,13 +133,11 @@ async fn post_with(
     let mut body: Vec<(&str, String)> = form.to_vec();
     body.push(("captcha_token", token.to_string()));
     body.push(("captcha_solution", solution.to_string()));
-    let r = app
-        .http
-        .post(app.url(&format!("/access-code?lang={lang}")))
-        .form(&body)
-        .send()
-        .await
-        .unwrap();
+    let visitor = app.browser();
+    body.push(("csrf", visitor.csrf()));
+    let r = visitor
+        .post_raw(&format!("/access-code?lang={lang}"), &body)
+        .await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 

@@ -33,6 +33,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0003_access_code.sql"),
         postgres: include_str!("../../migrations/postgres/0003_access_code.sql"),
     },
+    Migration {
+        version: 4,
+        name: "accounts",
+        sqlite: include_str!("../../migrations/sqlite/0004_accounts.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_accounts.sql"),
+    },
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

@@ -245,7 +245,10 @@ mod tests {
             values_placeholders_styled(ParamStyle::Question, 2, 2),
             "(?,?),(?,?)"
         );
-        assert_eq!(list_placeholders_styled(ParamStyle::Question, 2, 3), "?,?,?");
+        assert_eq!(
+            list_placeholders_styled(ParamStyle::Question, 2, 3),
+            "?,?,?"
+        );
     }
 
     #[test]

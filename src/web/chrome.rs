@@ -13,6 +13,10 @@ pub struct Chrome<'a> {
     pub switch_href: String,
     /// Page title, before the agency name.
     pub title: String,
+    /// CSRF token for this visitor's forms.
+    pub csrf: String,
+    /// Whether to offer "My account" and "Sign out" rather than "Sign in".
+    pub signed_in: bool,
 }
 
 impl<'a> Chrome<'a> {
@@ -30,7 +34,24 @@ impl<'a> Chrome<'a> {
             agency: state.agency(lang),
             switch_href,
             title: String::new(),
+            csrf: String::new(),
+            signed_in: false,
         }
+    }
+
+    pub fn with_csrf(mut self, csrf: crate::auth::csrf::CsrfToken) -> Self {
+        self.csrf = csrf.0;
+        self
+    }
+
+    pub fn signed_in(mut self, yes: bool) -> Self {
+        self.signed_in = yes;
+        self
+    }
+
+    /// A message with one placeholder filled.
+    pub fn fmt(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.msgs.fmt(self.lang, key, &[(name, &value.to_string())])
     }
 
     pub fn titled(mut self, title: impl Into<String>) -> Self {

@@ -20,7 +20,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::error::ErrorPage;
-use crate::flows::{access_code, case_status, intake, status_api};
+use crate::flows::{
+    access_code, case_status, intake, recovery, security, sign_in, sign_up, status_api, two_step,
+};
 use crate::i18n::{Lang, Messages};
 use crate::ops::metrics::Metrics;
 use crate::secrets::Secrets;
@@ -42,6 +44,8 @@ pub struct Inner {
     pub clock: Clock,
     /// Wakes the outbox worker when a message was queued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Password hashing on its own bounded pool of threads.
+    pub hasher: crate::auth::password::Hasher,
 }
 
 #[derive(Clone)]
@@ -55,9 +59,19 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db, secrets: Secrets, clock: Clock) -> AppState {
+    /// Fails only if the password-hashing threads cannot be started.
+    pub fn new(
+        config: Config,
+        db: Db,
+        secrets: Secrets,
+        clock: Clock,
+    ) -> std::io::Result<AppState> {
         let ttl = std::time::Duration::from_millis(config.status_cache_ttl_ms);
-        AppState(Arc::new(Inner {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let hasher = crate::auth::password::Hasher::new(threads, 256, secrets.password_pepper)?;
+        Ok(AppState(Arc::new(Inner {
             config,
             db,
             secrets,
@@ -67,7 +81,8 @@ impl AppState {
             api: status_api::policy::ApiGuards::default(),
             clock,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
-        }))
+            hasher,
+        })))
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -92,6 +107,58 @@ pub fn router(state: AppState) -> Router {
             get(access_code::handler::form).post(access_code::handler::submit),
         )
         .route("/account/address", get(home::address))
+        .route(
+            "/sign-up",
+            get(sign_up::handler::form).post(sign_up::handler::submit),
+        )
+        .route("/sign-up/confirm", post(sign_up::handler::confirm))
+        .route(
+            "/two-step/setup",
+            get(two_step::handler::form).post(two_step::handler::submit),
+        )
+        .route(
+            "/sign-in",
+            get(sign_in::handler::form).post(sign_in::handler::submit),
+        )
+        .route(
+            "/sign-in/two-step",
+            get(sign_in::handler::two_step_form).post(sign_in::handler::two_step_submit),
+        )
+        .route("/sign-out", post(sign_in::handler::sign_out))
+        .route("/account", get(security::handler::account_page))
+        .route("/account/security", get(security::handler::security))
+        .route(
+            "/account/security/sessions/revoke",
+            post(security::handler::revoke),
+        )
+        .route(
+            "/account/security/sessions/revoke-all",
+            post(security::handler::revoke_all),
+        )
+        .route(
+            "/account/security/backup-codes",
+            post(security::handler::regenerate_backup_codes),
+        )
+        .route(
+            "/account/security/password",
+            post(security::handler::change_password),
+        )
+        .route(
+            "/account/reauth",
+            get(security::handler::reauth_form).post(security::handler::reauth),
+        )
+        .route(
+            "/forgot-password",
+            get(recovery::handler::forgot_form).post(recovery::handler::forgot),
+        )
+        .route(
+            "/forgot-password/reset",
+            get(recovery::handler::reset_form).post(recovery::handler::reset),
+        )
+        .route(
+            "/officer-setup",
+            get(recovery::handler::officer_setup_form).post(recovery::handler::officer_setup),
+        )
         .route("/oauth/accesstoken", post(status_api::handler::token))
         .route(
             "/case-status/{receipt}",
@@ -104,6 +171,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::ops::metrics))
         .route("/assets/{*path}", get(assets::serve))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::csrf::middleware,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(middleware::from_fn(language))
         .layer(middleware::from_fn(security_headers))

@@ -169,7 +169,8 @@ pub async fn spawn_with(opts: Options) -> TestApp {
         db.clone(),
         secrets.clone(),
         Arc::new(move || c2.now()),
-    );
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -274,4 +275,109 @@ pub fn csv_row(i: u32, channel: &str) -> String {
         i % 90 + 1,
         (i % 20) + 1,
     )
+}
+
+/// A visitor with its own cookies (sessions and the CSRF cookie), like a
+/// browser: `Secure` cookies are kept even over the test's plain HTTP.
+pub struct Browser {
+    pub base: String,
+    http: reqwest::Client,
+    jar: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    csrf_key: [u8; 32],
+}
+
+impl TestApp {
+    pub fn browser(&self) -> Browser {
+        let jar = std::collections::BTreeMap::from([(
+            "__Host-csrf".to_string(),
+            casegate::crypto::random_hex(&mut rand::rngs::OsRng, 16),
+        )]);
+        Browser {
+            base: self.base.clone(),
+            http: self.http.clone(),
+            jar: std::sync::Mutex::new(jar),
+            csrf_key: self.secrets.session_key,
+        }
+    }
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        let jar = self.jar.lock().unwrap();
+        jar.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn store(&self, resp: &reqwest::Response) {
+        let mut jar = self.jar.lock().unwrap();
+        for v in resp.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let first = v.split(';').next().unwrap();
+            let (k, val) = first.split_once('=').unwrap();
+            if val.is_empty() || v.contains("Max-Age=0") {
+                jar.remove(k);
+            } else {
+                jar.insert(k.to_string(), val.to_string());
+            }
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.jar
+            .lock()
+            .unwrap()
+            .insert(name.to_string(), value.to_string());
+    }
+
+    pub fn csrf(&self) -> String {
+        casegate::auth::csrf::token_for(
+            &self.csrf_key,
+            &self.cookie("__Host-csrf").unwrap_or_default(),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.store(&resp);
+        resp
+    }
+
+    pub async fn text(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Posts a form with this visitor's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut body: Vec<(&str, String)> =
+            fields.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        body.push(("csrf", self.csrf()));
+        self.post_raw(path, &body).await
+    }
+
+    /// Posts exactly these fields (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, String)]) -> reqwest::Response {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        self.store(&resp);
+        resp
+    }
 }

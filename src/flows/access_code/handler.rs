@@ -12,6 +12,7 @@ use super::form::{Delivery, FieldError, RawForm};
 use super::policy::{self, Outcome, RULES};
 use super::store;
 use crate::audit::{self, subject_hash};
+use crate::auth::csrf::CsrfToken;
 use crate::captcha::{self, CaptchaError, Challenge, Proof};
 use crate::domain::AccessCode;
 use crate::domain::address::UsState;
@@ -108,12 +109,13 @@ fn new_challenge(state: &AppState) -> Challenge {
 fn form_page(
     state: &AppState,
     lang: Lang,
+    csrf: &CsrfToken,
     f: RawForm,
     errors: Vec<FieldError>,
     alert: Option<Alert>,
     status: StatusCode,
 ) -> Response {
-    let c = Chrome::new(state, lang, "/access-code", "");
+    let c = Chrome::new(state, lang, "/access-code", "").with_csrf(csrf.clone());
     let title = if errors.is_empty() {
         c.t("access.title").to_string()
     } else {
@@ -143,12 +145,12 @@ fn form_page(
     (status, render(&t)).into_response()
 }
 
-pub async fn form(State(state): State<AppState>, lang: Lang) -> Response {
+pub async fn form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) -> Response {
     let f = RawForm {
         id_kind: "a_number".into(),
         ..RawForm::default()
     };
-    form_page(&state, lang, f, vec![], None, StatusCode::OK)
+    form_page(&state, lang, &csrf, f, vec![], None, StatusCode::OK)
 }
 
 fn limited(state: &AppState, lang: Lang, retry_at: i64) -> Response {
@@ -195,6 +197,7 @@ fn alert(
 pub async fn submit(
     State(state): State<AppState>,
     lang: Lang,
+    csrf: CsrfToken,
     ClientIp(ip): ClientIp,
     Form(raw): Form<RawForm>,
 ) -> Result<Response, AppError> {
@@ -260,6 +263,7 @@ pub async fn submit(
             return Ok(form_page(
                 &state,
                 lang,
+                &csrf,
                 raw,
                 errors,
                 None,
@@ -345,13 +349,13 @@ pub async fn submit(
                         "/account/address".to_string(),
                         state.messages.get(lang, "access.mismatch.link").to_string(),
                     ));
-                    form_page(&state, lang, raw, vec![], Some(a), StatusCode::OK)
+                    form_page(&state, lang, &csrf, raw, vec![], Some(a), StatusCode::OK)
                 }
                 (Outcome::NoEmailOnFile, _) => {
                     let mut f = raw;
                     f.delivery = "post".into();
                     let a = alert(&state, lang, "info", "access.no_email", &[]);
-                    form_page(&state, lang, f, vec![], Some(a), StatusCode::OK)
+                    form_page(&state, lang, &csrf, f, vec![], Some(a), StatusCode::OK)
                 }
                 (Outcome::LetterNotYet { next_at }, _) => {
                     let date = expiry_text(&state, lang, next_at);
@@ -362,12 +366,12 @@ pub async fn submit(
                         "access.letter_not_yet",
                         &[("date", &date)],
                     );
-                    form_page(&state, lang, raw, vec![], Some(a), StatusCode::OK)
+                    form_page(&state, lang, &csrf, raw, vec![], Some(a), StatusCode::OK)
                 }
                 // NotVerified, and (defensively) an Issue without a person.
                 _ => {
                     let a = alert(&state, lang, "error", "access.not_verified", &[]);
-                    form_page(&state, lang, raw, vec![], Some(a), StatusCode::OK)
+                    form_page(&state, lang, &csrf, raw, vec![], Some(a), StatusCode::OK)
                 }
             };
             audit_request(&state, ts, Some(&id_subject), &ip, &detail).await?;

@@ -16,7 +16,9 @@ use crate::domain::{AccessCode, CaseStatus, ReceiptNumber};
 use crate::flows::notices::{MailState, NoticeKind};
 use crate::i18n::Lang;
 use crate::secrets::Secrets;
-use crate::store::{Db, ParamStyle, StoreError, list_placeholders_styled, values_placeholders_styled};
+use crate::store::{
+    Db, ParamStyle, StoreError, list_placeholders_styled, values_placeholders_styled,
+};
 
 /// One filing to write. `receipt` is fixed only for demo data.
 pub struct Filing {
@@ -112,7 +114,10 @@ async fn select_in(
 ) -> Result<Vec<AnyRow>, StoreError> {
     let mut out = Vec::new();
     for chunk in keys.chunks(max_params.min(10_000)) {
-        let sql = format!("{head} ({})", list_placeholders_styled(style, 1, chunk.len()));
+        let sql = format!(
+            "{head} ({})",
+            list_placeholders_styled(style, 1, chunk.len())
+        );
         // Built only from constant text and numbered placeholders.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for k in chunk {

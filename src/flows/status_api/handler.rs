@@ -29,6 +29,7 @@ pub fn error_json(status: StatusCode, page: ErrorPage) -> String {
     let message = match page {
         ErrorPage::NotFound => "Not found",
         ErrorPage::BadRequest => "Bad request",
+        ErrorPage::Forbidden => "Forbidden",
         ErrorPage::TooManyRequests => "Too many requests",
         ErrorPage::Unavailable => "Service unavailable",
         ErrorPage::Internal => "Internal error",

@@ -1,0 +1,100 @@
+//! Authentication machinery shared by the account flows: accounts, passwords
+//! (argon2id + pepper on a bounded pool of dedicated threads), TOTP and backup
+//! codes, sessions, CSRF, throttling, one-time email codes.
+
+pub mod account;
+pub mod backup_codes;
+pub mod csrf;
+pub mod password;
+pub mod session;
+pub mod throttle;
+pub mod totp;
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use rand::Rng;
+
+use crate::audit;
+use crate::crypto::{hmac_sha256, open, seal};
+use crate::error::AppError;
+use crate::secrets::Secrets;
+use crate::web::AppState;
+
+/// A fresh 8-digit email code.
+pub fn new_email_code<R: Rng + ?Sized>(rng: &mut R) -> String {
+    (0..8)
+        .map(|_| char::from(b'0' + rng.gen_range(0..=9u8)))
+        .collect()
+}
+
+/// Keyed hash of an email code (digits only, spaces and dashes ignored).
+pub fn email_code_hash(secrets: &Secrets, account_id: i64, code: &str) -> Vec<u8> {
+    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+    hmac_sha256(
+        &secrets.session_key,
+        format!("email-code:{account_id}:{digits}").as_bytes(),
+    )
+    .to_vec()
+}
+
+pub fn seal_totp(secrets: &Secrets, account_id: i64, secret: &totp::TotpSecret) -> Vec<u8> {
+    seal(
+        &secrets.totp_key,
+        &mut rand::rngs::OsRng,
+        format!("totp:{account_id}").as_bytes(),
+        secret.as_bytes(),
+    )
+}
+
+pub fn open_totp(secrets: &Secrets, account_id: i64, sealed: &[u8]) -> Option<totp::TotpSecret> {
+    let plain = open(
+        &secrets.totp_key,
+        format!("totp:{account_id}").as_bytes(),
+        sealed,
+    )
+    .ok()?;
+    totp::TotpSecret::from_bytes(&plain)
+}
+
+/// Records a security event in the audit log (and so in the person's
+/// account activity).
+pub async fn record(
+    state: &AppState,
+    account_id: i64,
+    action: &str,
+    ip: &str,
+    detail: &str,
+) -> Result<(), AppError> {
+    audit::record(
+        state.db.pool(),
+        &audit::Event {
+            at: state.now().timestamp(),
+            actor: &format!("account:{account_id}"),
+            action,
+            subject: None,
+            ip: Some(ip.to_string()),
+            detail: detail.to_string(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
+}
+
+/// A redirect that also sets (or clears) the session cookie.
+pub fn redirect_with_cookie(to: &str, cookie: Option<HeaderValue>) -> Response {
+    let mut resp = Redirect::to(to).into_response();
+    if let Some(c) = cookie {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
+}

@@ -1,0 +1,346 @@
+//! `/forgot-password`, `/forgot-password/reset`, `/officer-setup`.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::auth::account::{self, CodePurpose};
+use crate::auth::csrf::CsrfToken;
+use crate::auth::session::{self, Level, NewSession};
+use crate::auth::{
+    email_code_hash, new_email_code, password, record, redirect_with_cookie, throttle, user_agent,
+};
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::limits::{self, Limit, Verdict};
+use crate::outbox::{self, OutgoingEmail};
+use crate::web::{AppState, Chrome, ClientIp, render};
+
+pub const RESET_VALID_SECS: i64 = 30 * 60;
+pub const OFFICER_SETUP_VALID_SECS: i64 = 72 * 3_600;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    pub email: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/recovery/forgot.html")]
+struct ForgotTemplate<'a> {
+    c: Chrome<'a>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/recovery/reset.html")]
+struct ResetTemplate<'a> {
+    c: Chrome<'a>,
+    action: &'static str,
+    heading_key: &'static str,
+    intro_key: &'static str,
+    email: String,
+    code: String,
+    errors: Vec<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/recovery/done.html")]
+struct DoneTemplate<'a> {
+    c: Chrome<'a>,
+}
+
+pub async fn forgot_form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) -> Response {
+    let c = Chrome::new(&state, lang, "/forgot-password", "").with_csrf(csrf);
+    let title = c.t("recovery.title").to_string();
+    render(&ForgotTemplate { c: c.titled(title) })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reset_page(
+    state: &AppState,
+    lang: Lang,
+    csrf: CsrfToken,
+    officer: bool,
+    email: String,
+    code: String,
+    errors: Vec<String>,
+) -> Response {
+    let path = if officer {
+        "/officer-setup"
+    } else {
+        "/forgot-password/reset"
+    };
+    let c = Chrome::new(state, lang, path, "").with_csrf(csrf);
+    let (heading_key, intro_key) = if officer {
+        ("officer_setup.title", "officer_setup.intro")
+    } else {
+        ("recovery.reset.title", "recovery.reset.intro")
+    };
+    let title = c.t(heading_key).to_string();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (
+        status,
+        render(&ResetTemplate {
+            c: c.titled(title),
+            action: path,
+            heading_key,
+            intro_key,
+            email,
+            code,
+            errors,
+        }),
+    )
+        .into_response()
+}
+
+/// Emails a reset code to an account (used by the form and by officers).
+pub async fn send_reset_code(
+    state: &AppState,
+    lang: Lang,
+    account_id: i64,
+    email: &str,
+) -> Result<(), AppError> {
+    let now = state.now().timestamp();
+    let code = new_email_code(&mut rand::rngs::OsRng);
+    account::issue_email_code(
+        &state.db,
+        account_id,
+        CodePurpose::ResetPassword,
+        &email_code_hash(&state.secrets, account_id, &code),
+        now,
+        now + RESET_VALID_SECS,
+    )
+    .await?;
+    let m = state.messages;
+    let agency = state.agency(lang);
+    let url = format!("{}/forgot-password/reset", state.config.public_url);
+    let args = [
+        ("code", code.as_str()),
+        ("agency", agency),
+        ("url", url.as_str()),
+    ];
+    outbox::enqueue(
+        state.db.pool(),
+        &state.secrets,
+        &mut rand::rngs::OsRng,
+        &OutgoingEmail {
+            to: email.to_string(),
+            subject: m.fmt(lang, "email.reset.subject", &args),
+            text: m.fmt(lang, "email.reset.body", &args),
+        },
+        now,
+    )
+    .await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+pub async fn forgot(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<ForgotForm>,
+) -> Result<Response, AppError> {
+    let now = state.now().timestamp();
+    let ip_subject = crate::audit::subject_hash(&state.secrets.identifier_key, "ip", &ip);
+    if let Verdict::Exceeded { .. } =
+        limits::hit(&state.db, Limit::AccountFormsPerIp, &ip_subject, now).await?
+    {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: 3_600,
+        });
+    }
+    let typed: String = f.email.trim().chars().take(254).collect();
+    if let Ok(email) = Email::parse(&typed)
+        && let Some(acct) = account::by_email(&state.db, &email).await?
+        && acct.disabled_at.is_none()
+    {
+        send_reset_code(&state, lang, acct.id, &acct.email).await?;
+        record(&state, acct.id, "password.reset_requested", &ip, "").await?;
+    }
+    // The same page whether or not the email is registered.
+    Ok(reset_page(
+        &state,
+        lang,
+        csrf,
+        false,
+        typed,
+        String::new(),
+        vec![],
+    ))
+}
+
+pub async fn reset_form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) -> Response {
+    reset_page(
+        &state,
+        lang,
+        csrf,
+        false,
+        String::new(),
+        String::new(),
+        vec![],
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SetupQuery {
+    pub email: Option<String>,
+    pub code: Option<String>,
+}
+
+pub async fn officer_setup_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    Query(q): Query<SetupQuery>,
+) -> Response {
+    reset_page(
+        &state,
+        lang,
+        csrf,
+        true,
+        q.email.unwrap_or_default().chars().take(254).collect(),
+        q.code.unwrap_or_default().chars().take(20).collect(),
+        vec![],
+    )
+}
+
+async fn complete(
+    state: &AppState,
+    lang: Lang,
+    csrf: CsrfToken,
+    ip: &str,
+    headers: &HeaderMap,
+    f: ResetForm,
+    officer: bool,
+) -> Result<Response, AppError> {
+    let now = state.now().timestamp();
+    let typed: String = f.email.trim().chars().take(254).collect();
+    let purpose = if officer {
+        CodePurpose::OfficerSetup
+    } else {
+        CodePurpose::ResetPassword
+    };
+    let wrong = |state: &AppState, csrf| {
+        reset_page(
+            state,
+            lang,
+            csrf,
+            officer,
+            typed.clone(),
+            String::new(),
+            vec![state.messages.get(lang, "recovery.reset.wrong").to_string()],
+        )
+    };
+    let acct = match Email::parse(&typed) {
+        Ok(e) => account::by_email(&state.db, &e).await?,
+        Err(_) => None,
+    };
+    let Some(acct) = acct.filter(|a| a.disabled_at.is_none()) else {
+        return Ok(wrong(state, csrf));
+    };
+    if let Err(problems) = password::check(&f.password, &acct.email, &[]) {
+        let errors = crate::flows::sign_up::form::password_messages(&problems)
+            .iter()
+            .map(|k| state.messages.get(lang, k).to_string())
+            .collect();
+        return Ok(reset_page(
+            state,
+            lang,
+            csrf,
+            officer,
+            typed,
+            f.code.chars().take(20).collect(),
+            errors,
+        ));
+    }
+    let hash = email_code_hash(&state.secrets, acct.id, &f.code);
+    if !account::consume_email_code(&state.db, acct.id, purpose, &hash, now).await? {
+        return Ok(wrong(state, csrf));
+    }
+    let phc = state
+        .hasher
+        .hash(password::normalise(&f.password))
+        .await
+        .map_err(|_| AppError::Unavailable("hasher busy".into()))?;
+    account::set_password(&state.db, acct.id, &phc, now).await?;
+    account::confirm_email(&state.db, acct.id, now).await?;
+    session::revoke_all(&state.db, acct.id, None, now).await?;
+    throttle::unlock_account(&state.db, acct.id).await?;
+    record(
+        state,
+        acct.id,
+        if officer {
+            "officer.setup_completed"
+        } else {
+            "password.reset"
+        },
+        ip,
+        "",
+    )
+    .await?;
+    if acct.totp_enrolled_at.is_none() {
+        // No second factor yet (new officer, or an officer-started reset):
+        // the only thing this session can do is enrol one.
+        let raw = session::create(
+            &state.db,
+            &state.secrets,
+            NewSession {
+                account_id: acct.id,
+                level: Level::Enrol,
+                now,
+                authenticated_at: None,
+                ip,
+                user_agent: &user_agent(headers),
+            },
+        )
+        .await?;
+        return Ok(redirect_with_cookie(
+            "/two-step/setup",
+            session::cookie_header(&raw),
+        ));
+    }
+    let c = Chrome::new(state, lang, "/forgot-password/reset", "").with_csrf(csrf);
+    let title = c.t("recovery.done.title").to_string();
+    Ok(render(&DoneTemplate { c: c.titled(title) }))
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<ResetForm>,
+) -> Result<Response, AppError> {
+    complete(&state, lang, csrf, &ip, &headers, f, false).await
+}
+
+pub async fn officer_setup(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<ResetForm>,
+) -> Result<Response, AppError> {
+    complete(&state, lang, csrf, &ip, &headers, f, true).await
+}

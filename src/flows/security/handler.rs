@@ -1,0 +1,400 @@
+//! `/account`, `/account/security` and its actions, `/account/reauth`.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sqlx::Row;
+
+use crate::auth::account::{self, AccountNumber};
+use crate::auth::csrf::CsrfToken;
+use crate::auth::session::{self, FullSession, Level, NewSession, RULES};
+use crate::auth::{open_totp, password, record, redirect_with_cookie, totp, user_agent};
+use crate::error::AppError;
+use crate::flows::two_step::handler::{BackupCodesTemplate, new_backup_codes};
+use crate::i18n::Lang;
+use crate::web::{AppState, Chrome, ClientIp, render};
+
+fn when(state: &AppState, lang: Lang, at: i64) -> String {
+    let d = DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default();
+    format!(
+        "{} {}",
+        state.messages.long_date(lang, d.date_naive()),
+        d.format("%H:%M UTC")
+    )
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/security/account.html")]
+struct AccountTemplate<'a> {
+    c: Chrome<'a>,
+    email: String,
+    number: String,
+}
+
+pub async fn account_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    FullSession(s): FullSession,
+) -> Result<Response, AppError> {
+    let acct = account::by_id(&state.db, s.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let c = Chrome::new(&state, lang, "/account", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("account.title").to_string();
+    let number = AccountNumber::parse(&acct.account_number)
+        .map(|n| n.grouped())
+        .unwrap_or(acct.account_number);
+    Ok(render(&AccountTemplate {
+        c: c.titled(title),
+        email: acct.email,
+        number,
+    }))
+}
+
+pub struct SessionView {
+    pub id: String,
+    pub current: bool,
+    pub device: String,
+    pub ip: String,
+    pub started: String,
+    pub last_seen: String,
+}
+
+pub struct ActivityView {
+    pub when: String,
+    pub what: String,
+    pub ip: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/security/security.html")]
+struct SecurityTemplate<'a> {
+    c: Chrome<'a>,
+    sessions: Vec<SessionView>,
+    activity: Vec<ActivityView>,
+    backup_left: i64,
+    notice: Option<String>,
+    password_errors: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticeQuery {
+    pub done: Option<String>,
+}
+
+async fn security_page(
+    state: &AppState,
+    lang: Lang,
+    csrf: CsrfToken,
+    s: &session::Session,
+    notice: Option<String>,
+    password_errors: Vec<String>,
+) -> Result<Response, AppError> {
+    let now = state.now().timestamp();
+    let sessions = session::list(&state.db, s.account_id, now)
+        .await?
+        .into_iter()
+        .map(|r| SessionView {
+            current: r.id_hash == s.id_hash,
+            id: hex::encode(&r.id_hash),
+            device: if r.user_agent.is_empty() {
+                "-".into()
+            } else {
+                r.user_agent.chars().take(80).collect()
+            },
+            ip: r.ip,
+            started: when(state, lang, r.created_at),
+            last_seen: when(state, lang, r.last_seen_at),
+        })
+        .collect();
+    let rows = sqlx::query("SELECT at, action, ip FROM audit_events WHERE actor = $1 ORDER BY at DESC, id DESC LIMIT 50")
+        .bind(format!("account:{}", s.account_id))
+        .fetch_all(state.db.pool())
+        .await?;
+    let mut activity = Vec::with_capacity(rows.len());
+    for r in rows {
+        let action: String = r.try_get("action")?;
+        let key = format!("activity.{}", action);
+        activity.push(ActivityView {
+            when: when(state, lang, r.try_get("at")?),
+            what: if state.messages.has(lang, &key) {
+                state.messages.get(lang, &key).to_string()
+            } else {
+                action
+            },
+            ip: r.try_get::<Option<String>, _>("ip")?.unwrap_or_default(),
+        });
+    }
+    let backup_left = account::backup_codes_left(&state.db, s.account_id).await?;
+    let c = Chrome::new(state, lang, "/account/security", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("security.title").to_string();
+    let status = if password_errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render(&SecurityTemplate {
+            c: c.titled(title),
+            sessions,
+            activity,
+            backup_left,
+            notice,
+            password_errors,
+        }),
+    )
+        .into_response())
+}
+
+pub async fn security(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    FullSession(s): FullSession,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, AppError> {
+    let notice = q
+        .done
+        .as_deref()
+        .filter(|d| ["revoked", "revoked_all", "password"].contains(d))
+        .map(|d| {
+            state
+                .messages
+                .get(lang, &format!("security.done.{d}"))
+                .to_string()
+        });
+    security_page(&state, lang, csrf, &s, notice, vec![]).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    pub session: String,
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    FullSession(s): FullSession,
+    Form(f): Form<RevokeForm>,
+) -> Result<Response, AppError> {
+    let Ok(id_hash) = hex::decode(f.session.trim()) else {
+        return Err(AppError::NotFound);
+    };
+    // Only sessions of this account can be named.
+    let r = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id_hash = $2 AND account_id = $3 AND revoked_at IS NULL")
+        .bind(state.now().timestamp())
+        .bind(&id_hash)
+        .bind(s.account_id)
+        .execute(state.db.pool())
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    record(&state, s.account_id, "session.revoked", &ip, "").await?;
+    if id_hash == s.id_hash {
+        return Ok(redirect_with_cookie(
+            "/",
+            Some(session::clear_cookie_header()),
+        ));
+    }
+    Ok(Redirect::to("/account/security?done=revoked").into_response())
+}
+
+pub async fn revoke_all(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    FullSession(s): FullSession,
+) -> Result<Response, AppError> {
+    session::revoke_all(&state.db, s.account_id, None, state.now().timestamp()).await?;
+    record(&state, s.account_id, "session.revoked_all", &ip, "").await?;
+    Ok(redirect_with_cookie(
+        "/",
+        Some(session::clear_cookie_header()),
+    ))
+}
+
+fn reauth_redirect() -> Response {
+    Redirect::to("/account/reauth").into_response()
+}
+
+pub async fn regenerate_backup_codes(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    FullSession(s): FullSession,
+) -> Result<Response, AppError> {
+    if !session::recently_authenticated(&RULES, &s, state.now().timestamp()) {
+        return Ok(reauth_redirect());
+    }
+    let codes = new_backup_codes(&state, s.account_id).await?;
+    record(
+        &state,
+        s.account_id,
+        "two_step.backup_codes_regenerated",
+        &ip,
+        "",
+    )
+    .await?;
+    let c = Chrome::new(&state, lang, "/account/security", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("backup.title").to_string();
+    Ok(render(&BackupCodesTemplate {
+        c: c.titled(title),
+        codes,
+        next: "/account/security",
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    pub new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    FullSession(s): FullSession,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let now = state.now().timestamp();
+    if !session::recently_authenticated(&RULES, &s, now) {
+        return Ok(reauth_redirect());
+    }
+    let acct = account::by_id(&state.db, s.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Err(problems) = password::check(&f.new_password, &acct.email, &[]) {
+        let errors = crate::flows::sign_up::form::password_messages(&problems)
+            .iter()
+            .map(|k| state.messages.get(lang, k).to_string())
+            .collect();
+        return security_page(&state, lang, csrf, &s, None, errors).await;
+    }
+    let hash = state
+        .hasher
+        .hash(password::normalise(&f.new_password))
+        .await
+        .map_err(|_| AppError::Unavailable("hasher busy".into()))?;
+    account::set_password(&state.db, s.account_id, &hash, now).await?;
+    // Every other session ends with the old password.
+    session::revoke_all(&state.db, s.account_id, Some(&s.id_hash), now).await?;
+    record(&state, s.account_id, "password.changed", &ip, "").await?;
+    Ok(Redirect::to("/account/security?done=password").into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/security/reauth.html")]
+struct ReauthTemplate<'a> {
+    c: Chrome<'a>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReauthForm {
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub code: String,
+}
+
+pub async fn reauth_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    FullSession(_s): FullSession,
+) -> Response {
+    let c = Chrome::new(&state, lang, "/account/reauth", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("reauth.title").to_string();
+    render(&ReauthTemplate {
+        c: c.titled(title),
+        error: None,
+    })
+}
+
+pub async fn reauth(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    FullSession(s): FullSession,
+    Form(f): Form<ReauthForm>,
+) -> Result<Response, AppError> {
+    let now = state.now().timestamp();
+    let acct = account::by_id(&state.db, s.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let password_ok = state
+        .hasher
+        .verify(
+            password::normalise(&f.password),
+            acct.password_hash.clone().unwrap_or_default(),
+        )
+        .await
+        .map_err(|_| AppError::Unavailable("hasher busy".into()))?;
+    let code_ok = match acct
+        .totp_sealed
+        .as_deref()
+        .and_then(|b| open_totp(&state.secrets, acct.id, b))
+    {
+        Some(secret) => {
+            match totp::verify(&secret, &f.code, now, acct.totp_last_step.map(|v| v as u64)) {
+                Ok(step) => account::use_totp_step(&state.db, acct.id, step as i64).await?,
+                Err(_) => false,
+            }
+        }
+        None => false,
+    };
+    if !(password_ok && code_ok) {
+        record(&state, acct.id, "reauth.failed", &ip, "").await?;
+        let c = Chrome::new(&state, lang, "/account/reauth", "")
+            .with_csrf(csrf)
+            .signed_in(true);
+        let title = c.t("reauth.title").to_string();
+        let error = Some(state.messages.get(lang, "reauth.wrong").to_string());
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&ReauthTemplate {
+                c: c.titled(title),
+                error,
+            }),
+        )
+            .into_response());
+    }
+    session::revoke(&state.db, &s.id_hash, now).await?;
+    let raw = session::create(
+        &state.db,
+        &state.secrets,
+        NewSession {
+            account_id: acct.id,
+            level: Level::Full,
+            now,
+            authenticated_at: Some(now),
+            ip: &ip,
+            user_agent: &user_agent(&headers),
+        },
+    )
+    .await?;
+    record(&state, acct.id, "reauth.succeeded", &ip, "").await?;
+    Ok(redirect_with_cookie(
+        "/account/security",
+        session::cookie_header(&raw),
+    ))
+}
