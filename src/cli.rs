@@ -390,6 +390,17 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
         }
         println!("  EAC0000000000 does not exist (not recognized).");
         println!(
+            "\nDemo accounts (password \"{}\"):",
+            crate::demo::DEMO_PASSWORD
+        );
+        for a in &crate::demo::ACCOUNTS {
+            println!("  {:<28} {}", a.email, a.note);
+        }
+        println!(
+            "  Two-step verification: add this key to an authenticator app: {}",
+            crate::demo::demo_totp_key()
+        );
+        println!(
             "\nAn API client for trying the Case Status API: casegate api-client create \"My tracker\""
         );
     }

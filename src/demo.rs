@@ -360,6 +360,76 @@ fn row(p: &Person, c: &DemoCase) -> Result<IntakeRow, DemoError> {
     })
 }
 
+/// Demo accounts (fully enrolled ones share one password and TOTP key, so a
+/// newcomer can add the key to an authenticator app and sign in).
+pub const DEMO_PASSWORD: &str = "lantern meadow copper violin";
+const DEMO_TOTP: &[u8; 20] = b"casegate-demo-totp!!";
+
+pub struct DemoAccount {
+    pub email: &'static str,
+    pub role: crate::auth::account::Role,
+    pub enrolled: bool,
+    pub note: &'static str,
+}
+
+pub const ACCOUNTS: [DemoAccount; 3] = [
+    DemoAccount {
+        email: "maria.nunez@example.com",
+        role: crate::auth::account::Role::Applicant,
+        enrolled: true,
+        note: "applicant, two-step verification set up",
+    },
+    DemoAccount {
+        email: "new.applicant@example.com",
+        role: crate::auth::account::Role::Applicant,
+        enrolled: false,
+        note: "applicant, email confirmed, two-step verification not set up yet",
+    },
+    DemoAccount {
+        email: "admin@agency.example",
+        role: crate::auth::account::Role::Admin,
+        enrolled: true,
+        note: "officer (admin)",
+    },
+];
+
+/// The demo TOTP key in base32, for an authenticator app.
+pub fn demo_totp_key() -> String {
+    crate::auth::totp::TotpSecret::from_bytes(DEMO_TOTP)
+        .map(|s| s.base32_grouped())
+        .unwrap_or_default()
+}
+
+/// Creates the demo accounts that do not exist yet.
+pub async fn load_accounts(db: &Db, secrets: &Secrets, now: i64) -> Result<(), DemoError> {
+    use crate::auth::account;
+    let Some(secret) = crate::auth::totp::TotpSecret::from_bytes(DEMO_TOTP) else {
+        return Err(DemoError::Invalid("demo TOTP key".into()));
+    };
+    for a in &ACCOUNTS {
+        let email = Email::parse(a.email).map_err(bad)?;
+        if account::by_email(db, &email).await?.is_some() {
+            continue;
+        }
+        let pepper = secrets.password_pepper;
+        let hash = tokio::task::spawn_blocking(move || {
+            crate::auth::password::hash_blocking(&pepper, DEMO_PASSWORD, &mut rand::rngs::OsRng)
+        })
+        .await
+        .map_err(bad)?
+        .map_err(bad)?;
+        let Some(id) = account::create(db, &email, a.role, Some(&hash), now).await? else {
+            continue;
+        };
+        account::confirm_email(db, id, now).await?;
+        if a.enrolled {
+            let sealed = crate::auth::seal_totp(secrets, id, &secret);
+            account::enrol_totp(db, id, &sealed, 0, now).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Loads the demo data if it is not there yet; returns the identities to print.
 pub async fn load(db: &Db, secrets: &Secrets, now: i64) -> Result<Vec<DemoIdentity>, DemoError> {
     let present: Option<i64> =
@@ -369,6 +439,7 @@ pub async fn load(db: &Db, secrets: &Secrets, now: i64) -> Result<Vec<DemoIdenti
     if present.is_none() {
         insert(db, secrets, now).await?;
     }
+    load_accounts(db, secrets, now).await?;
     identities(db).await
 }
 

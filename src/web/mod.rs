@@ -70,7 +70,7 @@ impl AppState {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let hasher = crate::auth::password::Hasher::new(threads, 256, secrets.password_pepper)?;
+        let hasher = crate::auth::password::Hasher::new(threads, 64, secrets.password_pepper)?;
         Ok(AppState(Arc::new(Inner {
             config,
             db,

@@ -21,6 +21,7 @@
 // a sub-resource answered with HTTP >= 400, or an unexpected document status.
 // A full-page screenshot is written to out/<name>.png.
 // Env: A11Y_CHROMIUM overrides the browser path (default /usr/bin/chromium).
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +52,7 @@ for (const [i, c] of checks.entries()) {
   if (!c || typeof c.name !== 'string' || typeof c.path !== 'string') usage(`check #${i}: "name" and "path" are required`);
   if (c.lang !== undefined && !['en', 'es'].includes(c.lang)) usage(`check "${c.name}": lang must be "en" or "es"`);
   for (const s of c.steps ?? []) {
-    if (!['fill', 'click', 'select', 'goto', 'waitFor'].some((k) => k in s)) usage(`check "${c.name}": unknown step ${JSON.stringify(s)}`);
+    if (!['fill', 'click', 'select', 'goto', 'waitFor', 'totp'].some((k) => k in s)) usage(`check "${c.name}": unknown step ${JSON.stringify(s)}`);
   }
 }
 
@@ -114,6 +115,23 @@ function watch(page, problems) {
   return docResponses;
 }
 
+// RFC 6238 code (SHA-1, 6 digits, 30 s) for a base32 secret, so checks can
+// sign in to demo accounts with two-step verification. `offset` shifts the
+// step (a code may be used only once, so later checks use later steps).
+function totpNow(base32, offset) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of base32.replace(/[\s=]/g, '').toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const step = Math.floor(Date.now() / 1000 / 30) + offset;
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', key).update(msg).digest();
+  const o = mac[mac.length - 1] & 0x0f;
+  const n = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
+  return String(n % 1000000).padStart(6, '0');
+}
+
 async function runSteps(page, steps) {
   for (const s of steps ?? []) {
     if ('goto' in s) await page.goto(url(s.goto));
@@ -121,6 +139,7 @@ async function runSteps(page, steps) {
     else if ('select' in s) await page.selectOption(s.select, String(s.value ?? ''));
     else if ('click' in s) await page.click(s.click);
     else if ('waitFor' in s) await page.waitForSelector(s.waitFor);
+    else if ('totp' in s) await page.fill(s.totp, totpNow(s.secret, s.offset ?? 0));
     await page.waitForLoadState('load');
   }
 }
