@@ -432,6 +432,19 @@ fn spawn_housekeeping(state: AppState) {
             if let Err(e) = crate::outbox::purge_finished(&state.db, now - 30 * 86_400).await {
                 tracing::warn!(error = %e, "outbox purge failed");
             }
+            match crate::flows::processing_times::store::refresh(
+                &state.db,
+                state.now().date_naive(),
+                now,
+            )
+            .await
+            {
+                Ok(n) => tracing::info!(figures = n, "processing times refreshed"),
+                Err(e) => tracing::warn!(error = %e, "processing-time refresh failed"),
+            }
+            if let Err(e) = crate::flows::evidence::handler::sweep_pending(&state).await {
+                tracing::warn!(error = %e, "pending-scan sweep failed");
+            }
         }
     });
 }

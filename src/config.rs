@@ -68,6 +68,8 @@ pub struct Config {
     /// Header carrying the client IP set by a trusted reverse proxy
     /// (the right-most value is used); unset → the TCP peer address.
     pub client_ip_header: Option<String>,
+    /// `host:port` of a ClamAV clamd for scanning uploads; unset → "not scanned".
+    pub clamd: Option<String>,
 }
 
 /// Documentation of one setting: environment variable, TOML key, default, meaning.
@@ -223,6 +225,12 @@ pub const SETTINGS: &[Setting] = &[
         default: "unset: the TCP peer address",
         meaning: "header set by your reverse proxy with the client IP (e.g. `x-forwarded-for`; right-most value used). Only set it behind a proxy that overwrites it",
     },
+    Setting {
+        env: "CASEGATE_CLAMD",
+        toml: "clamd",
+        default: "unset: uploads are marked \"not scanned\"",
+        meaning: "`host:port` of a ClamAV clamd; uploads wait as \"pending scan\" until it answers, infected files are quarantined",
+    },
 ];
 
 /// The TOML file's shape: every key optional.
@@ -253,6 +261,7 @@ struct FileConfig {
     captcha_min_fill_secs: Option<i64>,
     verify_floor_ms: Option<u64>,
     client_ip_header: Option<String>,
+    clamd: Option<String>,
 }
 
 impl Config {
@@ -366,6 +375,7 @@ impl Config {
             });
         }
         Ok(Config {
+            clamd: pick("CASEGATE_CLAMD", file.clamd).filter(|s| !s.trim().is_empty()),
             smtp_url: pick("CASEGATE_SMTP_URL", file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from: pick("CASEGATE_MAIL_FROM", file.mail_from).unwrap_or_else(|| {
                 format!(

@@ -494,6 +494,19 @@ async fn insert(db: &Db, secrets: &Secrets, now: i64) -> Result<(), DemoError> {
             .execute(&mut *tx)
             .await?;
         }
+        if current == CaseStatus::IntentToDenySent
+            || current == CaseStatus::AdditionalEvidenceRequested
+        {
+            sqlx::query(
+                "INSERT INTO document_requests (case_id, kind, items, due_date, created_at) VALUES ($1, 'additional', $2, $3, $4)",
+            )
+            .bind(created.case_id)
+            .bind("Joint federal income tax returns for the last two years\nA lease or mortgage in both spouses' names\nBirth certificates of any children born to the marriage")
+            .bind("2026-12-18")
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
         if !c.keep_history {
             sqlx::query("DELETE FROM case_history WHERE case_id = $1")
                 .bind(created.case_id)

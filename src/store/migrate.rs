@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0004_accounts.sql"),
         postgres: include_str!("../../migrations/postgres/0004_accounts.sql"),
     },
+    Migration {
+        version: 5,
+        name: "applicant",
+        sqlite: include_str!("../../migrations/sqlite/0005_applicant.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_applicant.sql"),
+    },
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

@@ -21,7 +21,8 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::error::ErrorPage;
 use crate::flows::{
-    access_code, case_status, intake, recovery, security, sign_in, sign_up, status_api, two_step,
+    access_code, address, case_status, evidence, intake, link_case, my_cases, processing_times,
+    recovery, security, sign_in, sign_up, status_api, two_step,
 };
 use crate::i18n::{Lang, Messages};
 use crate::ops::metrics::Metrics;
@@ -97,6 +98,9 @@ impl AppState {
     }
 }
 
+/// Largest evidence-upload request.
+pub const UPLOAD_BODY_BYTES: usize = 13 * 1024 * 1024;
+
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     Router::new()
@@ -106,7 +110,40 @@ pub fn router(state: AppState) -> Router {
             "/access-code",
             get(access_code::handler::form).post(access_code::handler::submit),
         )
-        .route("/account/address", get(home::address))
+        .route(
+            "/account/address",
+            get(address::handler::form).post(address::handler::preview),
+        )
+        .route("/account/address/confirm", post(address::handler::confirm))
+        .route(
+            "/account/notifications",
+            post(my_cases::handler::set_notifications),
+        )
+        .route(
+            "/account/cases/add",
+            get(link_case::handler::form).post(link_case::handler::submit),
+        )
+        .route(
+            "/account/cases/{receipt}",
+            get(my_cases::handler::case_page),
+        )
+        .route(
+            "/account/cases/{receipt}/notices/{id}",
+            get(my_cases::handler::notice_pdf),
+        )
+        .route(
+            "/account/cases/{receipt}/requests/{id}",
+            get(evidence::handler::request_page),
+        )
+        .route(
+            "/account/cases/{receipt}/requests/{id}/submit",
+            post(evidence::handler::submit),
+        )
+        .route(
+            "/account/cases/{receipt}/requests/{id}/uploads/{upload}",
+            get(evidence::handler::download),
+        )
+        .route("/processing-times", get(processing_times::handler::page))
         .route(
             "/sign-up",
             get(sign_up::handler::form).post(sign_up::handler::submit),
@@ -125,7 +162,7 @@ pub fn router(state: AppState) -> Router {
             get(sign_in::handler::two_step_form).post(sign_in::handler::two_step_submit),
         )
         .route("/sign-out", post(sign_in::handler::sign_out))
-        .route("/account", get(security::handler::account_page))
+        .route("/account", get(my_cases::handler::account_page))
         .route("/account/security", get(security::handler::security))
         .route(
             "/account/security/sessions/revoke",
@@ -170,6 +207,19 @@ pub fn router(state: AppState) -> Router {
         .route("/livez", get(crate::ops::livez))
         .route("/metrics", get(crate::ops::metrics))
         .route("/assets/{*path}", get(assets::serve))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        .merge(
+            // Evidence uploads: up to 12 MB per file plus multipart overhead.
+            Router::new()
+                .route(
+                    "/account/cases/{receipt}/requests/{id}/upload",
+                    post(evidence::handler::upload),
+                )
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_BYTES))
+                .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                    UPLOAD_BODY_BYTES,
+                )),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -182,7 +232,6 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             record_metrics,
         ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
         .with_state(state)
 }
 

@@ -1,0 +1,106 @@
+//! Authorization, in one place per resource: a case, notice, document request
+//! or upload is reachable only through the account that linked the case (or,
+//! later, an officer role). Every handler that touches one goes through here,
+//! and someone else's object answers exactly like a missing one.
+
+use sqlx::Row;
+
+use crate::store::{Db, StoreError};
+
+/// A case as its linked applicant sees it.
+#[derive(Debug, Clone)]
+pub struct CaseRef {
+    pub case_id: i64,
+    pub person_id: i64,
+    pub receipt: String,
+    pub form: String,
+    pub office: String,
+    pub received_date: String,
+    pub status: String,
+    pub status_at: i64,
+}
+
+pub async fn case_for_account(
+    db: &Db,
+    account_id: i64,
+    receipt: &str,
+) -> Result<Option<CaseRef>, StoreError> {
+    let Ok(receipt) = crate::domain::ReceiptNumber::parse(receipt) else {
+        return Ok(None);
+    };
+    let row = sqlx::query(
+        "SELECT id, person_id, receipt_number, form, office, received_date, status, status_at \
+         FROM cases WHERE receipt_number = $1 AND account_id = $2",
+    )
+    .bind(receipt.as_str())
+    .bind(account_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| {
+        Ok(CaseRef {
+            case_id: r.try_get("id")?,
+            person_id: r.try_get("person_id")?,
+            receipt: r.try_get("receipt_number")?,
+            form: r.try_get("form")?,
+            office: r.try_get("office")?,
+            received_date: r.try_get("received_date")?,
+            status: r.try_get("status")?,
+            status_at: r.try_get("status_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// A notice of a case this account may see.
+pub async fn notice_for_account(
+    db: &Db,
+    account_id: i64,
+    receipt: &str,
+    notice_id: i64,
+) -> Result<Option<crate::flows::notices::store::NoticeRecord>, StoreError> {
+    let Some(case) = case_for_account(db, account_id, receipt).await? else {
+        return Ok(None);
+    };
+    let notice = crate::flows::notices::store::get(db, notice_id).await?;
+    Ok(notice.filter(|n| n.receipt_number.as_deref() == Some(case.receipt.as_str())))
+}
+
+/// A document request of a case this account may see.
+pub async fn request_for_account(
+    db: &Db,
+    account_id: i64,
+    receipt: &str,
+    request_id: i64,
+) -> Result<Option<(CaseRef, i64)>, StoreError> {
+    let Some(case) = case_for_account(db, account_id, receipt).await? else {
+        return Ok(None);
+    };
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM document_requests WHERE id = $1 AND case_id = $2")
+            .bind(request_id)
+            .bind(case.case_id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(found.map(|id| (case, id)))
+}
+
+/// An upload of a request this account may see.
+pub async fn upload_for_account(
+    db: &Db,
+    account_id: i64,
+    receipt: &str,
+    request_id: i64,
+    upload_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    let Some((_, request_id)) = request_for_account(db, account_id, receipt, request_id).await?
+    else {
+        return Ok(None);
+    };
+    Ok(
+        sqlx::query_scalar("SELECT id FROM uploads WHERE id = $1 AND request_id = $2")
+            .bind(upload_id)
+            .bind(request_id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}

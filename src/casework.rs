@@ -1,0 +1,101 @@
+//! Changing a case, the one way: the transition is checked by
+//! `domain::status::transition`, the history grows, this instance's status
+//! cache forgets the receipt, and the linked applicant (if they want it) gets
+//! an email saying the case was updated — no details, no A-Number.
+
+use sqlx::Row;
+
+use crate::domain::status::{TransitionError, transition};
+use crate::domain::{CaseStatus, FormType};
+use crate::i18n::Lang;
+use crate::outbox::{self, OutgoingEmail};
+use crate::store::StoreError;
+use crate::web::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("no such case")]
+    NotFound,
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ChangeError {
+    fn from(e: sqlx::Error) -> Self {
+        ChangeError::Store(StoreError::from(e))
+    }
+}
+
+/// Moves a case to `to`, recorded as done by `actor` at `now`.
+pub async fn change_status(
+    state: &AppState,
+    case_id: i64,
+    to: CaseStatus,
+    actor: &str,
+    now: i64,
+) -> Result<(), ChangeError> {
+    let row = sqlx::query(
+        "SELECT c.receipt_number, c.form, c.status, c.account_id, a.email, a.notify_case_updates \
+         FROM cases c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id = $1",
+    )
+    .bind(case_id)
+    .fetch_optional(state.db.pool())
+    .await?
+    .ok_or(ChangeError::NotFound)?;
+    let receipt: String = row.try_get("receipt_number")?;
+    let form = FormType::parse(&row.try_get::<String, _>("form")?).ok_or(ChangeError::NotFound)?;
+    let from = CaseStatus::from_code(&row.try_get::<String, _>("status")?);
+    transition(form, from, to)?;
+    let mut tx = state.db.pool().begin().await?;
+    // Guarded by the status we checked, so a concurrent change cannot be skipped over.
+    let moved = sqlx::query("UPDATE cases SET status = $1, status_at = $2, updated_at = $2 WHERE id = $3 AND status = $4")
+        .bind(to.code())
+        .bind(now)
+        .bind(case_id)
+        .bind(from.map(|s| s.code()).unwrap_or(""))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if moved != 1 {
+        return Err(ChangeError::NotFound);
+    }
+    sqlx::query("INSERT INTO case_history (case_id, status, at, actor) VALUES ($1, $2, $3, $4)")
+        .bind(case_id)
+        .bind(to.code())
+        .bind(now)
+        .bind(actor)
+        .execute(&mut *tx)
+        .await?;
+    let email: Option<String> = row.try_get("email")?;
+    let notify: Option<i64> = row.try_get("notify_case_updates")?;
+    if let (Some(to_addr), Some(1)) = (email, notify) {
+        let m = state.messages;
+        let lang = Lang::En;
+        let args = [
+            ("agency", state.agency(lang)),
+            ("url", state.config.public_url.as_str()),
+        ];
+        outbox::enqueue(
+            &mut *tx,
+            &state.secrets,
+            &mut rand::rngs::OsRng,
+            &OutgoingEmail {
+                to: to_addr,
+                subject: m.fmt(lang, "email.case_updated.subject", &args),
+                text: format!(
+                    "{}\n\n{}",
+                    m.fmt(Lang::En, "email.case_updated.body", &args),
+                    m.fmt(Lang::Es, "email.case_updated.body", &args)
+                ),
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.status_cache.forget(&receipt);
+    state.outbox_wake.notify_one();
+    Ok(())
+}

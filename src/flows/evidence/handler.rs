@@ -1,0 +1,434 @@
+//! Request page, upload, download, submit.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::store::{self, NewUpload};
+use super::{MAX_FILES, ScanState};
+use crate::auth::csrf::CsrfToken;
+use crate::auth::record;
+use crate::auth::session::FullSession;
+use crate::authz;
+use crate::domain::CaseStatus;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::uploads::kind::{self, KindError};
+use crate::uploads::storage::{LocalStorage, Storage};
+use crate::web::{AppState, Chrome, ClientIp, render};
+
+pub struct FileView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub size: String,
+    pub sha256: String,
+    pub scan: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/evidence/request.html")]
+struct RequestTemplate<'a> {
+    c: Chrome<'a>,
+    receipt: String,
+    request_id: i64,
+    items: Vec<String>,
+    due: String,
+    open: bool,
+    files: Vec<FileView>,
+    error: Option<String>,
+    notice: Option<String>,
+    can_add: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/evidence/receipt.html")]
+struct ReceiptTemplate<'a> {
+    c: Chrome<'a>,
+    receipt: String,
+    submitted: String,
+    files: Vec<FileView>,
+}
+
+pub fn storage(state: &AppState) -> LocalStorage {
+    LocalStorage::new(state.config.data_dir.join("uploads"))
+}
+
+fn human_size(n: i64) -> String {
+    if n >= 1024 * 1024 {
+        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", (n + 1023) / 1024)
+    }
+}
+
+fn views(state: &AppState, lang: Lang, rows: &[store::UploadRow]) -> Vec<FileView> {
+    rows.iter()
+        .map(|u| FileView {
+            id: u.id,
+            name: u.display_name.clone(),
+            kind: u.mime.clone(),
+            size: human_size(u.size),
+            sha256: u.sha256.clone(),
+            scan: state
+                .messages
+                .get(lang, &format!("evidence.scan.{}", u.scan.code()))
+                .to_string(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    pub uploaded: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn page(
+    state: &AppState,
+    lang: Lang,
+    csrf: CsrfToken,
+    receipt: &str,
+    request_id: i64,
+    error: Option<&str>,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let req = store::request(&state.db, request_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rows = store::uploads(&state.db, request_id).await?;
+    let m = state.messages;
+    let due = chrono::NaiveDate::parse_from_str(&req.due_date, "%Y-%m-%d")
+        .map(|d| m.long_date(lang, d))
+        .unwrap_or(req.due_date.clone());
+    let c = Chrome::new(
+        state,
+        lang,
+        &format!("/account/cases/{receipt}/requests/{request_id}"),
+        "",
+    )
+    .with_csrf(csrf)
+    .signed_in(true);
+    let title = c.t("evidence.title").to_string();
+    let t = RequestTemplate {
+        receipt: receipt.to_string(),
+        request_id,
+        items: req.items.clone(),
+        due,
+        open: req.responded_at.is_none(),
+        can_add: req.responded_at.is_none() && (rows.len() as i64) < MAX_FILES,
+        files: views(state, lang, &rows),
+        error: error.map(|k| m.get(lang, k).to_string()),
+        notice: notice.map(|k| m.get(lang, k).to_string()),
+        c: c.titled(title),
+    };
+    Ok((status, render(&t)).into_response())
+}
+
+pub async fn request_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    FullSession(s): FullSession,
+    Path((receipt, id)): Path<(String, i64)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let (case, request_id) = authz::request_for_account(&state.db, s.account_id, &receipt, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let notice = q.uploaded.as_ref().map(|_| "evidence.uploaded");
+    page(
+        &state,
+        lang,
+        csrf,
+        &case.receipt,
+        request_id,
+        None,
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Scans one stored file in the background and records the verdict;
+/// an infected file is moved to quarantine.
+pub fn spawn_scan(state: AppState, upload_id: i64, key: String, bytes: Vec<u8>) {
+    let Some(addr) = state.config.clamd.clone() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let verdict =
+            crate::uploads::clamd::scan(&addr, &bytes, std::time::Duration::from_secs(30)).await;
+        let result = match verdict {
+            Ok(crate::uploads::clamd::ScanVerdict::Clean) => {
+                store::set_scan(&state.db, upload_id, ScanState::Clean, None).await
+            }
+            Ok(crate::uploads::clamd::ScanVerdict::Infected(name)) => {
+                if let Err(e) = storage(&state).quarantine(&key).await {
+                    tracing::error!(upload = upload_id, error = %e, "quarantine failed");
+                }
+                tracing::warn!(upload = upload_id, signature = %name, "infected upload quarantined");
+                store::set_scan(&state.db, upload_id, ScanState::Infected, Some(&name)).await
+            }
+            Err(e) => {
+                // Stays pending; the sweeper retries.
+                tracing::warn!(upload = upload_id, error = %e, "scan failed; will retry");
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            tracing::error!(upload = upload_id, error = %e, "recording scan result failed");
+        }
+    });
+}
+
+/// Re-scans uploads left pending (e.g. after a restart or a clamd outage).
+pub async fn sweep_pending(state: &AppState) -> Result<usize, AppError> {
+    if state.config.clamd.is_none() {
+        return Ok(0);
+    }
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, storage_key FROM uploads WHERE scan_state = 'pending' ORDER BY id LIMIT 50",
+    )
+    .fetch_all(state.db.pool())
+    .await?;
+    let n = rows.len();
+    for (id, key) in rows {
+        if let Ok(bytes) = storage(state).get(&key).await {
+            spawn_scan(state.clone(), id, key, bytes);
+        }
+    }
+    Ok(n)
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    FullSession(s): FullSession,
+    Path((receipt, id)): Path<(String, i64)>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let (case, request_id) = authz::request_for_account(&state.db, s.account_id, &receipt, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let req = store::request(&state.db, request_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let fail = |key: &'static str| {
+        let state = state.clone();
+        let csrf = csrf.clone();
+        let receipt = case.receipt.clone();
+        async move {
+            page(
+                &state,
+                lang,
+                csrf,
+                &receipt,
+                request_id,
+                Some(key),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    if req.responded_at.is_some() {
+        return fail("evidence.error.closed").await;
+    }
+    if store::uploads(&state.db, request_id).await?.len() as i64 >= MAX_FILES {
+        return fail("evidence.error.too_many").await;
+    }
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => return fail("evidence.error.unreadable").await,
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_string();
+        match field.bytes().await {
+            Ok(b) => file = Some((name, b.to_vec())),
+            Err(_) => return fail("evidence.error.too_big").await,
+        }
+    }
+    let Some((name, bytes)) = file else {
+        return fail("evidence.error.none").await;
+    };
+    if bytes.len() > kind::MAX_BYTES {
+        return fail("evidence.error.too_big").await;
+    }
+    let k = match kind::detect(&bytes) {
+        Ok(k) => k,
+        Err(KindError::Empty) => return fail("evidence.error.none").await,
+        Err(KindError::Truncated) => return fail("evidence.error.damaged").await,
+        Err(_) => return fail("evidence.error.type").await,
+    };
+    let stored = storage(&state)
+        .put(&bytes)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let scan = if state.config.clamd.is_some() {
+        ScanState::Pending
+    } else {
+        ScanState::NotScanned
+    };
+    let display = kind::safe_display_name(&name);
+    let now = state.now().timestamp();
+    let upload_id = store::insert_upload(
+        &state.db,
+        NewUpload {
+            request_id,
+            account_id: s.account_id,
+            key: &stored.key,
+            sha256: &stored.sha256,
+            size: stored.size as i64,
+            mime: k.mime(),
+            display_name: &display,
+            scan,
+            now,
+        },
+    )
+    .await?;
+    record(
+        &state,
+        s.account_id,
+        "evidence.uploaded",
+        &ip,
+        &format!("{} {}", case.receipt, stored.sha256),
+    )
+    .await?;
+    if scan == ScanState::Pending {
+        spawn_scan(state.clone(), upload_id, stored.key, bytes);
+    }
+    Ok(Redirect::to(&format!(
+        "/account/cases/{}/requests/{}?uploaded=1",
+        case.receipt, request_id
+    ))
+    .into_response())
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    FullSession(s): FullSession,
+    Path((receipt, id, upload_id)): Path<(String, i64, i64)>,
+) -> Result<Response, AppError> {
+    let upload_id = authz::upload_for_account(&state.db, s.account_id, &receipt, id, upload_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let row = store::upload(&state.db, upload_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if row.scan == ScanState::Infected {
+        return Err(AppError::NotFound);
+    }
+    let bytes = storage(&state)
+        .get(&row.storage_key)
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    // Only ever the type we checked, and never inline.
+    if let Ok(v) = HeaderValue::from_str(&row.mime) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&kind::content_disposition(&row.display_name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    Ok(resp)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    FullSession(s): FullSession,
+    Path((receipt, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let (case, request_id) = authz::request_for_account(&state.db, s.account_id, &receipt, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rows = store::uploads(&state.db, request_id).await?;
+    if rows.is_empty() {
+        return page(
+            &state,
+            lang,
+            csrf,
+            &case.receipt,
+            request_id,
+            Some("evidence.error.none"),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let now = state.now().timestamp();
+    if !store::submit(&state.db, request_id, now).await? {
+        return page(
+            &state,
+            lang,
+            csrf,
+            &case.receipt,
+            request_id,
+            Some("evidence.error.closed"),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    // The case moves on when it was waiting for this response.
+    match crate::casework::change_status(
+        &state,
+        case.case_id,
+        CaseStatus::EvidenceResponseReceived,
+        "applicant",
+        now,
+    )
+    .await
+    {
+        Ok(()) | Err(crate::casework::ChangeError::Transition(_)) => {}
+        Err(crate::casework::ChangeError::NotFound) => return Err(AppError::NotFound),
+        Err(crate::casework::ChangeError::Store(e)) => return Err(e.into()),
+    }
+    record(
+        &state,
+        s.account_id,
+        "evidence.submitted",
+        &ip,
+        &case.receipt,
+    )
+    .await?;
+    let rows = store::uploads(&state.db, request_id).await?;
+    let when = chrono::DateTime::<chrono::Utc>::from_timestamp(now, 0).unwrap_or_default();
+    let submitted = format!(
+        "{} {}",
+        state.messages.long_date(lang, when.date_naive()),
+        when.format("%H:%M UTC")
+    );
+    let c = Chrome::new(
+        &state,
+        lang,
+        &format!("/account/cases/{}", case.receipt),
+        "",
+    )
+    .with_csrf(csrf)
+    .signed_in(true);
+    let title = c.t("evidence.receipt.title").to_string();
+    Ok(render(&ReceiptTemplate {
+        c: c.titled(title),
+        receipt: case.receipt,
+        submitted,
+        files: views(&state, lang, &rows),
+    }))
+}

@@ -1,0 +1,43 @@
+//! Answer a request for evidence (`/account/cases/{receipt}/requests/{id}`):
+//! the applicant uploads files — PDF, JPEG, PNG or TIFF judged from their
+//! content, at most 12 MB each and 10 per request — stored under random names
+//! outside any served folder with their SHA-256, scanned by ClamAV when
+//! `CASEGATE_CLAMD` is set (never a silent pretend-clean), then submits the
+//! response, which moves the case to "Response To USCIS' Request For Evidence
+//! Was Received" and gives a printable receipt.
+
+pub mod handler;
+pub mod store;
+
+/// Most files one request accepts.
+pub const MAX_FILES: i64 = 10;
+
+/// Where a file stands with the virus scanner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanState {
+    /// No scanner is configured: officers see "not scanned".
+    NotScanned,
+    Pending,
+    Clean,
+    Infected,
+}
+
+impl ScanState {
+    pub fn code(self) -> &'static str {
+        match self {
+            ScanState::NotScanned => "not_scanned",
+            ScanState::Pending => "pending",
+            ScanState::Clean => "clean",
+            ScanState::Infected => "infected",
+        }
+    }
+
+    pub fn from_code(s: &str) -> ScanState {
+        match s {
+            "pending" => ScanState::Pending,
+            "clean" => ScanState::Clean,
+            "infected" => ScanState::Infected,
+            _ => ScanState::NotScanned,
+        }
+    }
+}

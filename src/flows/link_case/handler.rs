@@ -1,0 +1,232 @@
+//! `GET/POST /account/cases/add`.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::form::LinkForm;
+use super::policy::{self, Outcome};
+use super::store;
+use crate::auth::csrf::CsrfToken;
+use crate::auth::record;
+use crate::auth::session::FullSession;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::limits::{self, Limit, Verdict};
+use crate::web::{AppState, Chrome, ClientIp, render};
+
+#[derive(askama::Template)]
+#[template(path = "flows/link_case/add.html")]
+struct AddTemplate<'a> {
+    c: Chrome<'a>,
+    f: LinkForm,
+    errors: Vec<(&'static str, String)>,
+    alert: Option<(String, String, bool)>,
+    months: Vec<(String, &'a str)>,
+}
+
+impl AddTemplate<'_> {
+    fn err(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+    fn has_err(&self, field: &str) -> bool {
+        self.err(field).is_some()
+    }
+}
+
+fn page(
+    state: &AppState,
+    lang: Lang,
+    csrf: CsrfToken,
+    f: LinkForm,
+    errors: Vec<(&'static str, &'static str)>,
+    alert: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let m = state.messages;
+    let c = Chrome::new(state, lang, "/account/cases/add", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("link.title").to_string();
+    let months = (1..=12)
+        .map(|i| {
+            (
+                i.to_string(),
+                m.get(
+                    lang,
+                    [
+                        "date.month.1",
+                        "date.month.2",
+                        "date.month.3",
+                        "date.month.4",
+                        "date.month.5",
+                        "date.month.6",
+                        "date.month.7",
+                        "date.month.8",
+                        "date.month.9",
+                        "date.month.10",
+                        "date.month.11",
+                        "date.month.12",
+                    ][i - 1],
+                ),
+            )
+        })
+        .collect();
+    let alert = alert.map(|k| {
+        (
+            m.get(lang, &format!("{k}.heading")).to_string(),
+            m.get(lang, &format!("{k}.body")).to_string(),
+            k == "link.outcome.already_yours",
+        )
+    });
+    let errors = errors
+        .into_iter()
+        .map(|(f, k)| (f, m.get(lang, k).to_string()))
+        .collect();
+    (
+        status,
+        render(&AddTemplate {
+            c: c.titled(title),
+            f,
+            errors,
+            alert,
+            months,
+        }),
+    )
+        .into_response()
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    FullSession(_s): FullSession,
+) -> Response {
+    page(
+        &state,
+        lang,
+        csrf,
+        LinkForm::default(),
+        vec![],
+        None,
+        StatusCode::OK,
+    )
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    FullSession(s): FullSession,
+    Form(raw): Form<LinkForm>,
+) -> Result<Response, AppError> {
+    let f = raw.trimmed();
+    let now = state.now();
+    let ts = now.timestamp();
+    let subject = format!("account:{}", s.account_id);
+    if let Verdict::Exceeded { .. } =
+        limits::peek(&state.db, Limit::LinkFailuresPerAccount, &subject, ts).await?
+    {
+        return Ok(page(
+            &state,
+            lang,
+            csrf,
+            f,
+            vec![],
+            Some("link.outcome.account_limit"),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    let input = match f.parse(now.date_naive()) {
+        Ok(i) => i,
+        Err(errors) => {
+            return Ok(page(
+                &state,
+                lang,
+                csrf,
+                f,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    };
+    let case = store::target_case(&state.db, input.receipt.as_str()).await?;
+    let code = match &case {
+        Some(c) => {
+            store::find_code(
+                &state.db,
+                c.person_id,
+                &input.code.keyed_hash(&state.secrets.access_code_key),
+            )
+            .await?
+        }
+        None => None,
+    };
+    let outcome = policy::decide(
+        ts,
+        s.account_id,
+        input.dob.date(),
+        case.as_ref(),
+        code.as_ref(),
+    );
+    let key = match outcome {
+        Outcome::Link { code_id, person_id } => {
+            if store::consume_and_link(&state.db, code_id, person_id, s.account_id, ts).await? {
+                record(
+                    &state,
+                    s.account_id,
+                    "case.linked",
+                    &ip,
+                    input.receipt.as_str(),
+                )
+                .await?;
+                return Ok(Redirect::to(&format!(
+                    "/account/cases/{}?linked=1",
+                    input.receipt.as_str()
+                ))
+                .into_response());
+            }
+            // Someone else redeemed it a moment ago.
+            "link.outcome.used"
+        }
+        Outcome::AlreadyYours => "link.outcome.already_yours",
+        Outcome::LinkedElsewhere => "link.outcome.linked_elsewhere",
+        Outcome::NotMatched => "link.outcome.not_matched",
+        Outcome::WrongCode { person_id } => {
+            store::wrong_try(&state.db, person_id, ts).await?;
+            "link.outcome.wrong_code"
+        }
+        Outcome::Expired => "link.outcome.expired",
+        Outcome::Used => "link.outcome.used",
+        Outcome::Revoked => "link.outcome.revoked",
+        Outcome::Exhausted => "link.outcome.exhausted",
+    };
+    if key != "link.outcome.already_yours" {
+        limits::hit(&state.db, Limit::LinkFailuresPerAccount, &subject, ts).await?;
+        record(
+            &state,
+            s.account_id,
+            "case.link_failed",
+            &ip,
+            key.trim_start_matches("link.outcome."),
+        )
+        .await?;
+    }
+    let mut kept = f;
+    kept.code = String::new();
+    Ok(page(
+        &state,
+        lang,
+        csrf,
+        kept,
+        vec![],
+        Some(key),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    ))
+}

@@ -1,0 +1,323 @@
+//! `/account`, `/account/cases/{receipt}`, notice downloads, notification preference.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use sqlx::Row;
+
+use crate::auth::account::{self, AccountNumber};
+use crate::auth::csrf::CsrfToken;
+use crate::auth::record;
+use crate::auth::session::FullSession;
+use crate::authz;
+use crate::domain::{CaseStatus, FormType, ReceiptNumber};
+use crate::error::AppError;
+use crate::flows::case_status::policy::{self as status_policy, date_of};
+use crate::flows::notices::render::{LetterContext, render as render_pdf};
+use crate::flows::processing_times::store as ptimes;
+use crate::i18n::Lang;
+use crate::web::{AppState, Chrome, ClientIp, render};
+
+pub struct CaseRow {
+    pub receipt: String,
+    pub form: String,
+    pub form_title: String,
+    pub status: String,
+    pub tag: String,
+    pub tag_kind: &'static str,
+    pub updated: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/my_cases/account.html")]
+struct AccountTemplate<'a> {
+    c: Chrome<'a>,
+    email: String,
+    number: String,
+    cases: Vec<CaseRow>,
+    notify: bool,
+}
+
+fn tag_kind(status: CaseStatus) -> &'static str {
+    use crate::domain::status::Phase;
+    match status.phase() {
+        Phase::ActionNeeded => "action",
+        Phase::Approved | Phase::Card => "approved",
+        Phase::Denied | Phase::Closed => "closed",
+        Phase::Pending => "pending",
+    }
+}
+
+pub async fn account_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    FullSession(s): FullSession,
+) -> Result<Response, AppError> {
+    let acct = account::by_id(&state.db, s.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let rows = sqlx::query("SELECT receipt_number, form, status, status_at FROM cases WHERE account_id = $1 ORDER BY received_date DESC, id DESC")
+        .bind(s.account_id)
+        .fetch_all(state.db.pool())
+        .await?;
+    let m = state.messages;
+    let mut cases = Vec::with_capacity(rows.len());
+    for r in rows {
+        let code: String = r.try_get("status")?;
+        let status = CaseStatus::from_code(&code).unwrap_or(CaseStatus::CaseWasReceived);
+        let form: String = r.try_get("form")?;
+        let form_title = FormType::parse(&form)
+            .map(|f| m.get(lang, &f.title_key()).to_string())
+            .unwrap_or_default();
+        cases.push(CaseRow {
+            receipt: r.try_get("receipt_number")?,
+            form,
+            form_title,
+            status: m.get(lang, &status.title_key()).to_string(),
+            tag: m.get(lang, &status.tag_key()).to_string(),
+            tag_kind: tag_kind(status),
+            updated: m.long_date(lang, date_of(r.try_get("status_at")?)),
+        });
+    }
+    let notify: i64 = sqlx::query_scalar("SELECT notify_case_updates FROM accounts WHERE id = $1")
+        .bind(s.account_id)
+        .fetch_one(state.db.pool())
+        .await?;
+    let c = Chrome::new(&state, lang, "/account", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("account.title").to_string();
+    let number = AccountNumber::parse(&acct.account_number)
+        .map(|n| n.grouped())
+        .unwrap_or(acct.account_number);
+    Ok(render(&AccountTemplate {
+        c: c.titled(title),
+        email: acct.email,
+        number,
+        cases,
+        notify: notify != 0,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NotifyForm {
+    #[serde(default)]
+    pub notify: String,
+}
+
+pub async fn set_notifications(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    FullSession(s): FullSession,
+    Form(f): Form<NotifyForm>,
+) -> Result<Response, AppError> {
+    let on = f.notify == "on";
+    sqlx::query("UPDATE accounts SET notify_case_updates = $1 WHERE id = $2")
+        .bind(i64::from(on))
+        .bind(s.account_id)
+        .execute(state.db.pool())
+        .await?;
+    record(
+        &state,
+        s.account_id,
+        if on {
+            "notifications.on"
+        } else {
+            "notifications.off"
+        },
+        &ip,
+        "",
+    )
+    .await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+pub struct HistoryRow {
+    pub date: String,
+    pub text: String,
+}
+
+pub struct NoticeRow {
+    pub id: i64,
+    pub title: String,
+    pub date: String,
+}
+
+pub struct RequestRow {
+    pub id: i64,
+    pub due: String,
+    pub open: bool,
+}
+
+pub struct TimingView {
+    pub p80_days: u32,
+    pub inquiry: String,
+    pub outside: bool,
+    pub form: String,
+    pub office: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/my_cases/case.html")]
+struct CaseTemplate<'a> {
+    c: Chrome<'a>,
+    receipt: String,
+    form_line: String,
+    title: String,
+    description: String,
+    history: Vec<HistoryRow>,
+    notices: Vec<NoticeRow>,
+    requests: Vec<RequestRow>,
+    timing: Option<TimingView>,
+    linked: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CaseQuery {
+    pub linked: Option<String>,
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    FullSession(s): FullSession,
+    Path(receipt): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> Result<Response, AppError> {
+    let case = authz::case_for_account(&state.db, s.account_id, &receipt)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let receipt_n = ReceiptNumber::parse(&case.receipt).map_err(|_| AppError::NotFound)?;
+    let rec = crate::flows::case_status::store::lookup(&state.db, &receipt_n)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let m = state.messages;
+    let text = status_policy::current_text(&rec, m, lang);
+    let history = rec
+        .history
+        .iter()
+        .map(|h| {
+            let (day, text) = status_policy::history_text(&rec, h, m, lang);
+            HistoryRow {
+                date: m.long_date(lang, day),
+                text,
+            }
+        })
+        .collect();
+    let notices = crate::flows::notices::store::for_case(&state.db, &case.receipt)
+        .await?
+        .into_iter()
+        .map(|n| NoticeRow {
+            id: n.id,
+            title: m
+                .get(
+                    lang,
+                    match n.kind {
+                        crate::flows::notices::NoticeKind::Receipt => "letter.receipt.title",
+                        crate::flows::notices::NoticeKind::AccessNotice => "letter.access.title",
+                        crate::flows::notices::NoticeKind::CodeLetter => "letter.code.title",
+                    },
+                )
+                .to_string(),
+            date: chrono::NaiveDate::parse_from_str(&n.notice_date, "%Y-%m-%d")
+                .map(|d| m.long_date(lang, d))
+                .unwrap_or(n.notice_date.clone()),
+        })
+        .collect();
+    let req_rows = sqlx::query("SELECT id, due_date, responded_at FROM document_requests WHERE case_id = $1 ORDER BY id DESC")
+        .bind(case.case_id)
+        .fetch_all(state.db.pool())
+        .await?;
+    let mut requests = vec![];
+    for r in req_rows {
+        let due: String = r.try_get("due_date")?;
+        requests.push(RequestRow {
+            id: r.try_get("id")?,
+            due: chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d")
+                .map(|d| m.long_date(lang, d))
+                .unwrap_or(due),
+            open: r.try_get::<Option<i64>, _>("responded_at")?.is_none(),
+        });
+    }
+    let today = state.now().date_naive();
+    let timing = if rec.status.is_pending() {
+        ptimes::figure_for(&state.db, rec.form.id(), rec.office.code(), today)
+            .await?
+            .map(|fig| {
+                let outside = matches!(
+                    crate::flows::processing_times::policy::case_timing(
+                        rec.received_date,
+                        Some(&fig),
+                        today
+                    ),
+                    crate::flows::processing_times::policy::CaseTiming::Outside { .. }
+                );
+                TimingView {
+                    p80_days: fig.p80_days,
+                    inquiry: m.long_date(lang, fig.inquiry_date),
+                    outside,
+                    form: rec.form.id().to_string(),
+                    office: m
+                        .get(lang, &format!("office.{}.name", rec.office.code()))
+                        .to_string(),
+                }
+            })
+    } else {
+        None
+    };
+    let form_line = format!("{}, {}", rec.form.id(), m.get(lang, &rec.form.title_key()));
+    let c = Chrome::new(
+        &state,
+        lang,
+        &format!("/account/cases/{}", case.receipt),
+        "",
+    )
+    .with_csrf(csrf)
+    .signed_in(true);
+    let page_title = format!("{} — {}", case.receipt, text.title);
+    Ok(render(&CaseTemplate {
+        c: c.titled(page_title),
+        receipt: case.receipt,
+        form_line,
+        title: text.title,
+        description: text.description,
+        history,
+        notices,
+        requests,
+        timing,
+        linked: q.linked.is_some(),
+    }))
+}
+
+pub async fn notice_pdf(
+    State(state): State<AppState>,
+    FullSession(s): FullSession,
+    Path((receipt, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let notice = authz::notice_for_account(&state.db, s.account_id, &receipt, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lang = Lang::parse(&notice.lang).unwrap_or(Lang::En);
+    let ctx = LetterContext {
+        msgs: state.messages,
+        agency: state.agency(lang),
+        public_url: &state.config.public_url,
+    };
+    // An applicant's copy never carries an access code.
+    let bytes = render_pdf(&notice, None, &ctx);
+    let name = format!("{}-{}.pdf", notice.kind.code().replace('_', "-"), receipt);
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,721 @@
+//! The applicant's account over HTTP against the real server: linking with
+//! every kind of code, concurrency, the case page and notices, evidence
+//! uploads, processing times, change of address, notifications and the
+//! authorization matrix.
+
+mod common;
+
+use casegate::auth::totp::{self, TotpSecret};
+use casegate::domain::CaseStatus;
+use common::{Browser, TestApp, spawn_app};
+
+const DEMO_TOTP: &[u8; 20] = b"casegate-demo-totp!!";
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Signs a demo account in (password + TOTP at the current step).
+async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    let b = app.browser();
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("email", email),
+                ("password", casegate::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/sign-in/two-step", "{email}");
+    app.clock.advance_secs(30);
+    let secret = TotpSecret::from_bytes(DEMO_TOTP).unwrap();
+    let code = totp::code_at(&secret, totp::step_of(app.clock.now().timestamp()));
+    let r = b.post("/sign-in/two-step", &[("code", &code)]).await;
+    assert_eq!(r.status(), 303, "{email}");
+    b
+}
+
+/// A second, fully enrolled applicant (same demo TOTP key).
+async fn second_applicant(app: &TestApp) -> Browser {
+    use casegate::auth::account::{self, Role};
+    let email = casegate::domain::Email::parse("bea@example.com").unwrap();
+    let now = app.clock.now().timestamp();
+    let hash = casegate::auth::password::hash_blocking(
+        &app.secrets.password_pepper,
+        casegate::demo::DEMO_PASSWORD,
+        &mut rand::rngs::OsRng,
+    )
+    .unwrap();
+    let id = account::create(&app.db, &email, Role::Applicant, Some(&hash), now)
+        .await
+        .unwrap()
+        .unwrap();
+    account::confirm_email(&app.db, id, now).await.unwrap();
+    let secret = TotpSecret::from_bytes(DEMO_TOTP).unwrap();
+    account::enrol_totp(
+        &app.db,
+        id,
+        &casegate::auth::seal_totp(&app.secrets, id, &secret),
+        0,
+        now,
+    )
+    .await
+    .unwrap();
+    signed_in(app, "bea@example.com").await
+}
+
+async fn link(
+    b: &Browser,
+    receipt: &str,
+    code: &str,
+    dob: (&str, &str, &str),
+) -> reqwest::Response {
+    b.post(
+        "/account/cases/add",
+        &[
+            ("receipt", receipt),
+            ("code", code),
+            ("dob_month", dob.0),
+            ("dob_day", dob.1),
+            ("dob_year", dob.2),
+        ],
+    )
+    .await
+}
+
+const MARIA_DOB: (&str, &str, &str) = ("2", "14", "1985");
+const ANA_DOB: (&str, &str, &str) = ("1", "9", "1990");
+
+#[tokio::test]
+async fn linking_with_the_notice_code_adds_every_case_of_the_person() {
+    let app = spawn_app().await;
+    let b = signed_in(&app, "maria.nunez@example.com").await;
+    let r = link(&b, "EAC9999103403", "dem0-c0de-0001", MARIA_DOB).await;
+    assert_eq!(location(&r), "/account/cases/EAC9999103403?linked=1");
+    let (_, page) = b.text("/account").await;
+    for receipt in ["EAC9999103403", "EAC9999103400"] {
+        assert!(page.contains(receipt), "{receipt} in {page}");
+    }
+    let linked = app.count("SELECT COUNT(*) FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.a_number = 'A012345678' AND c.account_id IS NOT NULL").await;
+    let all = app.count("SELECT COUNT(*) FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.a_number = 'A012345678'").await;
+    assert_eq!(linked, all);
+    // Again: already yours.
+    let r = link(&b, "EAC9999103403", "DEM0C0DE0001", MARIA_DOB).await;
+    assert!(r.text().await.unwrap().contains("already in your account"));
+    // Another account: the case cannot be linked again, and the message says what to do.
+    let bea = second_applicant(&app).await;
+    let r = link(&bea, "EAC9999103400", "DEM0-C0DE-0004", MARIA_DOB).await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("already in another online account")
+    );
+}
+
+#[tokio::test]
+async fn wrong_expired_used_and_revoked_codes_each_say_so() {
+    let app = spawn_app().await;
+    let b = signed_in(&app, "maria.nunez@example.com").await;
+    // Wrong date of birth: a generic "could not match".
+    let r = link(&b, "LIN9999106498", "DEM0-C0DE-0002", ("7", "31", "1979")).await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("We could not match this information")
+    );
+    // Wrong code: counted; five kill the code.
+    for i in 0..5 {
+        let r = link(&b, "LIN9999106498", "AAAA-BBBB-CCCC", ("7", "30", "1979")).await;
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("That access code is not right"),
+            "try {i}"
+        );
+    }
+    let r = link(&b, "LIN9999106498", "DEM0-C0DE-0002", ("7", "30", "1979")).await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("This access code is locked")
+    );
+    // Expired.
+    sqlx::query("UPDATE access_codes SET expires_at = $1 WHERE code_hash = $2")
+        .bind(app.clock.now().timestamp() - 1)
+        .bind(
+            casegate::domain::AccessCode::parse("DEM0C0DE0003")
+                .unwrap()
+                .keyed_hash(&app.secrets.access_code_key)
+                .to_vec(),
+        )
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let r = link(&b, "SRC9999102777", "DEM0-C0DE-0003", ("11", "3", "1992")).await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("This access code has expired")
+    );
+    // Used and revoked.
+    for (code, column, receipt, dob, expect) in [
+        (
+            "DEM0C0DE0006",
+            "used_at",
+            "SRC9999132694",
+            ("4", "21", "1988"),
+            "already used",
+        ),
+        (
+            "DEM0C0DE0005",
+            "revoked_at",
+            "LIN9999106501",
+            ANA_DOB,
+            "no longer works",
+        ),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE access_codes SET {column} = 1 WHERE code_hash = $1"
+        )))
+        .bind(
+            casegate::domain::AccessCode::parse(code)
+                .unwrap()
+                .keyed_hash(&app.secrets.access_code_key)
+                .to_vec(),
+        )
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+        let r = link(&b, receipt, code, dob).await;
+        assert!(r.text().await.unwrap().contains(expect), "{code}");
+    }
+}
+
+#[tokio::test]
+async fn two_concurrent_redemptions_of_one_code_exactly_one_wins() {
+    let app = spawn_app().await;
+    let a = signed_in(&app, "maria.nunez@example.com").await;
+    let b = second_applicant(&app).await;
+    let (ra, rb) = tokio::join!(
+        link(&a, "YSC2608000001", "DEM0-C0DE-0009", ANA_DOB),
+        link(&b, "YSC2608000001", "DEM0-C0DE-0009", ANA_DOB)
+    );
+    let wins = [ra.status().as_u16(), rb.status().as_u16()]
+        .iter()
+        .filter(|s| **s == 303)
+        .count();
+    assert_eq!(wins, 1);
+    let linked_to: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT account_id FROM cases WHERE receipt_number = 'YSC2608000001'",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(linked_to.len(), 1);
+}
+
+#[tokio::test]
+async fn the_case_page_shows_status_history_notices_and_requests() {
+    let app = spawn_app().await;
+    let b = signed_in(&app, "maria.nunez@example.com").await;
+    link(&b, "EAC9999103403", "DEM0-C0DE-0001", MARIA_DOB).await;
+    let (status, page) = b.text("/account/cases/EAC9999103403").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Case Was Approved"));
+    assert!(page.contains("On January 10, 2023, we received your Form I-130"));
+    let id: i64 = sqlx::query_scalar(
+        "SELECT id FROM notices WHERE receipt_number = 'EAC9999103403' AND kind = 'access_notice'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert!(page.contains(&format!("/account/cases/EAC9999103403/notices/{id}")));
+    let r = b
+        .get(&format!("/account/cases/EAC9999103403/notices/{id}"))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(
+        !bytes.windows(9).any(|w| w == b"DEM0-C0DE"),
+        "an applicant's copy never shows the code"
+    );
+}
+
+#[tokio::test]
+async fn someone_elses_objects_look_exactly_like_missing_ones() {
+    let app = spawn_app().await;
+    let a = signed_in(&app, "maria.nunez@example.com").await;
+    link(&a, "YSC2608000001", "DEM0-C0DE-0009", ANA_DOB).await;
+    let request_id: i64 = sqlx::query_scalar("SELECT d.id FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'YSC2608000001'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let notice_id: i64 = sqlx::query_scalar(
+        "SELECT id FROM notices WHERE receipt_number = 'YSC2608000001' AND kind = 'receipt'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(pdf).file_name("lease.pdf"),
+    );
+    let url = format!(
+        "{}/account/cases/YSC2608000001/requests/{request_id}/upload?csrf={}",
+        app.base,
+        a.csrf()
+    );
+    let r = app
+        .http
+        .post(url)
+        .header(
+            "cookie",
+            format!(
+                "__Host-csrf={}; __Host-casegate_session={}",
+                a.cookie("__Host-csrf").unwrap(),
+                a.cookie("__Host-casegate_session").unwrap()
+            ),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let upload_id: i64 = sqlx::query_scalar("SELECT id FROM uploads")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+
+    let paths = [
+        "/account/cases/YSC2608000001".to_string(),
+        format!("/account/cases/YSC2608000001/notices/{notice_id}"),
+        format!("/account/cases/YSC2608000001/requests/{request_id}"),
+        format!("/account/cases/YSC2608000001/requests/{request_id}/uploads/{upload_id}"),
+    ];
+    let missing = [
+        "/account/cases/EAC0000000000".to_string(),
+        "/account/cases/YSC2608000001/notices/999999".to_string(),
+        "/account/cases/YSC2608000001/requests/999999".to_string(),
+        format!("/account/cases/YSC2608000001/requests/{request_id}/uploads/999999"),
+    ];
+    for p in &paths {
+        assert_eq!(a.get(p).await.status(), 200, "the owner sees {p}");
+    }
+    // Anonymous: sent to sign in.
+    let anon = app.browser();
+    for p in &paths {
+        assert_eq!(location(&anon.get(p).await), "/sign-in", "{p}");
+    }
+    // Another applicant: the same 404 page as for something that does not exist.
+    let b = second_applicant(&app).await;
+    let (_, not_found_body) = b.text(&missing[0]).await;
+    let not_found_body = not_found_body.replace(&missing[0], "PATH");
+    for p in paths.iter().chain(missing.iter()) {
+        let (status, body) = b.text(p).await;
+        assert_eq!(status, 404, "{p}");
+        // Identical but for the page's own address (in the language switch).
+        assert_eq!(body.replace(p.as_str(), "PATH"), not_found_body, "{p}");
+    }
+    // Nor can they post to it.
+    let r = b
+        .post(
+            &format!("/account/cases/YSC2608000001/requests/{request_id}/submit"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+}
+
+/// SOI, APP0, SOF0, SOS, a few scan bytes, EOI.
+fn jpeg() -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    out.extend_from_slice(b"JFIF\0");
+    out.extend_from_slice(&[1, 1, 0, 0, 1, 0, 1, 0, 0]);
+    out.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x0B, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
+    out.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 0x3F, 0]);
+    out.extend_from_slice(&[0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, 0xD9]);
+    out
+}
+
+/// A 1×1 little-endian TIFF: header, one strip, one IFD.
+fn tiff() -> Vec<u8> {
+    let mut out = b"II*\0".to_vec();
+    out.extend_from_slice(&10u32.to_le_bytes());
+    out.extend_from_slice(&[0x80, 0x00]);
+    let entries: [(u16, u16, u32, u32); 8] = [
+        (256, 3, 1, 1),
+        (257, 3, 1, 1),
+        (258, 3, 1, 1),
+        (259, 3, 1, 1),
+        (262, 3, 1, 0),
+        (273, 4, 1, 8),
+        (278, 3, 1, 1),
+        (279, 4, 1, 1),
+    ];
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, typ, n, value) in entries {
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&typ.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out
+}
+
+fn png() -> Vec<u8> {
+    fn crc(data: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut v = (data.len() as u32).to_be_bytes().to_vec();
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        v.extend_from_slice(&body);
+        v.extend_from_slice(&crc(&body).to_be_bytes());
+        v
+    }
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    v.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
+    v.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0, 0, 0, 2, 0, 1]));
+    v.extend(chunk(b"IEND", &[]));
+    v
+}
+
+#[tokio::test]
+async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case() {
+    let app = spawn_app().await;
+    let a = signed_in(&app, "maria.nunez@example.com").await;
+    link(&a, "YSC2608000001", "DEM0-C0DE-0009", ANA_DOB).await;
+    let request_id: i64 = sqlx::query_scalar("SELECT d.id FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'YSC2608000001'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let upload = |name: &'static str, bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
+        let url = format!(
+            "{}/account/cases/YSC2608000001/requests/{request_id}/upload?csrf={}",
+            app.base,
+            a.csrf()
+        );
+        app.http
+            .post(url)
+            .header(
+                "cookie",
+                format!(
+                    "__Host-csrf={}; __Host-casegate_session={}",
+                    a.cookie("__Host-csrf").unwrap(),
+                    a.cookie("__Host-casegate_session").unwrap()
+                ),
+            )
+            .multipart(form)
+            .send()
+    };
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let jpeg = jpeg();
+    let tiff = tiff();
+    for (name, bytes) in [
+        ("../../etc/passwd.pdf", pdf.clone()),
+        ("photo.jpg", jpeg),
+        ("scan.png", png()),
+        ("page.tif", tiff),
+    ] {
+        let r = upload(name, bytes).await.unwrap();
+        assert_eq!(r.status(), 303, "{name}");
+    }
+    let names: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT display_name, mime, scan_state FROM uploads ORDER BY id")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(names[0].0, "passwd.pdf");
+    assert_eq!(
+        names.iter().map(|n| n.1.as_str()).collect::<Vec<_>>(),
+        vec!["application/pdf", "image/jpeg", "image/png", "image/tiff"]
+    );
+    assert!(
+        names.iter().all(|n| n.2 == "not_scanned"),
+        "no scanner configured: never a pretend-clean"
+    );
+    // Refused: a renamed executable, a truncated PDF, an oversized file.
+    let mut exe = b"MZ\x90\x00This program cannot be run in DOS mode".to_vec();
+    exe.resize(4096, 0);
+    let r = upload("evidence.pdf", exe).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("This type of file is not accepted")
+    );
+    let r = upload("cut.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("damaged or incomplete"));
+    let mut big = pdf.clone();
+    big.resize(12 * 1024 * 1024 + 10, b' ');
+    big.extend_from_slice(b"\n%%EOF\n");
+    let r = upload("big.pdf", big).await.unwrap();
+    assert!(r.status() == 422 || r.status() == 413, "{}", r.status());
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 4);
+    // Stored under random names outside any served folder, with their SHA-256.
+    let (key, sha): (String, String) =
+        sqlx::query_as("SELECT storage_key, sha256 FROM uploads ORDER BY id LIMIT 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(key.len(), 32);
+    let stored = std::fs::read(app.data_dir.join("uploads").join(&key[..2]).join(&key)).unwrap();
+    assert_eq!(stored, pdf);
+    assert_eq!(sha, hex::encode(casegate::crypto::sha256(&pdf)));
+    // Served back only as an attachment of the checked type.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM uploads ORDER BY id LIMIT 1")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let r = a
+        .get(&format!(
+            "/account/cases/YSC2608000001/requests/{request_id}/uploads/{id}"
+        ))
+        .await;
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    // Submit: the case moves on, history records it, a receipt lists the files.
+    let r = a
+        .post(
+            &format!("/account/cases/YSC2608000001/requests/{request_id}/submit"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("We received your response") && page.contains(&sha));
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM cases WHERE receipt_number = 'YSC2608000001'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(status, CaseStatus::EvidenceResponseReceived.code());
+    let html = app
+        .get("/status?receipt=YSC2608000001")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Response To USCIS&#39; Request For Evidence Was Received")
+            || html.contains("Response To USCIS' Request For Evidence Was Received")
+    );
+    // Closed now.
+    let r = upload("late.pdf", pdf).await.unwrap();
+    assert_eq!(r.status(), 422);
+}
+
+#[tokio::test]
+async fn processing_times_follow_a_known_80th_percentile() {
+    let app = spawn_app().await;
+    // 10 decided I-765 cases at NBC, taking 10, 20, … 100 days: p80 = 80 days.
+    let today = app.clock.now().date_naive();
+    let mut rows = vec![];
+    for i in 0..10u32 {
+        let received = today - chrono::Days::new(u64::from(10 * (i + 1)) + 5);
+        rows.push(format!(
+            "A2000000{:02},P{i},Q{i},1980-01-01,1 Main St,,Lincoln,NE,68508,,I-765,NBC,{received},paper,no",
+            i + 10
+        ));
+    }
+    let body = format!("{}\n{}\n", common::CSV_HEADER, rows.join("\n"));
+    let token = app.token(100, true).await;
+    let r = app
+        .http
+        .post(app.url("/api/intake"))
+        .bearer_auth(&token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cases: Vec<(i64, String)> = sqlx::query_as("SELECT id, received_date FROM cases WHERE office = 'NBC' AND form = 'I-765' ORDER BY received_date DESC")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(cases.len(), 10);
+    for (i, (id, received)) in cases.iter().enumerate() {
+        let received = chrono::NaiveDate::parse_from_str(received, "%Y-%m-%d").unwrap();
+        let decided = received + chrono::Days::new(10 * (i as u64 + 1));
+        sqlx::query("INSERT INTO case_history (case_id, status, at, actor) VALUES ($1, 'case_was_approved', $2, 'test')")
+            .bind(id)
+            .bind(decided.and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp())
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    casegate::flows::processing_times::store::refresh(&app.db, today, app.clock.now().timestamp())
+        .await
+        .unwrap();
+    let fig = casegate::flows::processing_times::store::figure_for(&app.db, "I-765", "NBC", today)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((fig.cases, fig.p80_days, fig.median_days), (10, 80, 50));
+    let (status, page) = app
+        .browser()
+        .text("/processing-times?form=I-765&office=NBC")
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("80 days"));
+    assert!(page.contains("role=\"img\""), "a server-rendered chart");
+    assert!(
+        page.contains(
+            &app.state
+                .messages
+                .long_date(casegate::i18n::Lang::En, today - chrono::Days::new(80))
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_changed_address_is_the_one_the_access_code_flow_checks() {
+    let app = spawn_app().await;
+    let b = signed_in(&app, "maria.nunez@example.com").await;
+    link(&b, "EAC9999103403", "DEM0-C0DE-0001", MARIA_DOB).await;
+    let fields = [
+        ("street", "77 Ocean Drive"),
+        ("unit", "Apartment 9"),
+        ("city", "Miami"),
+        ("state", "FL"),
+        ("zip", "33139"),
+    ];
+    let r = b.post("/account/address", &fields).await;
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("77 OCEAN DR APT 9") && page.contains("MIAMI FL 33139"),
+        "normalised for confirmation: {page}"
+    );
+    let r = b.post("/account/address/confirm", &fields).await;
+    assert_eq!(location(&r), "/account/address?done=1");
+    let street: String =
+        sqlx::query_scalar("SELECT street FROM persons WHERE a_number = 'A012345678'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(street, "77 OCEAN DR");
+    // The access-code flow now checks the new address.
+    let person = casegate::flows::access_code::store::find_person(
+        &app.db,
+        &casegate::flows::access_code::form::Identifier::ANumber(
+            casegate::domain::ANumber::parse("A012345678").unwrap(),
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(person.address.delivery_line(), "77 OCEAN DR APT 9");
+    assert_eq!(app.count("SELECT COUNT(*) FROM address_changes").await, 1);
+}
+
+#[tokio::test]
+async fn a_case_update_emails_the_applicant_without_details_unless_turned_off() {
+    let app = spawn_app().await;
+    let b = signed_in(&app, "maria.nunez@example.com").await;
+    link(&b, "EAC9999103403", "DEM0-C0DE-0001", MARIA_DOB).await;
+    let case_id: i64 =
+        sqlx::query_scalar("SELECT id FROM cases WHERE receipt_number = 'EAC9999103400'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let before = app.count("SELECT COUNT(*) FROM outbox").await;
+    casegate::casework::change_status(
+        &app.state,
+        case_id,
+        CaseStatus::ActivelyReviewed,
+        "adjudicator",
+        app.clock.now().timestamp(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, before + 1);
+    let cfg = casegate::outbox::OutboxConfig::from_config(&app.config);
+    let t = casegate::outbox::Transport::from_config(&cfg).unwrap();
+    casegate::outbox::run_once(&app.db, &app.secrets, &t, &cfg, app.clock.now().timestamp())
+        .await
+        .unwrap();
+    let mail: String = std::fs::read_dir(app.data_dir.join("outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .find(|m| m.contains("was updated"))
+        .unwrap();
+    assert!(
+        !mail.contains("EAC9999103400") && !mail.contains("012345678"),
+        "no case details"
+    );
+    // A denied case cannot be reopened, and the state machine is the one judge.
+    assert!(
+        casegate::casework::change_status(&app.state, case_id, CaseStatus::CardWasMailed, "x", 0)
+            .await
+            .is_err()
+    );
+    // Turned off: no email.
+    b.post("/account/notifications", &[]).await;
+    let before = app.count("SELECT COUNT(*) FROM outbox").await;
+    casegate::casework::change_status(
+        &app.state,
+        case_id,
+        CaseStatus::CaseWasApproved,
+        "adjudicator",
+        app.clock.now().timestamp(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, before);
+    let html = app
+        .get("/status?receipt=EAC9999103400")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Case Was Approved"),
+        "immediately visible on /status"
+    );
+}
