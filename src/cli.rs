@@ -401,6 +401,10 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
             crate::demo::demo_totp_key()
         );
         println!(
+            "  or use a backup code (each works once, on a fresh demo data folder): {}",
+            crate::demo::demo_backup_codes().join(" ")
+        );
+        println!(
             "\nAn API client for trying the Case Status API: casegate api-client create \"My tracker\""
         );
     }

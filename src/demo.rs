@@ -393,6 +393,11 @@ pub const ACCOUNTS: [DemoAccount; 3] = [
     },
 ];
 
+/// Backup codes of the enrolled demo accounts (each works once).
+pub fn demo_backup_codes() -> Vec<String> {
+    (1..=10).map(|i| format!("DEM00-{i:05}")).collect()
+}
+
 /// The demo TOTP key in base32, for an authenticator app.
 pub fn demo_totp_key() -> String {
     crate::auth::totp::TotpSecret::from_bytes(DEMO_TOTP)
@@ -425,6 +430,12 @@ pub async fn load_accounts(db: &Db, secrets: &Secrets, now: i64) -> Result<(), D
         if a.enrolled {
             let sealed = crate::auth::seal_totp(secrets, id, &secret);
             account::enrol_totp(db, id, &sealed, 0, now).await?;
+            let hashes: Vec<[u8; 32]> = demo_backup_codes()
+                .iter()
+                .filter_map(|c| crate::auth::backup_codes::BackupCode::parse(c).ok())
+                .map(|c| c.keyed_hash(&secrets.session_key))
+                .collect();
+            account::replace_backup_codes(db, id, &hashes, now).await?;
         }
     }
     Ok(())

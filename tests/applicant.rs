@@ -719,3 +719,94 @@ async fn a_case_update_emails_the_applicant_without_details_unless_turned_off() 
         "immediately visible on /status"
     );
 }
+
+/// With `CASEGATE_CLAMD` set, files wait as "pending scan"; a clean one is
+/// marked clean, an infected one is quarantined. Needs a real clamd
+/// (`scripts/test` starts one and sets `CASEGATE_TEST_CLAMD`).
+#[tokio::test]
+async fn uploads_are_scanned_by_a_real_clamd() {
+    let Ok(addr) = std::env::var("CASEGATE_TEST_CLAMD") else {
+        assert!(
+            std::env::var_os("CASEGATE_REQUIRE_CLAMD").is_none(),
+            "clamd is required but CASEGATE_TEST_CLAMD is unset"
+        );
+        eprintln!("CASEGATE_TEST_CLAMD unset: clamd test skipped (scripts/test runs it)");
+        return;
+    };
+    let addr: &'static str = Box::leak(addr.into_boxed_str());
+    let mut opts = common::Options::default();
+    opts.extra.push(("CASEGATE_CLAMD", addr));
+    let app = common::spawn_with(opts).await;
+    let a = signed_in(&app, "maria.nunez@example.com").await;
+    link(&a, "YSC2608000001", "DEM0-C0DE-0009", ANA_DOB).await;
+    let request_id: i64 = sqlx::query_scalar("SELECT d.id FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'YSC2608000001'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let eicar = concat!(
+        "X5O!P%@AP[4\\PZX54(P^)7CC)7}$",
+        "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+    );
+    let clean = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let infected =
+        format!("%PDF-1.4\n% {eicar}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").into_bytes();
+    for (name, bytes) in [("clean.pdf", clean), ("infected.pdf", infected)] {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
+        let url = format!(
+            "{}/account/cases/YSC2608000001/requests/{request_id}/upload?csrf={}",
+            app.base,
+            a.csrf()
+        );
+        let r = app
+            .http
+            .post(url)
+            .header(
+                "cookie",
+                format!(
+                    "__Host-csrf={}; __Host-casegate_session={}",
+                    a.cookie("__Host-csrf").unwrap(),
+                    a.cookie("__Host-casegate_session").unwrap()
+                ),
+            )
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+    }
+    let mut states = vec![];
+    for _ in 0..100 {
+        states = sqlx::query_as::<_, (String, String, String)>(
+            "SELECT display_name, scan_state, storage_key FROM uploads ORDER BY id",
+        )
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+        if states.iter().all(|s| s.1 != "pending") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(states[0].1, "clean");
+    assert_eq!(states[1].1, "infected");
+    let key = &states[1].2;
+    assert!(
+        !app.data_dir
+            .join("uploads")
+            .join(&key[..2])
+            .join(key)
+            .exists(),
+        "moved out"
+    );
+    assert!(
+        app.data_dir
+            .join("uploads")
+            .join("quarantine")
+            .join(key)
+            .exists(),
+        "into quarantine"
+    );
+}

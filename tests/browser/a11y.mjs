@@ -102,6 +102,9 @@ function watch(page, problems) {
     const err = req.failure()?.errorText ?? 'failed';
     // A navigation replaced by the next one is not a resource failure.
     if (err === 'net::ERR_ABORTED' && req.isNavigationRequest()) return;
+    // The favicon fetch of a page left mid-load (a step navigated on) is
+    // aborted by the browser, not refused by the server.
+    if (err === 'net::ERR_ABORTED' && req.url().endsWith('/favicon.svg')) return;
     problems.push(`request failed: ${req.method()} ${req.url()} ${err}`);
   });
   page.on('response', (res) => {
