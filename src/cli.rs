@@ -66,6 +66,26 @@ enum Command {
         #[command(subcommand)]
         action: AccountAction,
     },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Measure the raw argon2id rate of this machine with casegate's
+    /// parameters (for the sign-in benchmark).
+    HashRate {
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Parallel hashing threads (default: one per CPU).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Walk the hash chain; exit 1 and name the first broken entry if any.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -246,6 +266,58 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
             println!("client_secret={}", created.client_secret);
             eprintln!("The secret is shown only now; store it safely.");
             db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let db = Db::connect(
+                &config.database_url,
+                config.engine,
+                config.db_max_connections,
+            )
+            .await?;
+            db.migrate().await?;
+            let result = crate::audit::verify(&db).await?;
+            db.close().await;
+            match result {
+                crate::audit::Verification::Intact { entries } => {
+                    println!("audit log intact: {entries} entries");
+                    Ok(ExitCode::SUCCESS)
+                }
+                crate::audit::Verification::Broken { seq, reason } => {
+                    println!("audit log BROKEN at entry {seq}: {reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::HashRate { seconds, threads } => {
+            let threads = threads
+                .unwrap_or_else(crate::auth::password::default_threads)
+                .max(1);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+            let pepper = [7u8; 32];
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    std::thread::spawn(move || {
+                        let mut n = 0u64;
+                        while std::time::Instant::now() < deadline {
+                            let _ = crate::auth::password::hash_blocking(
+                                &pepper,
+                                "benchmark passphrase here",
+                                &mut rand::rngs::OsRng,
+                            );
+                            n += 1;
+                        }
+                        n
+                    })
+                })
+                .collect();
+            let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+            println!(
+                "threads={threads} hashes={total} seconds={seconds} rate={:.1}",
+                total as f64 / seconds as f64
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Officer {

@@ -66,7 +66,7 @@ pub async fn record(
     detail: &str,
 ) -> Result<(), AppError> {
     audit::record(
-        state.db.pool(),
+        &state.db,
         &audit::Event {
             at: state.now().timestamp(),
             actor: &format!("account:{account_id}"),

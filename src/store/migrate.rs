@@ -45,6 +45,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0005_applicant.sql"),
         postgres: include_str!("../../migrations/postgres/0005_applicant.sql"),
     },
+    Migration {
+        version: 6,
+        name: "audit_chain",
+        sqlite: include_str!("../../migrations/sqlite/0006_audit_chain.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_audit_chain.sql"),
+    },
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

@@ -101,10 +101,10 @@ function watch(page, problems) {
   page.on('requestfailed', (req) => {
     const err = req.failure()?.errorText ?? 'failed';
     // A navigation replaced by the next one is not a resource failure.
-    if (err === 'net::ERR_ABORTED' && req.isNavigationRequest()) return;
-    // The favicon fetch of a page left mid-load (a step navigated on) is
-    // aborted by the browser, not refused by the server.
-    if (err === 'net::ERR_ABORTED' && req.url().endsWith('/favicon.svg')) return;
+    // ERR_ABORTED is the browser cancelling a request (a step navigated on
+    // while fonts or the favicon were loading), not the server refusing it;
+    // server errors arrive as HTTP >= 400 responses and are reported below.
+    if (err === 'net::ERR_ABORTED') return;
     problems.push(`request failed: ${req.method()} ${req.url()} ${err}`);
   });
   page.on('response', (res) => {

@@ -436,7 +436,7 @@ async fn audit_request(
     detail: &str,
 ) -> Result<(), AppError> {
     audit::record(
-        state.db.pool(),
+        &state.db,
         &audit::Event {
             at,
             actor: "public",
