@@ -245,9 +245,12 @@ const CASES: &[DemoCase] = &[
         office: Office::Eac,
         channel: Channel::Paper,
         received: "2026-10-06",
-        path: &[(S::ReceiptNoticeWasSent, "2026-10-08 09:00:00")],
+        path: &[
+            (S::ReceiptNoticeWasSent, "2026-10-08 09:00:00"),
+            (S::InitialEvidenceRequested, "2026-11-02 10:00:00"),
+        ],
         keep_history: true,
-        note: "recent paper filing",
+        note: "waiting for initial evidence",
     },
     DemoCase {
         person: 3,
@@ -505,14 +508,29 @@ async fn insert(db: &Db, secrets: &Secrets, now: i64) -> Result<(), DemoError> {
             .execute(&mut *tx)
             .await?;
         }
-        if current == CaseStatus::IntentToDenySent
-            || current == CaseStatus::AdditionalEvidenceRequested
-        {
+        if matches!(
+            current,
+            CaseStatus::IntentToDenySent
+                | CaseStatus::AdditionalEvidenceRequested
+                | CaseStatus::InitialEvidenceRequested
+        ) {
+            let (kind, items) = if current == CaseStatus::InitialEvidenceRequested {
+                (
+                    "initial",
+                    "A copy of your birth certificate with a certified English translation\nTwo passport-style photos",
+                )
+            } else {
+                (
+                    "additional",
+                    "Joint federal income tax returns for the last two years\nA lease or mortgage in both spouses' names\nBirth certificates of any children born to the marriage",
+                )
+            };
             sqlx::query(
-                "INSERT INTO document_requests (case_id, kind, items, due_date, created_at) VALUES ($1, 'additional', $2, $3, $4)",
+                "INSERT INTO document_requests (case_id, kind, items, due_date, created_at) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(created.case_id)
-            .bind("Joint federal income tax returns for the last two years\nA lease or mortgage in both spouses' names\nBirth certificates of any children born to the marriage")
+            .bind(kind)
+            .bind(items)
             .bind("2026-12-18")
             .bind(at)
             .execute(&mut *tx)

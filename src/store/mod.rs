@@ -72,7 +72,7 @@ impl Db {
                         conn.execute(sqlx::raw_sql(
                             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
                              PRAGMA foreign_keys=ON; PRAGMA busy_timeout=15000; \
-                             PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;",
+                             PRAGMA cache_size=-2000; PRAGMA temp_store=MEMORY;",
                         ))
                         .await?;
                     }

@@ -22,6 +22,7 @@
 // A full-page screenshot is written to out/<name>.png.
 // Env: A11Y_CHROMIUM overrides the browser path (default /usr/bin/chromium).
 import { createHmac } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +53,7 @@ for (const [i, c] of checks.entries()) {
   if (!c || typeof c.name !== 'string' || typeof c.path !== 'string') usage(`check #${i}: "name" and "path" are required`);
   if (c.lang !== undefined && !['en', 'es'].includes(c.lang)) usage(`check "${c.name}": lang must be "en" or "es"`);
   for (const s of c.steps ?? []) {
-    if (!['fill', 'click', 'select', 'goto', 'waitFor', 'totp'].some((k) => k in s)) usage(`check "${c.name}": unknown step ${JSON.stringify(s)}`);
+    if (!['fill', 'click', 'select', 'goto', 'waitFor', 'totp', 'totpFromPage', 'mailCode', 'upload'].some((k) => k in s)) usage(`check "${c.name}": unknown step ${JSON.stringify(s)}`);
   }
 }
 
@@ -135,6 +136,24 @@ function totpNow(base32, offset) {
   return String(n % 1000000).padStart(6, '0');
 }
 
+async function mailCode(to, after) {
+  const dir = process.env.A11Y_OUTBOX;
+  if (!dir) throw new Error('mailCode needs A11Y_OUTBOX (the server outbox folder)');
+  for (let i = 0; i < 100; i++) {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().reverse();
+    for (const f of files) {
+      const raw = readFileSync(path.join(dir, f), 'utf8').replace(/=\r?\n/g, '');
+      if (!raw.includes(`To: ${to}`)) continue;
+      const at = raw.indexOf(after);
+      if (at < 0) continue;
+      const m = raw.slice(at + after.length).match(/[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}|\d{8}/);
+      if (m) return m[0];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no email to ${to} containing ${after}`);
+}
+
 async function runSteps(page, steps) {
   for (const s of steps ?? []) {
     if ('goto' in s) await page.goto(url(s.goto));
@@ -143,6 +162,15 @@ async function runSteps(page, steps) {
     else if ('click' in s) await page.click(s.click);
     else if ('waitFor' in s) await page.waitForSelector(s.waitFor);
     else if ('totp' in s) await page.fill(s.totp, totpNow(s.secret, s.offset ?? 0));
+    // The key shown on the enrolment page, as an authenticator app would read it.
+    else if ('totpFromPage' in s) {
+      const key = (await page.textContent(s.key)) ?? '';
+      await page.fill(s.totpFromPage, totpNow(key, s.offset ?? 0));
+    }
+    // A code from the newest email to `to` in the server's outbox folder
+    // ($A11Y_OUTBOX), as the person would read it from their mailbox.
+    else if ('mailCode' in s) await page.fill(s.mailCode, await mailCode(s.to, s.after));
+    else if ('upload' in s) await page.setInputFiles(s.upload, { name: s.name, mimeType: s.mime, buffer: Buffer.from(s.content) });
     await page.waitForLoadState('load');
   }
 }
