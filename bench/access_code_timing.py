@@ -51,13 +51,16 @@ def solve(salt, difficulty):
 
 
 def one(a_number, ip):
-    html = urllib.request.urlopen(f"{BASE}/access-code").read().decode()
+    with urllib.request.urlopen(f"{BASE}/access-code") as r:
+        html = r.read().decode()
+        cookie = next(v.split(";")[0] for k, v in r.getheaders() if k.lower() == "set-cookie" and v.startswith("__Host-csrf="))
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
     token = re.search(r'name="captcha_token" value="([^"]+)"', html).group(1)
     salt = re.search(r'data-captcha-salt="([^"]+)"', html).group(1)
     diff = int(re.search(r'data-captcha-difficulty="(\d+)"', html).group(1))
-    form = dict(COMMON, a_number=a_number, captcha_token=token, captcha_solution=str(solve(salt, diff)))
+    form = dict(COMMON, a_number=a_number, csrf=csrf, captcha_token=token, captcha_solution=str(solve(salt, diff)))
     req = urllib.request.Request(f"{BASE}/access-code", data=urllib.parse.urlencode(form).encode(),
-                                 headers={"X-Forwarded-For": ip})
+                                 headers={"X-Forwarded-For": ip, "Cookie": cookie})
     t0 = time.perf_counter()
     try:
         with urllib.request.urlopen(req) as r:
