@@ -104,3 +104,54 @@ pub async fn upload_for_account(
             .await?,
     )
 }
+
+/// What an officer may do, by role — the one matrix every console route asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfficerArea {
+    /// Search and read cases.
+    CaseView,
+    /// Change cases: statuses, evidence requests, interviews, decisions.
+    CaseWork,
+    /// Enter filings.
+    Intake,
+    /// The letters queue.
+    MailRoom,
+    /// Officers, API clients, unlocks and resets.
+    Admin,
+}
+
+pub fn officer_may(role: crate::auth::account::Role, area: OfficerArea) -> bool {
+    use crate::auth::account::Role::*;
+    match area {
+        OfficerArea::CaseView => matches!(role, Intake | Adjudicator | Admin),
+        OfficerArea::CaseWork => matches!(role, Adjudicator | Admin),
+        OfficerArea::Intake => matches!(role, Intake | Admin),
+        OfficerArea::MailRoom => matches!(role, Mailroom | Admin),
+        OfficerArea::Admin => matches!(role, Admin),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::account::Role;
+
+    #[test]
+    fn applicants_may_do_nothing_officers_only_their_part() {
+        for area in [
+            OfficerArea::CaseView,
+            OfficerArea::CaseWork,
+            OfficerArea::Intake,
+            OfficerArea::MailRoom,
+            OfficerArea::Admin,
+        ] {
+            assert!(!officer_may(Role::Applicant, area));
+            assert!(officer_may(Role::Admin, area));
+        }
+        assert!(officer_may(Role::Mailroom, OfficerArea::MailRoom));
+        assert!(!officer_may(Role::Mailroom, OfficerArea::CaseView));
+        assert!(officer_may(Role::Intake, OfficerArea::CaseView));
+        assert!(!officer_may(Role::Intake, OfficerArea::CaseWork));
+        assert!(!officer_may(Role::Adjudicator, OfficerArea::MailRoom));
+    }
+}

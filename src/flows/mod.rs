@@ -10,6 +10,7 @@ pub mod intake;
 pub mod link_case;
 pub mod my_cases;
 pub mod notices;
+pub mod officer;
 pub mod processing_times;
 pub mod recovery;
 pub mod security;

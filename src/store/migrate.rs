@@ -51,6 +51,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/sqlite/0006_audit_chain.sql"),
         postgres: include_str!("../../migrations/postgres/0006_audit_chain.sql"),
     },
+    Migration {
+        version: 7,
+        name: "officer",
+        sqlite: include_str!("../../migrations/sqlite/0007_officer.sql"),
+        postgres: include_str!("../../migrations/postgres/0007_officer.sql"),
+    },
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::error::ErrorPage;
 use crate::flows::{
-    access_code, address, case_status, evidence, intake, link_case, my_cases, processing_times,
-    recovery, security, sign_in, sign_up, status_api, two_step,
+    access_code, address, case_status, evidence, intake, link_case, my_cases, officer,
+    processing_times, recovery, security, sign_in, sign_up, status_api, two_step,
 };
 use crate::i18n::{Lang, Messages};
 use crate::ops::metrics::Metrics;
@@ -144,6 +144,28 @@ pub fn router(state: AppState) -> Router {
             get(evidence::handler::download),
         )
         .route("/processing-times", get(processing_times::handler::page))
+        .route("/officer", get(officer::handler::dashboard))
+        .route("/officer/cases", get(officer::handler::search))
+        .route("/officer/cases/{receipt}", get(officer::handler::case_page))
+        .route(
+            "/officer/cases/{receipt}/status",
+            post(officer::handler::change_status),
+        )
+        .route(
+            "/officer/cases/{receipt}/rfe",
+            post(officer::handler::request_evidence),
+        )
+        .route(
+            "/officer/cases/{receipt}/requests/{id}/reviewed",
+            post(officer::handler::mark_reviewed),
+        )
+        .route(
+            "/officer/cases/{receipt}/requests/{id}/uploads/{upload}",
+            get(officer::handler::officer_upload),
+        )
+        .route("/officer/mail", get(officer::handler::mail_room))
+        .route("/officer/mail/print", post(officer::handler::print_batch))
+        .route("/officer/mail/{id}", post(officer::handler::mail_state))
         .route(
             "/sign-up",
             get(sign_up::handler::form).post(sign_up::handler::submit),

@@ -213,16 +213,7 @@ pub async fn case_page(
         .into_iter()
         .map(|n| NoticeRow {
             id: n.id,
-            title: m
-                .get(
-                    lang,
-                    match n.kind {
-                        crate::flows::notices::NoticeKind::Receipt => "letter.receipt.title",
-                        crate::flows::notices::NoticeKind::AccessNotice => "letter.access.title",
-                        crate::flows::notices::NoticeKind::CodeLetter => "letter.code.title",
-                    },
-                )
-                .to_string(),
+            title: m.get(lang, &n.kind.title_key()).to_string(),
             date: chrono::NaiveDate::parse_from_str(&n.notice_date, "%Y-%m-%d")
                 .map(|d| m.long_date(lang, d))
                 .unwrap_or(n.notice_date.clone()),

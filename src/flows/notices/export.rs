@@ -26,7 +26,11 @@ pub enum ExportError {
 /// Opens the sealed access code of a letter, if it still has one.
 pub fn unseal_code(n: &NoticeRecord, secrets: &Secrets) -> Option<AccessCode> {
     let aad = match n.kind {
-        NoticeKind::Receipt => return None,
+        NoticeKind::Receipt
+        | NoticeKind::Rfe
+        | NoticeKind::Interview
+        | NoticeKind::Approval
+        | NoticeKind::Denial => return None,
         NoticeKind::AccessNotice => n.receipt_number.clone().unwrap_or_default(),
         NoticeKind::CodeLetter => crate::flows::access_code::store::letter_aad(n.access_code_id?),
     };

@@ -14,6 +14,12 @@ pub enum NoticeKind {
     AccessNotice,
     /// An online access code requested on `/access-code`, sent by post.
     CodeLetter,
+    /// Request for evidence (items and due date in the body).
+    Rfe,
+    /// Interview appointment (date, time and place in the body).
+    Interview,
+    Approval,
+    Denial,
 }
 
 impl NoticeKind {
@@ -22,7 +28,28 @@ impl NoticeKind {
             NoticeKind::Receipt => "receipt",
             NoticeKind::AccessNotice => "access_notice",
             NoticeKind::CodeLetter => "code_letter",
+            NoticeKind::Rfe => "rfe",
+            NoticeKind::Interview => "interview",
+            NoticeKind::Approval => "approval",
+            NoticeKind::Denial => "denial",
         }
+    }
+
+    /// Message key prefix of this kind's letter texts.
+    pub fn letter_key(self) -> &'static str {
+        match self {
+            NoticeKind::Receipt => "letter.receipt",
+            NoticeKind::AccessNotice => "letter.access",
+            NoticeKind::CodeLetter => "letter.code",
+            NoticeKind::Rfe => "letter.rfe",
+            NoticeKind::Interview => "letter.interview",
+            NoticeKind::Approval => "letter.approval",
+            NoticeKind::Denial => "letter.denial",
+        }
+    }
+
+    pub fn title_key(self) -> String {
+        format!("{}.title", self.letter_key())
     }
 
     pub fn from_code(s: &str) -> Option<NoticeKind> {
@@ -30,6 +57,10 @@ impl NoticeKind {
             "receipt" => Some(NoticeKind::Receipt),
             "access_notice" => Some(NoticeKind::AccessNotice),
             "code_letter" => Some(NoticeKind::CodeLetter),
+            "rfe" => Some(NoticeKind::Rfe),
+            "interview" => Some(NoticeKind::Interview),
+            "approval" => Some(NoticeKind::Approval),
+            "denial" => Some(NoticeKind::Denial),
             _ => None,
         }
     }

@@ -33,30 +33,21 @@ fn long_date(msgs: &Messages, lang: Lang, iso: &str) -> String {
         .unwrap_or_else(|_| iso.to_string())
 }
 
-pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'_>) -> Vec<u8> {
+/// Writes one letter into `doc`, starting on its last (fresh) page.
+fn write_letter(
+    doc: &mut Document,
+    n: &NoticeRecord,
+    code: Option<&AccessCode>,
+    ctx: &LetterContext<'_>,
+) {
     let lang = Lang::parse(&n.lang).unwrap_or(Lang::En);
     let m = ctx.msgs;
     let t = |k: &str| m.get(lang, k).to_string();
-    let title = match n.kind {
-        NoticeKind::Receipt => t("letter.receipt.title"),
-        NoticeKind::AccessNotice => t("letter.access.title"),
-        NoticeKind::CodeLetter => t("letter.code.title"),
-    };
-    let mut doc = Document::new(
-        &format!("{title} — {}", ctx.agency),
-        match lang {
-            Lang::En => "en-US",
-            Lang::Es => "es-US",
-        },
-    );
+    let title = t(&n.kind.title_key());
     {
-        let mut f = Flow::new(&mut doc);
+        let mut f = Flow::new(doc);
         f.heading(ctx.agency);
-        f.paragraph(&t(match n.kind {
-            NoticeKind::Receipt => "letter.receipt.form_code",
-            NoticeKind::AccessNotice => "letter.access.form_code",
-            NoticeKind::CodeLetter => "letter.code.form_code",
-        }));
+        f.paragraph(&t(&format!("{}.form_code", n.kind.letter_key())));
         f.rule();
         f.paragraph(&address_block(n).join("\n"));
         f.space(12.0);
@@ -88,6 +79,15 @@ pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'
                 f.paragraph(&t("letter.receipt.body1"));
                 f.paragraph(&m.fmt(lang, "letter.receipt.body2", &[("url", url)]));
                 f.paragraph(&t("letter.receipt.body3"));
+            }
+            NoticeKind::Rfe | NoticeKind::Interview | NoticeKind::Approval | NoticeKind::Denial => {
+                f.paragraph(&t(&format!("{}.intro", n.kind.letter_key())));
+                if let Some(body) = &n.body {
+                    for line in body.lines().filter(|l| !l.trim().is_empty()) {
+                        f.paragraph(&format!("• {line}"));
+                    }
+                }
+                f.paragraph(&m.fmt(lang, "letter.receipt.body2", &[("url", url)]));
             }
             NoticeKind::AccessNotice | NoticeKind::CodeLetter => {
                 f.paragraph(&t(if n.kind == NoticeKind::CodeLetter {
@@ -126,12 +126,42 @@ pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'
             }
         }
     }
-    let page_label = t("letter.page");
+}
+
+pub fn render(n: &NoticeRecord, code: Option<&AccessCode>, ctx: &LetterContext<'_>) -> Vec<u8> {
+    let lang = Lang::parse(&n.lang).unwrap_or(Lang::En);
+    let m = ctx.msgs;
+    let title = m.get(lang, &n.kind.title_key()).to_string();
+    let mut doc = Document::new(
+        &format!("{title} — {}", ctx.agency),
+        match lang {
+            Lang::En => "en-US",
+            Lang::Es => "es-US",
+        },
+    );
+    write_letter(&mut doc, n, code, ctx);
+    let page_label = m.get(lang, "letter.page").to_string();
     doc.number_pages(306.0, 36.0, 8.0, |i, n| {
         crate::i18n::fill(
             &page_label,
             &[("n", &i.to_string()), ("total", &n.to_string())],
         )
     });
+    doc.to_bytes()
+}
+
+/// Several letters in one printable PDF, each starting on a new page.
+pub fn render_batch(
+    letters: &[(NoticeRecord, Option<AccessCode>)],
+    ctx: &LetterContext<'_>,
+) -> Vec<u8> {
+    let title = ctx.msgs.get(Lang::En, "letter.batch.title").to_string();
+    let mut doc = Document::new(&format!("{title} — {}", ctx.agency), "en-US");
+    for (i, (n, code)) in letters.iter().enumerate() {
+        if i > 0 {
+            doc.add_page();
+        }
+        write_letter(&mut doc, n, code.as_ref(), ctx);
+    }
     doc.to_bytes()
 }

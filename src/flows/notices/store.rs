@@ -24,13 +24,14 @@ pub struct NoticeRecord {
     pub form: Option<String>,
     pub received_date: Option<String>,
     pub access_code_id: Option<i64>,
+    pub body: Option<String>,
     pub code_sealed: Option<Vec<u8>>,
     pub code_expires_at: Option<i64>,
     pub mail_state: MailState,
 }
 
 const COLUMNS: &str = "id, kind, lang, notice_date, addressee, street, unit, city, state, zip, \
-     receipt_number, form, received_date, access_code_id, code_sealed, code_expires_at, mail_state";
+     receipt_number, form, received_date, access_code_id, body, code_sealed, code_expires_at, mail_state";
 
 fn from_row(r: &AnyRow) -> Result<NoticeRecord, StoreError> {
     let bad = |what: &str| StoreError::Query(sqlx::Error::Decode(format!("bad {what}").into()));
@@ -51,6 +52,7 @@ fn from_row(r: &AnyRow) -> Result<NoticeRecord, StoreError> {
         form: r.try_get("form")?,
         received_date: r.try_get("received_date")?,
         access_code_id: r.try_get("access_code_id")?,
+        body: r.try_get("body")?,
         code_sealed: r.try_get("code_sealed")?,
         code_expires_at: r.try_get("code_expires_at")?,
         mail_state: MailState::from_code(&mail).ok_or_else(|| bad("mail state"))?,
@@ -125,4 +127,33 @@ pub async fn set_mail_state(
         .execute(db.pool())
         .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// Issues a notice about a case to the person on file (mailed when the case
+/// was filed on paper), inside the caller's transaction.
+pub async fn issue_for_case(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case_id: i64,
+    kind: NoticeKind,
+    body: Option<&str>,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let notice_date = chrono::DateTime::from_timestamp(now, 0)
+        .map(|d| d.date_naive().to_string())
+        .unwrap_or_default();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO notices (kind, lang, person_id, case_id, notice_date, created_at, addressee, street, unit, city, \
+         state, zip, receipt_number, form, received_date, body, mail_state, mail_state_at) \
+         SELECT $1, 'en', p.id, c.id, $2, $3, p.given_name || ' ' || p.family_name, p.street, p.unit, p.city, p.state, p.zip, \
+         c.receipt_number, c.form, c.received_date, $4, CASE WHEN c.channel = 'paper' THEN 'queued' ELSE 'none' END, $3 \
+         FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.id = $5 RETURNING id",
+    )
+    .bind(kind.code())
+    .bind(notice_date)
+    .bind(now)
+    .bind(body)
+    .bind(case_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
 }

@@ -1,0 +1,769 @@
+//! Console pages and actions.
+
+use axum::Form;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use sqlx::Row;
+
+use crate::auth::account::Role;
+use crate::auth::csrf::CsrfToken;
+use crate::auth::session::{FullSession, Session};
+use crate::authz::{OfficerArea, officer_may};
+use crate::casework::{self, ChangeError};
+use crate::domain::status::transition;
+use crate::domain::{CaseStatus, FormType, ReceiptNumber};
+use crate::error::AppError;
+use crate::flows::case_status::policy::date_of;
+use crate::flows::notices::render::LetterContext;
+use crate::flows::notices::{MailState, NoticeKind, store as notices};
+use crate::i18n::Lang;
+use crate::web::{AppState, Chrome, ClientIp, render};
+
+/// A fully signed-in officer (applicants and anonymous visitors never get past this).
+pub struct Officer {
+    pub session: Session,
+    pub role: Role,
+}
+
+impl FromRequestParts<AppState> for Officer {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let FullSession(s) = FullSession::from_request_parts(parts, state).await?;
+        match Role::parse(&s.role).filter(|r| r.is_officer()) {
+            Some(role) => Ok(Officer { session: s, role }),
+            // An applicant learns nothing about the console: it does not exist for them.
+            None => Err(AppError::NotFound.into_response()),
+        }
+    }
+}
+
+impl Officer {
+    fn require(&self, area: OfficerArea) -> Result<(), AppError> {
+        if officer_may(self.role, area) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    fn actor(&self) -> String {
+        format!("officer:{}", self.role.code())
+    }
+}
+
+async fn audit(
+    state: &AppState,
+    o: &Officer,
+    action: &str,
+    ip: &str,
+    detail: &str,
+) -> Result<(), AppError> {
+    crate::audit::record(
+        &state.db,
+        &crate::audit::Event {
+            at: state.now().timestamp(),
+            actor: &o.actor(),
+            action,
+            subject: Some(format!("account:{}", o.session.account_id)),
+            ip: Some(ip.to_string()),
+            detail: detail.to_string(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn chrome<'a>(
+    state: &'a AppState,
+    lang: Lang,
+    path: &str,
+    csrf: CsrfToken,
+    title_key: &str,
+) -> Chrome<'a> {
+    let c = Chrome::new(state, lang, path, "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t(title_key).to_string();
+    c.titled(title)
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/officer/dashboard.html")]
+struct DashboardTemplate<'a> {
+    c: Chrome<'a>,
+    role: String,
+    case_view: bool,
+    mail: bool,
+    queued: i64,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    o: Officer,
+) -> Result<Response, AppError> {
+    let queued = notices::count_queued(&state.db).await?;
+    let role = state
+        .messages
+        .get(lang, &format!("officer.role.{}", o.role.code()))
+        .to_string();
+    Ok(render(&DashboardTemplate {
+        c: chrome(&state, lang, "/officer", csrf, "officer.title"),
+        role,
+        case_view: officer_may(o.role, OfficerArea::CaseView),
+        mail: officer_may(o.role, OfficerArea::MailRoom),
+        queued,
+    }))
+}
+
+pub struct FoundCase {
+    pub receipt: String,
+    pub form: String,
+    pub name: String,
+    pub status: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/officer/search.html")]
+struct SearchTemplate<'a> {
+    c: Chrome<'a>,
+    q: String,
+    results: Vec<FoundCase>,
+    searched: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    pub q: String,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    o: Officer,
+    Query(sq): Query<SearchQuery>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::CaseView)?;
+    let q: String = sq.q.trim().chars().take(60).collect();
+    let mut results = vec![];
+    if !q.is_empty() {
+        let base = "SELECT c.receipt_number, c.form, c.status, p.given_name, p.family_name FROM cases c \
+                    JOIN persons p ON p.id = c.person_id";
+        let rows = if let Ok(r) = ReceiptNumber::parse(&q) {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{base} WHERE c.receipt_number = $1"
+            )))
+            .bind(r.as_str().to_string())
+            .fetch_all(state.db.pool())
+            .await?
+        } else if let Ok(a) = crate::domain::ANumber::parse(&q) {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{base} WHERE p.a_number = $1 ORDER BY c.id"
+            )))
+            .bind(a.as_str().to_string())
+            .fetch_all(state.db.pool())
+            .await?
+        } else {
+            // Family name, case-insensitive, prefix match.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{base} WHERE LOWER(p.family_name) LIKE $1 ORDER BY p.family_name, c.id LIMIT 50"
+            )))
+            .bind(format!("{}%", q.to_lowercase().replace(['%', '_'], "")))
+            .fetch_all(state.db.pool())
+            .await?
+        };
+        for r in rows {
+            let status: String = r.try_get("status")?;
+            results.push(FoundCase {
+                receipt: r.try_get("receipt_number")?,
+                form: r.try_get("form")?,
+                name: format!(
+                    "{} {}",
+                    r.try_get::<String, _>("given_name")?,
+                    r.try_get::<String, _>("family_name")?
+                ),
+                status: CaseStatus::from_code(&status)
+                    .map(|s| state.messages.get(lang, &s.title_key()).to_string())
+                    .unwrap_or(status),
+            });
+        }
+    }
+    Ok(render(&SearchTemplate {
+        c: chrome(&state, lang, "/officer/cases", csrf, "officer.search.title"),
+        searched: !q.is_empty(),
+        q,
+        results,
+    }))
+}
+
+pub struct HistoryLine {
+    pub date: String,
+    pub status: String,
+    pub actor: String,
+}
+
+pub struct NoticeLine {
+    pub id: i64,
+    pub title: String,
+    pub date: String,
+    pub mail: String,
+}
+
+pub struct UploadLine {
+    pub request_id: i64,
+    pub id: i64,
+    pub name: String,
+    pub scan: String,
+    pub downloadable: bool,
+}
+
+pub struct RequestLine {
+    pub id: i64,
+    pub items: String,
+    pub due: String,
+    pub responded: bool,
+    pub reviewed: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/officer/case.html")]
+struct CaseTemplate<'a> {
+    c: Chrome<'a>,
+    receipt: String,
+    form: String,
+    office: String,
+    status: String,
+    person: String,
+    a_number: String,
+    address: String,
+    protected: bool,
+    linked: Option<String>,
+    history: Vec<HistoryLine>,
+    notices: Vec<NoticeLine>,
+    requests: Vec<RequestLine>,
+    uploads: Vec<UploadLine>,
+    next: Vec<(String, String)>,
+    can_work: bool,
+    error: Option<String>,
+}
+
+struct CaseRow {
+    id: i64,
+    receipt: String,
+    form: FormType,
+    office: String,
+    status: CaseStatus,
+}
+
+async fn case_row(state: &AppState, receipt: &str) -> Result<CaseRow, AppError> {
+    let r = ReceiptNumber::parse(receipt).map_err(|_| AppError::NotFound)?;
+    let row = sqlx::query(
+        "SELECT id, receipt_number, form, office, status FROM cases WHERE receipt_number = $1",
+    )
+    .bind(r.as_str())
+    .fetch_optional(state.db.pool())
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(CaseRow {
+        id: row.try_get("id")?,
+        receipt: row.try_get("receipt_number")?,
+        form: FormType::parse(&row.try_get::<String, _>("form")?).ok_or(AppError::NotFound)?,
+        office: row.try_get("office")?,
+        status: CaseStatus::from_code(&row.try_get::<String, _>("status")?)
+            .ok_or(AppError::NotFound)?,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CaseQuery {
+    pub error: Option<String>,
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    o: Officer,
+    Path(receipt): Path<String>,
+    Query(cq): Query<CaseQuery>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::CaseView)?;
+    let case = case_row(&state, &receipt).await?;
+    let m = state.messages;
+    let p = sqlx::query(
+        "SELECT p.a_number, p.given_name, p.family_name, p.street, p.unit, p.city, p.state, p.zip, p.protected, \
+         a.account_number FROM cases c JOIN persons p ON p.id = c.person_id LEFT JOIN accounts a ON a.id = c.account_id \
+         WHERE c.id = $1",
+    )
+    .bind(case.id)
+    .fetch_one(state.db.pool())
+    .await?;
+    let history = sqlx::query(
+        "SELECT status, at, actor FROM case_history WHERE case_id = $1 ORDER BY at DESC, id DESC",
+    )
+    .bind(case.id)
+    .fetch_all(state.db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        let s: String = r.try_get("status")?;
+        Ok(HistoryLine {
+            date: m.long_date(lang, date_of(r.try_get("at")?)),
+            status: CaseStatus::from_code(&s)
+                .map(|s| m.get(lang, &s.title_key()).to_string())
+                .unwrap_or(s),
+            actor: r.try_get("actor")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let notices = notices::for_case(&state.db, &case.receipt)
+        .await?
+        .into_iter()
+        .map(|n| NoticeLine {
+            id: n.id,
+            title: m.get(lang, &n.kind.title_key()).to_string(),
+            date: n.notice_date.clone(),
+            mail: m
+                .get(lang, &format!("officer.mail.state.{}", n.mail_state.code()))
+                .to_string(),
+        })
+        .collect();
+    let req_rows = sqlx::query("SELECT id, items, due_date, responded_at, reviewed_at FROM document_requests WHERE case_id = $1 ORDER BY id")
+        .bind(case.id)
+        .fetch_all(state.db.pool())
+        .await?;
+    let mut requests = vec![];
+    let mut uploads = vec![];
+    for r in &req_rows {
+        let id: i64 = r.try_get("id")?;
+        requests.push(RequestLine {
+            id,
+            items: r.try_get::<String, _>("items")?.replace('\n', "; "),
+            due: r.try_get("due_date")?,
+            responded: r.try_get::<Option<i64>, _>("responded_at")?.is_some(),
+            reviewed: r.try_get::<Option<i64>, _>("reviewed_at")?.is_some(),
+        });
+        for u in crate::flows::evidence::store::uploads(&state.db, id).await? {
+            uploads.push(UploadLine {
+                request_id: id,
+                id: u.id,
+                name: u.display_name.clone(),
+                scan: m
+                    .get(lang, &format!("evidence.scan.{}", u.scan.code()))
+                    .to_string(),
+                downloadable: u.scan != crate::flows::evidence::ScanState::Infected,
+            });
+        }
+    }
+    let next = CaseStatus::ALL
+        .into_iter()
+        .filter(|to| transition(case.form, Some(case.status), *to).is_ok())
+        .map(|to| {
+            (
+                to.code().to_string(),
+                m.get(lang, &to.title_key()).to_string(),
+            )
+        })
+        .collect();
+    let unit: Option<String> = p.try_get("unit")?;
+    let address = format!(
+        "{}{}, {} {} {}",
+        p.try_get::<String, _>("street")?,
+        unit.map(|u| format!(" {u}")).unwrap_or_default(),
+        p.try_get::<String, _>("city")?,
+        p.try_get::<String, _>("state")?,
+        p.try_get::<String, _>("zip")?
+    );
+    let error = cq
+        .error
+        .as_deref()
+        .filter(|e| ["transition", "items", "due"].contains(e))
+        .map(|e| m.get(lang, &format!("officer.error.{e}")).to_string());
+    Ok(render(&CaseTemplate {
+        c: chrome(
+            &state,
+            lang,
+            &format!("/officer/cases/{}", case.receipt),
+            csrf,
+            "officer.case.title",
+        ),
+        receipt: case.receipt.clone(),
+        form: format!(
+            "{}, {}",
+            case.form.id(),
+            m.get(lang, &case.form.title_key())
+        ),
+        office: m
+            .get(lang, &format!("office.{}.name", case.office))
+            .to_string(),
+        status: m.get(lang, &case.status.title_key()).to_string(),
+        person: format!(
+            "{} {}",
+            p.try_get::<String, _>("given_name")?,
+            p.try_get::<String, _>("family_name")?
+        ),
+        a_number: p.try_get("a_number")?,
+        address,
+        protected: p.try_get::<i64, _>("protected")? != 0,
+        linked: p.try_get("account_number")?,
+        history,
+        notices,
+        requests,
+        uploads,
+        next,
+        can_work: officer_may(o.role, OfficerArea::CaseWork),
+        error,
+    }))
+}
+
+fn back(receipt: &str, error: Option<&str>) -> Response {
+    match error {
+        Some(e) => Redirect::to(&format!("/officer/cases/{receipt}?error={e}")).into_response(),
+        None => Redirect::to(&format!("/officer/cases/{receipt}")).into_response(),
+    }
+}
+
+/// Runs a status change (and optionally a notice) and maps refusals back to the page.
+async fn act(
+    state: &AppState,
+    o: &Officer,
+    ip: &str,
+    case: &CaseRow,
+    to: CaseStatus,
+    notice: Option<(NoticeKind, Option<String>)>,
+) -> Result<Response, AppError> {
+    let now = state.now().timestamp();
+    match casework::change_status(state, case.id, to, &o.actor(), now).await {
+        Ok(()) => {}
+        Err(ChangeError::Transition(_)) => return Ok(back(&case.receipt, Some("transition"))),
+        Err(ChangeError::NotFound) => return Err(AppError::NotFound),
+        Err(ChangeError::Store(e)) => return Err(e.into()),
+    }
+    if let Some((kind, body)) = notice {
+        let mut tx = state.db.pool().begin().await?;
+        notices::issue_for_case(&mut tx, case.id, kind, body.as_deref(), now).await?;
+        tx.commit().await?;
+    }
+    audit(
+        state,
+        o,
+        "case.status_changed",
+        ip,
+        &format!("{} {}", case.receipt, to.code()),
+    )
+    .await?;
+    Ok(back(&case.receipt, None))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    pub to: String,
+}
+
+pub async fn change_status(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    Path(receipt): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::CaseWork)?;
+    let case = case_row(&state, &receipt).await?;
+    let Some(to) = CaseStatus::from_code(&f.to) else {
+        return Ok(back(&case.receipt, Some("transition")));
+    };
+    let notice = match to {
+        CaseStatus::CaseWasApproved => Some((NoticeKind::Approval, None)),
+        CaseStatus::CaseWasDenied => Some((NoticeKind::Denial, None)),
+        _ => None,
+    };
+    act(&state, &o, &ip, &case, to, notice).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RfeForm {
+    #[serde(default)]
+    pub items: String,
+    #[serde(default)]
+    pub due: String,
+}
+
+pub async fn request_evidence(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    Path(receipt): Path<String>,
+    Form(f): Form<RfeForm>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::CaseWork)?;
+    let case = case_row(&state, &receipt).await?;
+    let items: Vec<String> = f
+        .items
+        .lines()
+        .map(|l| l.trim().chars().take(300).collect::<String>())
+        .filter(|l| !l.is_empty())
+        .take(20)
+        .collect();
+    if items.is_empty() {
+        return Ok(back(&case.receipt, Some("items")));
+    }
+    let today = state.now().date_naive();
+    let due = match chrono::NaiveDate::parse_from_str(f.due.trim(), "%Y-%m-%d") {
+        Ok(d) if d > today => d,
+        _ => return Ok(back(&case.receipt, Some("due"))),
+    };
+    let to = CaseStatus::AdditionalEvidenceRequested;
+    if transition(case.form, Some(case.status), to).is_err() {
+        return Ok(back(&case.receipt, Some("transition")));
+    }
+    let now = state.now().timestamp();
+    let body = format!(
+        "{}\n{}",
+        items.join("\n"),
+        state.messages.fmt(
+            Lang::En,
+            "letter.rfe.due",
+            &[("date", &state.messages.long_date(Lang::En, due))]
+        )
+    );
+    sqlx::query("INSERT INTO document_requests (case_id, kind, items, due_date, created_at) VALUES ($1, 'additional', $2, $3, $4)")
+        .bind(case.id)
+        .bind(items.join("\n"))
+        .bind(due.to_string())
+        .bind(now)
+        .execute(state.db.pool())
+        .await?;
+    act(
+        &state,
+        &o,
+        &ip,
+        &case,
+        to,
+        Some((NoticeKind::Rfe, Some(body))),
+    )
+    .await
+}
+
+pub async fn mark_reviewed(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    Path((receipt, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::CaseWork)?;
+    let case = case_row(&state, &receipt).await?;
+    let r = sqlx::query(
+        "UPDATE document_requests SET reviewed_at = $1 WHERE id = $2 AND case_id = $3 AND responded_at IS NOT NULL AND reviewed_at IS NULL",
+    )
+    .bind(state.now().timestamp())
+    .bind(id)
+    .bind(case.id)
+    .execute(state.db.pool())
+    .await?;
+    if r.rows_affected() != 1 {
+        return Err(AppError::NotFound);
+    }
+    audit(&state, &o, "evidence.reviewed", &ip, &case.receipt).await?;
+    // Back to active review when that is where the case stands next.
+    if transition(case.form, Some(case.status), CaseStatus::ActivelyReviewed).is_ok() {
+        return act(&state, &o, &ip, &case, CaseStatus::ActivelyReviewed, None).await;
+    }
+    Ok(back(&case.receipt, None))
+}
+
+pub async fn officer_upload(
+    State(state): State<AppState>,
+    o: Officer,
+    Path((receipt, request_id, upload_id)): Path<(String, i64, i64)>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::CaseView)?;
+    let case = case_row(&state, &receipt).await?;
+    let owned: Option<i64> = sqlx::query_scalar(
+        "SELECT u.id FROM uploads u JOIN document_requests d ON d.id = u.request_id WHERE u.id = $1 AND d.id = $2 AND d.case_id = $3",
+    )
+    .bind(upload_id)
+    .bind(request_id)
+    .bind(case.id)
+    .fetch_optional(state.db.pool())
+    .await?;
+    owned.ok_or(AppError::NotFound)?;
+    let row = crate::flows::evidence::store::upload(&state.db, upload_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if row.scan == crate::flows::evidence::ScanState::Infected {
+        return Err(AppError::NotFound);
+    }
+    use crate::uploads::storage::Storage;
+    let bytes = crate::flows::evidence::handler::storage(&state)
+        .get(&row.storage_key)
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&row.mime) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&crate::uploads::kind::content_disposition(
+        &row.display_name,
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    Ok(resp)
+}
+
+pub struct LetterLine {
+    pub id: i64,
+    pub title: String,
+    pub receipt: String,
+    pub addressee: String,
+    pub state: String,
+    pub printed: bool,
+    pub mailed: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/officer/mail.html")]
+struct MailTemplate<'a> {
+    c: Chrome<'a>,
+    letters: Vec<LetterLine>,
+    filter: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MailQuery {
+    pub state: Option<String>,
+}
+
+pub async fn mail_room(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    o: Officer,
+    Query(q): Query<MailQuery>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::MailRoom)?;
+    let filter = q
+        .state
+        .as_deref()
+        .and_then(MailState::from_code)
+        .filter(|s| *s != MailState::NotMailed)
+        .unwrap_or(MailState::Queued);
+    let rows = sqlx::query("SELECT id FROM notices WHERE mail_state = $1 ORDER BY id LIMIT 200")
+        .bind(filter.code())
+        .fetch_all(state.db.pool())
+        .await?;
+    let m = state.messages;
+    let mut letters = vec![];
+    for r in rows {
+        if let Some(n) = notices::get(&state.db, r.try_get("id")?).await? {
+            letters.push(LetterLine {
+                id: n.id,
+                title: m.get(lang, &n.kind.title_key()).to_string(),
+                receipt: n.receipt_number.clone().unwrap_or_default(),
+                addressee: n.addressee.clone(),
+                state: m
+                    .get(lang, &format!("officer.mail.state.{}", n.mail_state.code()))
+                    .to_string(),
+                printed: n.mail_state == MailState::Printed,
+                mailed: n.mail_state == MailState::Mailed,
+            });
+        }
+    }
+    Ok(render(&MailTemplate {
+        c: chrome(&state, lang, "/officer/mail", csrf, "officer.mail.title"),
+        letters,
+        filter: filter.code().to_string(),
+    }))
+}
+
+/// Prints every queued letter as one PDF (one letter after another) and
+/// marks them printed.
+pub async fn print_batch(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::MailRoom)?;
+    let queued = notices::queued(&state.db, 0, 200).await?;
+    if queued.is_empty() {
+        return Ok(Redirect::to("/officer/mail").into_response());
+    }
+    let now = state.now().timestamp();
+    let ctx = LetterContext {
+        msgs: state.messages,
+        agency: state.agency(Lang::En),
+        public_url: &state.config.public_url,
+    };
+    let mut letters = Vec::with_capacity(queued.len());
+    for n in queued {
+        let code = crate::flows::notices::export::unseal_code(&n, &state.secrets);
+        if notices::set_mail_state(&state.db, n.id, MailState::Queued, MailState::Printed, now)
+            .await?
+        {
+            letters.push((n, code));
+        }
+    }
+    audit(
+        &state,
+        &o,
+        "mail.printed",
+        &ip,
+        &format!("{} letters", letters.len()),
+    )
+    .await?;
+    let bundle = crate::flows::notices::render::render_batch(&letters, &ctx);
+    let mut resp = bundle.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"letters.pdf\""),
+    );
+    Ok(resp)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MailForm {
+    #[serde(default)]
+    pub to: String,
+}
+
+pub async fn mail_state(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    Path(id): Path<i64>,
+    Form(f): Form<MailForm>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::MailRoom)?;
+    let n = notices::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let to = MailState::from_code(&f.to).ok_or(AppError::BadRequest)?;
+    if !notices::set_mail_state(&state.db, id, n.mail_state, to, state.now().timestamp()).await? {
+        return Err(AppError::BadRequest);
+    }
+    audit(
+        &state,
+        &o,
+        "mail.state_changed",
+        &ip,
+        &format!("{id} {}", to.code()),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/officer/mail?state={}", n.mail_state.code())).into_response())
+}

@@ -1,0 +1,7 @@
+//! The officer console (`/officer`): signed-in officers (two-step verification
+//! required, as for everyone) see and do what their role allows —
+//! `authz::officer_may` is the one matrix. Every action goes through
+//! `casework::change_status` (history, cache, applicant notification), issues
+//! a notice where one is due, and is written to the hash-chained audit log.
+
+pub mod handler;

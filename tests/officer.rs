@@ -1,0 +1,371 @@
+//! The officer console over HTTP against the real server: the role matrix,
+//! case work with its history, notices, audit and email, and the mail room.
+
+mod common;
+
+use casegate::auth::account::{self, Role};
+use casegate::auth::totp::{self, TotpSecret};
+use common::{Browser, TestApp, spawn_app};
+
+const DEMO_TOTP: &[u8; 20] = b"casegate-demo-totp!!";
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+async fn sign_in(app: &TestApp, email: &str) -> Browser {
+    let b = app.browser();
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("email", email),
+                ("password", casegate::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/sign-in/two-step", "{email}");
+    app.clock.advance_secs(30);
+    let secret = TotpSecret::from_bytes(DEMO_TOTP).unwrap();
+    let code = totp::code_at(&secret, totp::step_of(app.clock.now().timestamp()));
+    assert_eq!(
+        b.post("/sign-in/two-step", &[("code", &code)])
+            .await
+            .status(),
+        303
+    );
+    b
+}
+
+async fn officer(app: &TestApp, role: Role) -> Browser {
+    let email = format!("{}@agency.example", role.code());
+    if role != Role::Admin {
+        let e = casegate::domain::Email::parse(&email).unwrap();
+        let now = app.clock.now().timestamp();
+        let hash = casegate::auth::password::hash_blocking(
+            &app.secrets.password_pepper,
+            casegate::demo::DEMO_PASSWORD,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+        let id = account::create(&app.db, &e, role, Some(&hash), now)
+            .await
+            .unwrap()
+            .unwrap();
+        account::confirm_email(&app.db, id, now).await.unwrap();
+        let secret = TotpSecret::from_bytes(DEMO_TOTP).unwrap();
+        account::enrol_totp(
+            &app.db,
+            id,
+            &casegate::auth::seal_totp(&app.secrets, id, &secret),
+            0,
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    sign_in(app, &email).await
+}
+
+#[tokio::test]
+async fn every_console_route_for_every_role() {
+    let app = spawn_app().await;
+    // (route, method) and who may use it.
+    let routes: [(&str, bool); 6] = [
+        ("/officer", false),
+        ("/officer/cases?q=EAC9999103403", false),
+        ("/officer/cases/EAC9999103403", false),
+        ("/officer/mail", false),
+        ("/officer/cases/EAC9999103403/status", true),
+        ("/officer/mail/print", true),
+    ];
+    let allowed = |role: Role, route: &str| -> bool {
+        match route {
+            "/officer" => true,
+            r if r.starts_with("/officer/cases") && r.ends_with("/status") => {
+                matches!(role, Role::Adjudicator | Role::Admin)
+            }
+            r if r.starts_with("/officer/cases") => {
+                matches!(role, Role::Intake | Role::Adjudicator | Role::Admin)
+            }
+            r if r.starts_with("/officer/mail") => matches!(role, Role::Mailroom | Role::Admin),
+            _ => false,
+        }
+    };
+    let anon = app.browser();
+    for (route, post) in routes {
+        let r = if post {
+            anon.post(route, &[("to", "nope")]).await
+        } else {
+            anon.get(route).await
+        };
+        assert_eq!(location(&r), "/sign-in", "anonymous {route}");
+    }
+    let applicant = sign_in(&app, "maria.nunez@example.com").await;
+    for (route, post) in routes {
+        let r = if post {
+            applicant.post(route, &[("to", "nope")]).await
+        } else {
+            applicant.get(route).await
+        };
+        assert_eq!(r.status(), 404, "applicant {route}");
+    }
+    for role in [Role::Intake, Role::Adjudicator, Role::Mailroom, Role::Admin] {
+        let b = officer(&app, role).await;
+        for (route, post) in routes {
+            // An unknown status is refused without changing anything.
+            let r = if post {
+                b.post(route, &[("to", "nope")]).await
+            } else {
+                b.get(route).await
+            };
+            let ok = r.status().is_success() || r.status().is_redirection();
+            assert_eq!(ok, allowed(role, route), "{role:?} {route}: {}", r.status());
+            if !ok {
+                assert_eq!(r.status(), 404, "{role:?} {route}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_request_for_evidence_makes_history_a_notice_an_audit_entry_and_an_email() {
+    let app = spawn_app().await;
+    let applicant = sign_in(&app, "maria.nunez@example.com").await;
+    applicant
+        .post(
+            "/account/cases/add",
+            &[
+                ("receipt", "EAC9999103403"),
+                ("code", "DEM0-C0DE-0001"),
+                ("dob_month", "2"),
+                ("dob_day", "14"),
+                ("dob_year", "1985"),
+            ],
+        )
+        .await;
+    let adj = officer(&app, Role::Adjudicator).await;
+    let (_, page) = adj.text("/officer/cases/EAC9999103400").await;
+    assert!(page.contains("María José Núñez García") && page.contains("A012345678"));
+    let outbox_before = app.count("SELECT COUNT(*) FROM outbox").await;
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103400/rfe",
+            &[
+                ("items", "Proof of travel\nTwo passport photos"),
+                ("due", "2027-01-15"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/officer/cases/EAC9999103400");
+    let (status, actor): (String, String) = sqlx::query_as(
+        "SELECT c.status, h.actor FROM cases c JOIN case_history h ON h.case_id = c.id WHERE c.receipt_number = 'EAC9999103400' ORDER BY h.id DESC LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), actor.as_str()),
+        ("additional_evidence_requested", "officer:adjudicator")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'EAC9999103400'").await, 1);
+    let notice = casegate::flows::notices::store::for_case(&app.db, "EAC9999103400")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.kind == casegate::flows::notices::NoticeKind::Rfe)
+        .expect("an RFE notice");
+    assert_eq!(
+        notice.mail_state,
+        casegate::flows::notices::MailState::Queued,
+        "a paper filer gets it by post"
+    );
+    let ctx = casegate::flows::notices::render::LetterContext {
+        msgs: casegate::i18n::Messages::global(),
+        agency: "Agency",
+        public_url: "http://x",
+    };
+    let pdf = casegate::flows::notices::render::render(&notice, None, &ctx);
+    let path = app.data_dir.join("rfe.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let text = String::from_utf8(
+        std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("Request for Evidence")
+            && text.contains("Proof of travel")
+            && text.contains("January 15, 2027"),
+        "{text}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox").await,
+        outbox_before + 1,
+        "the linked applicant is told"
+    );
+    assert!(app.count("SELECT COUNT(*) FROM audit_events WHERE actor = 'officer:adjudicator' AND action = 'case.status_changed'").await >= 1);
+    // The applicant sees it on the case page and can answer it.
+    let (_, case_page) = applicant.text("/account/cases/EAC9999103400").await;
+    assert!(case_page.contains("Respond to the request for evidence"));
+    // A status that cannot follow is refused with a message, nothing changes.
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103400/status",
+            &[("to", "case_was_approved")],
+        )
+        .await;
+    assert_eq!(
+        location(&r),
+        "/officer/cases/EAC9999103400?error=transition"
+    );
+    let (_, page) = adj
+        .text("/officer/cases/EAC9999103400?error=transition")
+        .await;
+    assert!(page.contains("That status cannot follow"));
+    // The log is intact.
+    assert!(matches!(
+        casegate::audit::verify(&app.db).await.unwrap(),
+        casegate::audit::Verification::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn approvals_and_denials_issue_decision_notices_and_show_everywhere() {
+    let app = spawn_app().await;
+    let adj = officer(&app, Role::Adjudicator).await;
+    // SRC9999102777: response to evidence received → approve.
+    let r = adj
+        .post(
+            "/officer/cases/SRC9999102777/status",
+            &[("to", "case_was_approved")],
+        )
+        .await;
+    assert_eq!(location(&r), "/officer/cases/SRC9999102777");
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM notices WHERE receipt_number = 'SRC9999102777'")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert!(kinds.contains(&"approval".to_string()));
+    let html = app
+        .get("/status?receipt=SRC9999102777")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Case Was Approved"), "immediately on /status");
+    let token = app.token(100, false).await;
+    let v: serde_json::Value = app
+        .http
+        .get(app.url("/case-status/SRC9999102777"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["case_status"]["current_case_status_text_en"],
+        "Case Was Approved"
+    );
+}
+
+#[tokio::test]
+async fn the_mail_room_prints_a_batch_then_marks_letters_mailed_or_returned() {
+    let app = spawn_app().await;
+    let mail = officer(&app, Role::Mailroom).await;
+    let (_, page) = mail.text("/officer/mail").await;
+    assert!(page.contains("Print all queued letters"));
+    let queued = app
+        .count("SELECT COUNT(*) FROM notices WHERE mail_state = 'queued'")
+        .await;
+    let r = mail.post("/officer/mail/print", &[]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    let path = app.data_dir.join("batch.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let info = String::from_utf8(
+        std::process::Command::new("pdfinfo")
+            .arg(&path)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let pages: i64 = info
+        .lines()
+        .find(|l| l.starts_with("Pages:"))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(pages >= queued, "{pages} pages for {queued} letters");
+    let text = String::from_utf8(
+        std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("EAC9999103403")
+            && text.contains("LIN9999106498")
+            && text.contains("DEM0-C0DE-0001")
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM notices WHERE mail_state = 'printed'")
+            .await,
+        queued
+    );
+    let id: i64 = sqlx::query_scalar(
+        "SELECT id FROM notices WHERE kind = 'access_notice' AND receipt_number = 'EAC9999103403'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        mail.post(&format!("/officer/mail/{id}"), &[("to", "mailed")])
+            .await
+            .status(),
+        303
+    );
+    let sealed: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT code_sealed FROM notices WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(
+        sealed.is_none(),
+        "the code leaves the database once the letter is mailed"
+    );
+    assert_eq!(
+        mail.post(&format!("/officer/mail/{id}"), &[("to", "returned")])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        mail.post(&format!("/officer/mail/{id}"), &[("to", "queued")])
+            .await
+            .status(),
+        400,
+        "the mail room only moves forward"
+    );
+    let (_, page) = mail.text("/officer/mail?state=returned").await;
+    assert!(page.contains("EAC9999103403"));
+}
