@@ -369,3 +369,104 @@ async fn the_mail_room_prints_a_batch_then_marks_letters_mailed_or_returned() {
     let (_, page) = mail.text("/officer/mail?state=returned").await;
     assert!(page.contains("EAC9999103403"));
 }
+
+#[tokio::test]
+async fn interviews_transfers_and_the_applicants_activity_list() {
+    let app = spawn_app().await;
+    let applicant = sign_in(&app, "maria.nunez@example.com").await;
+    applicant
+        .post(
+            "/account/cases/add",
+            &[
+                ("receipt", "EAC9999103403"),
+                ("code", "DEM0-C0DE-0001"),
+                ("dob_month", "2"),
+                ("dob_day", "14"),
+                ("dob_year", "1985"),
+            ],
+        )
+        .await;
+    let adj = officer(&app, Role::Adjudicator).await;
+    // A date in the past is refused.
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103400/interview",
+            &[("when", "2020-01-01 09:00"), ("place", "Room 4")],
+        )
+        .await;
+    assert_eq!(location(&r), "/officer/cases/EAC9999103400?error=interview");
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103400/interview",
+            &[
+                ("when", "2027-02-03 09:30"),
+                ("place", "Field Office, 1 Federal Plaza, Room 4"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/officer/cases/EAC9999103400");
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103400/interview",
+            &[
+                ("when", "2027-02-10 10:00"),
+                ("place", "Field Office, Room 5"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/officer/cases/EAC9999103400");
+    let statuses: Vec<String> = sqlx::query_scalar(
+        "SELECT h.status FROM case_history h JOIN cases c ON c.id = h.case_id WHERE c.receipt_number = 'EAC9999103400' ORDER BY h.id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert!(statuses.ends_with(&[
+        "interview_was_scheduled".to_string(),
+        "interview_was_rescheduled".to_string()
+    ]));
+    let bodies: Vec<Option<String>> = sqlx::query_scalar("SELECT body FROM notices WHERE receipt_number = 'EAC9999103400' AND kind = 'interview' ORDER BY id")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(bodies.len(), 2);
+    assert!(
+        bodies[0]
+            .as_deref()
+            .unwrap()
+            .contains("February 3, 2027 09:30")
+    );
+    // Transfer to another office.
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103400/transfer",
+            &[("office", "EAC")],
+        )
+        .await;
+    assert_eq!(
+        location(&r),
+        "/officer/cases/EAC9999103400?error=office",
+        "not to the same office"
+    );
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103400/transfer",
+            &[("office", "NBC")],
+        )
+        .await;
+    assert_eq!(location(&r), "/officer/cases/EAC9999103400");
+    let office: String =
+        sqlx::query_scalar("SELECT office FROM cases WHERE receipt_number = 'EAC9999103400'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(office, "NBC");
+    // The applicant sees which role did what — never who.
+    let (_, page) = applicant.text("/account/cases/EAC9999103400").await;
+    assert!(
+        page.contains("Adjudicator: Interview Was Scheduled"),
+        "{page}"
+    );
+    assert!(page.contains("Adjudicator: Case Was Transferred"));
+    assert!(!page.contains("adjudicator@agency.example"));
+}

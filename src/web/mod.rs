@@ -156,6 +156,14 @@ pub fn router(state: AppState) -> Router {
             post(officer::handler::request_evidence),
         )
         .route(
+            "/officer/cases/{receipt}/interview",
+            post(officer::handler::schedule_interview),
+        )
+        .route(
+            "/officer/cases/{receipt}/transfer",
+            post(officer::handler::transfer),
+        )
+        .route(
             "/officer/cases/{receipt}/requests/{id}/reviewed",
             post(officer::handler::mark_reviewed),
         )

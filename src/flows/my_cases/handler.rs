@@ -173,6 +173,7 @@ struct CaseTemplate<'a> {
     requests: Vec<RequestRow>,
     timing: Option<TimingView>,
     linked: bool,
+    activity: Vec<HistoryRow>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -260,6 +261,26 @@ pub async fn case_page(
     } else {
         None
     };
+    // Which officer role did what, and when (no officer identities).
+    let activity = sqlx::query("SELECT status, at, actor FROM case_history WHERE case_id = $1 AND actor LIKE 'officer:%' ORDER BY at DESC, id DESC")
+        .bind(case.case_id)
+        .fetch_all(state.db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            let actor: String = r.try_get("actor")?;
+            let role = actor.trim_start_matches("officer:");
+            let status: String = r.try_get("status")?;
+            Ok(HistoryRow {
+                date: m.long_date(lang, date_of(r.try_get("at")?)),
+                text: format!(
+                    "{}: {}",
+                    m.get(lang, &format!("officer.role.{role}")),
+                    CaseStatus::from_code(&status).map(|s| m.get(lang, &s.title_key()).to_string()).unwrap_or(status)
+                ),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let form_line = format!("{}, {}", rec.form.id(), m.get(lang, &rec.form.title_key()));
     let c = Chrome::new(
         &state,
@@ -281,6 +302,7 @@ pub async fn case_page(
         requests,
         timing,
         linked: q.linked.is_some(),
+        activity,
     }))
 }
 

@@ -249,6 +249,7 @@ struct CaseTemplate<'a> {
     requests: Vec<RequestLine>,
     uploads: Vec<UploadLine>,
     next: Vec<(String, String)>,
+    offices: Vec<(String, String)>,
     can_work: bool,
     error: Option<String>,
 }
@@ -383,7 +384,7 @@ pub async fn case_page(
     let error = cq
         .error
         .as_deref()
-        .filter(|e| ["transition", "items", "due"].contains(e))
+        .filter(|e| ["transition", "items", "due", "interview", "office"].contains(e))
         .map(|e| m.get(lang, &format!("officer.error.{e}")).to_string());
     Ok(render(&CaseTemplate {
         c: chrome(
@@ -417,6 +418,17 @@ pub async fn case_page(
         requests,
         uploads,
         next,
+        offices: crate::domain::Office::ALL
+            .iter()
+            .filter(|o| o.code() != case.office)
+            .map(|o| {
+                (
+                    o.code().to_string(),
+                    m.get(lang, &format!("office.{}.name", o.code()))
+                        .to_string(),
+                )
+            })
+            .collect(),
         can_work: officer_may(o.role, OfficerArea::CaseWork),
         error,
     }))
@@ -549,6 +561,87 @@ pub async fn request_evidence(
         Some((NoticeKind::Rfe, Some(body))),
     )
     .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InterviewForm {
+    #[serde(default)]
+    pub when: String,
+    #[serde(default)]
+    pub place: String,
+}
+
+/// Schedules (or reschedules) an interview: status, notice with date, time and place.
+pub async fn schedule_interview(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    Path(receipt): Path<String>,
+    Form(f): Form<InterviewForm>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::CaseWork)?;
+    let case = case_row(&state, &receipt).await?;
+    let place: String = f.place.trim().chars().take(300).collect();
+    let when = match chrono::NaiveDateTime::parse_from_str(f.when.trim(), "%Y-%m-%d %H:%M") {
+        Ok(w) if w.date() > state.now().date_naive() && !place.is_empty() => w,
+        _ => return Ok(back(&case.receipt, Some("interview"))),
+    };
+    let to = if matches!(
+        case.status,
+        CaseStatus::InterviewWasScheduled | CaseStatus::InterviewWasRescheduled
+    ) {
+        CaseStatus::InterviewWasRescheduled
+    } else {
+        CaseStatus::InterviewWasScheduled
+    };
+    let m = state.messages;
+    let body = format!(
+        "{} {}\n{}",
+        m.long_date(Lang::En, when.date()),
+        when.format("%H:%M"),
+        place
+    );
+    act(
+        &state,
+        &o,
+        &ip,
+        &case,
+        to,
+        Some((NoticeKind::Interview, Some(body))),
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TransferForm {
+    #[serde(default)]
+    pub office: String,
+}
+
+/// Moves the case to another office ("Case Was Transferred").
+pub async fn transfer(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    Path(receipt): Path<String>,
+    Form(f): Form<TransferForm>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::CaseWork)?;
+    let case = case_row(&state, &receipt).await?;
+    let Some(office) =
+        crate::domain::Office::from_code(f.office.trim()).filter(|o| o.code() != case.office)
+    else {
+        return Ok(back(&case.receipt, Some("office")));
+    };
+    if transition(case.form, Some(case.status), CaseStatus::CaseWasTransferred).is_err() {
+        return Ok(back(&case.receipt, Some("transition")));
+    }
+    sqlx::query("UPDATE cases SET office = $1 WHERE id = $2")
+        .bind(office.code())
+        .bind(case.id)
+        .execute(state.db.pool())
+        .await?;
+    act(&state, &o, &ip, &case, CaseStatus::CaseWasTransferred, None).await
 }
 
 pub async fn mark_reviewed(
