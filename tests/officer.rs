@@ -74,8 +74,10 @@ async fn officer(app: &TestApp, role: Role) -> Browser {
 async fn every_console_route_for_every_role() {
     let app = spawn_app().await;
     // (route, method) and who may use it.
-    let routes: [(&str, bool); 6] = [
+    let routes: [(&str, bool); 8] = [
         ("/officer", false),
+        ("/officer/admin", false),
+        ("/officer/intake", false),
         ("/officer/cases?q=EAC9999103403", false),
         ("/officer/cases/EAC9999103403", false),
         ("/officer/mail", false),
@@ -85,6 +87,8 @@ async fn every_console_route_for_every_role() {
     let allowed = |role: Role, route: &str| -> bool {
         match route {
             "/officer" => true,
+            "/officer/admin" => role == Role::Admin,
+            "/officer/intake" => matches!(role, Role::Intake | Role::Admin),
             r if r.starts_with("/officer/cases") && r.ends_with("/status") => {
                 matches!(role, Role::Adjudicator | Role::Admin)
             }
@@ -469,4 +473,195 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
     );
     assert!(page.contains("Adjudicator: Case Was Transferred"));
     assert!(!page.contains("adjudicator@agency.example"));
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
+    let i = s.find(start).unwrap_or_else(|| panic!("{start} in {s}")) + start.len();
+    let j = s[i..].find(end).unwrap() + i;
+    &s[i..j]
+}
+
+#[tokio::test]
+async fn admins_manage_officers_api_clients_resets_and_codes() {
+    let app = spawn_app().await;
+    let admin = sign_in(&app, "admin@agency.example").await;
+    // A new officer gets a one-time set-up link.
+    let r = admin
+        .post(
+            "/officer/admin",
+            &[
+                ("action", "create_officer"),
+                ("email", "new.clerk@agency.example"),
+                ("role", "mailroom"),
+            ],
+        )
+        .await;
+    let page = r.text().await.unwrap();
+    let link = between(&page, "<code class=\"cg-hash\">", "</code>")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(
+        link.contains("/officer-setup?email=new.clerk%40agency.example&code="),
+        "{link}"
+    );
+    let path = &link[link.find("/officer-setup").unwrap()..];
+    assert_eq!(app.browser().get(path).await.status(), 200);
+    // An API client: the secret is shown once and works; rotating kills the old one.
+    let page = admin
+        .post(
+            "/officer/admin",
+            &[("action", "create_client"), ("name", "Tracker app")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Copy the secret now"));
+    let ids: Vec<&str> = page
+        .split("<code class=\"cg-hash\">")
+        .skip(1)
+        .map(|p| p.split("</code>").next().unwrap())
+        .collect();
+    let (id, secret) = (ids[0].to_string(), ids[1].to_string());
+    let token = |secret: String| {
+        let id = id.clone();
+        let app = &app;
+        async move {
+            app.http
+                .post(app.url("/oauth/accesstoken"))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", id.as_str()),
+                    ("client_secret", secret.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(token(secret.clone()).await, 200);
+    let page = admin
+        .post(
+            "/officer/admin",
+            &[("action", "rotate_client"), ("id", &id)],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let new_secret = page
+        .split("<code class=\"cg-hash\">")
+        .nth(2)
+        .unwrap()
+        .split("</code>")
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(token(secret).await, 401);
+    assert_eq!(token(new_secret.clone()).await, 200);
+    admin
+        .post(
+            "/officer/admin",
+            &[("action", "disable_client"), ("id", &id)],
+        )
+        .await;
+    assert_eq!(token(new_secret).await, 401);
+    // Start a reset: the second factor is gone and a reset code is on its way.
+    admin
+        .post(
+            "/officer/admin",
+            &[
+                ("action", "start_reset"),
+                ("email", "maria.nunez@example.com"),
+            ],
+        )
+        .await;
+    let enrolled: Option<i64> = sqlx::query_scalar(
+        "SELECT totp_enrolled_at FROM accounts WHERE email_key = 'maria.nunez@example.com'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert!(enrolled.is_none());
+    assert!(app.count("SELECT COUNT(*) FROM email_codes e JOIN accounts a ON a.id = e.account_id WHERE a.email_key = 'maria.nunez@example.com' AND e.purpose = 'reset_password'").await >= 1);
+    // Revoke a person's codes.
+    admin
+        .post(
+            "/officer/admin",
+            &[("action", "revoke_codes"), ("a_number", "A-012-345-678")],
+        )
+        .await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM access_codes a JOIN persons p ON p.id = a.person_id WHERE p.a_number = 'A012345678' AND a.revoked_at IS NULL AND a.used_at IS NULL").await,
+        0
+    );
+    // Disabling an officer ends their sessions.
+    let clerk_id: i64 =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE email_key = 'new.clerk@agency.example'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    admin
+        .post(
+            "/officer/admin",
+            &[("action", "disable_officer"), ("id", &clerk_id.to_string())],
+        )
+        .await;
+    let disabled: Option<i64> =
+        sqlx::query_scalar("SELECT disabled_at FROM accounts WHERE id = $1")
+            .bind(clerk_id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(disabled.is_some());
+    assert!(matches!(
+        casegate::audit::verify(&app.db).await.unwrap(),
+        casegate::audit::Verification::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn intake_officers_enter_a_csv_of_filings() {
+    let app = spawn_app().await;
+    let intake = officer(&app, Role::Intake).await;
+    let csv = format!(
+        "{}\n{}\n{}\nA1,broken\n",
+        common::CSV_HEADER,
+        common::csv_row(1, "paper"),
+        common::csv_row(2, "online")
+    );
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("filings.csv"),
+    );
+    let r = app
+        .http
+        .post(format!(
+            "{}/officer/intake?csrf={}",
+            app.base,
+            intake.csrf()
+        ))
+        .header(
+            "cookie",
+            format!(
+                "__Host-csrf={}; __Host-casegate_session={}",
+                intake.cookie("__Host-csrf").unwrap(),
+                intake.cookie("__Host-casegate_session").unwrap()
+            ),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("2 cases created"), "{page}");
+    assert!(page.contains("Line 4"), "{page}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM cases WHERE channel = 'online' AND office = 'IOE'")
+            .await,
+        2,
+        "the demo's one plus this one"
+    );
 }

@@ -172,6 +172,11 @@ pub fn router(state: AppState) -> Router {
             get(officer::handler::officer_upload),
         )
         .route("/officer/mail", get(officer::handler::mail_room))
+        .route(
+            "/officer/admin",
+            get(officer::admin::page).post(officer::admin::act),
+        )
+        .route("/officer/intake", get(officer::admin::intake_page))
         .route("/officer/mail/print", post(officer::handler::print_batch))
         .route("/officer/mail/{id}", post(officer::handler::mail_state))
         .route(
@@ -245,6 +250,7 @@ pub fn router(state: AppState) -> Router {
                     "/account/cases/{receipt}/requests/{id}/upload",
                     post(evidence::handler::upload),
                 )
+                .route("/officer/intake", post(officer::admin::intake_upload))
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_BYTES))
                 .layer(tower_http::limit::RequestBodyLimitLayer::new(
                     UPLOAD_BODY_BYTES,

@@ -41,7 +41,7 @@ impl FromRequestParts<AppState> for Officer {
 }
 
 impl Officer {
-    fn require(&self, area: OfficerArea) -> Result<(), AppError> {
+    pub fn require(&self, area: OfficerArea) -> Result<(), AppError> {
         if officer_may(self.role, area) {
             Ok(())
         } else {
@@ -97,6 +97,8 @@ struct DashboardTemplate<'a> {
     role: String,
     case_view: bool,
     mail: bool,
+    intake: bool,
+    admin: bool,
     queued: i64,
 }
 
@@ -116,6 +118,8 @@ pub async fn dashboard(
         role,
         case_view: officer_may(o.role, OfficerArea::CaseView),
         mail: officer_may(o.role, OfficerArea::MailRoom),
+        intake: officer_may(o.role, OfficerArea::Intake),
+        admin: officer_may(o.role, OfficerArea::Admin),
         queued,
     }))
 }

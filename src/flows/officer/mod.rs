@@ -4,4 +4,5 @@
 //! `casework::change_status` (history, cache, applicant notification), issues
 //! a notice where one is due, and is written to the hash-chained audit log.
 
+pub mod admin;
 pub mod handler;

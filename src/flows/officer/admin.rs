@@ -1,0 +1,450 @@
+//! Admin and intake pages of the console: officers, API clients, account
+//! unlocks and resets, access-code revocation; filings entered one at a time
+//! or as a CSV file.
+
+use axum::Form;
+use axum::extract::{Multipart, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::handler::Officer;
+use crate::auth::account::{self, CodePurpose, Role};
+use crate::auth::csrf::CsrfToken;
+use crate::authz::OfficerArea;
+use crate::domain::{ANumber, Email};
+use crate::error::AppError;
+use crate::flows::intake::cli::parse_all;
+use crate::flows::intake::store::write_batch;
+use crate::flows::status_api::policy::Allowance;
+use crate::flows::status_api::{self, SCOPE_INTAKE, SCOPE_STATUS};
+use crate::i18n::Lang;
+use crate::web::{AppState, Chrome, ClientIp, render};
+
+pub struct OfficerRow {
+    pub id: i64,
+    pub email: String,
+    pub role: String,
+    pub disabled: bool,
+}
+
+pub struct ClientRow {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: String,
+    pub rate: i64,
+    pub disabled: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/officer/admin.html")]
+struct AdminTemplate<'a> {
+    c: Chrome<'a>,
+    officers: Vec<OfficerRow>,
+    clients: Vec<ClientRow>,
+    /// One-time secrets or links to show now (never stored in clear).
+    reveal: Vec<(String, String)>,
+    message: Option<String>,
+}
+
+async fn admin_page(
+    state: &AppState,
+    lang: Lang,
+    csrf: CsrfToken,
+    reveal: Vec<(String, String)>,
+    message: Option<&str>,
+) -> Result<Response, AppError> {
+    let officers = sqlx::query("SELECT id, email, role, disabled_at FROM accounts WHERE role <> 'applicant' ORDER BY email")
+        .fetch_all(state.db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(OfficerRow {
+                id: r.try_get("id")?,
+                email: r.try_get("email")?,
+                role: r.try_get("role")?,
+                disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let clients = sqlx::query(
+        "SELECT client_id, name, scopes, rate_per_sec, disabled_at FROM api_clients ORDER BY id",
+    )
+    .fetch_all(state.db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ClientRow {
+            client_id: r.try_get("client_id")?,
+            name: r.try_get("name")?,
+            scopes: r.try_get("scopes")?,
+            rate: r.try_get("rate_per_sec")?,
+            disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let c = Chrome::new(state, lang, "/officer/admin", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("admin.title").to_string();
+    Ok(render(&AdminTemplate {
+        c: c.titled(title),
+        officers,
+        clients,
+        reveal,
+        message: message.map(|k| state.messages.get(lang, k).to_string()),
+    }))
+}
+
+async fn audit(
+    state: &AppState,
+    o: &Officer,
+    action: &str,
+    ip: &str,
+    detail: &str,
+) -> Result<(), AppError> {
+    crate::audit::record(
+        &state.db,
+        &crate::audit::Event {
+            at: state.now().timestamp(),
+            actor: &format!("officer:{}", o.role.code()),
+            action,
+            subject: Some(format!("account:{}", o.session.account_id)),
+            ip: Some(ip.to_string()),
+            detail: detail.to_string(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    o: Officer,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::Admin)?;
+    admin_page(&state, lang, csrf, vec![], None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AdminForm {
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub intake: String,
+    #[serde(default)]
+    pub a_number: String,
+}
+
+/// Every admin action, one form endpoint: which one is `action`.
+pub async fn act(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    Form(f): Form<AdminForm>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::Admin)?;
+    let now = state.now().timestamp();
+    let bad = |k| admin_page(&state, lang, csrf.clone(), vec![], Some(k));
+    match f.action.as_str() {
+        "create_officer" => {
+            let (Ok(email), Some(role)) = (
+                Email::parse(f.email.trim()),
+                Role::parse(&f.role).filter(|r| r.is_officer()),
+            ) else {
+                return bad("admin.error.officer").await;
+            };
+            let Some(id) = account::create(&state.db, &email, role, None, now).await? else {
+                return bad("admin.error.exists").await;
+            };
+            let code = crate::auth::new_email_code(&mut rand::rngs::OsRng);
+            account::issue_email_code(
+                &state.db,
+                id,
+                CodePurpose::OfficerSetup,
+                &crate::auth::email_code_hash(&state.secrets, id, &code),
+                now,
+                now + crate::flows::recovery::handler::OFFICER_SETUP_VALID_SECS,
+            )
+            .await?;
+            let link = format!(
+                "{}/officer-setup?email={}&code={code}",
+                state.config.public_url,
+                form_urlencoded::byte_serialize(email.as_str().as_bytes()).collect::<String>()
+            );
+            audit(
+                &state,
+                &o,
+                "admin.officer_created",
+                &ip,
+                &format!("{} {}", email.as_str(), role.code()),
+            )
+            .await?;
+            let label = state.messages.get(lang, "admin.setup_link").to_string();
+            admin_page(&state, lang, csrf, vec![(label, link)], None).await
+        }
+        "disable_officer" | "enable_officer" => {
+            let id: i64 = f.id.parse().map_err(|_| AppError::BadRequest)?;
+            if id == o.session.account_id {
+                return bad("admin.error.self").await;
+            }
+            let disable = f.action == "disable_officer";
+            let r = sqlx::query(
+                "UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND role <> 'applicant'",
+            )
+            .bind(disable.then_some(now))
+            .bind(id)
+            .execute(state.db.pool())
+            .await?;
+            if r.rows_affected() != 1 {
+                return Err(AppError::NotFound);
+            }
+            if disable {
+                crate::auth::session::revoke_all(&state.db, id, None, now).await?;
+            }
+            audit(
+                &state,
+                &o,
+                &format!("admin.{}", f.action),
+                &ip,
+                &id.to_string(),
+            )
+            .await?;
+            admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
+        }
+        "create_client" => {
+            let name: String = f.name.trim().chars().take(80).collect();
+            if name.is_empty() {
+                return bad("admin.error.client").await;
+            }
+            let mut scopes = vec![SCOPE_STATUS];
+            if f.intake == "on" {
+                scopes.push(SCOPE_INTAKE);
+            }
+            let created = status_api::create_client(
+                &state.db,
+                &state.secrets,
+                &mut rand::rngs::OsRng,
+                &name,
+                &scopes,
+                Allowance {
+                    rate_per_sec: state.config.api_default_rate_per_sec,
+                    daily_quota: state.config.api_default_daily_quota,
+                },
+                now,
+            )
+            .await?;
+            audit(
+                &state,
+                &o,
+                "admin.api_client_created",
+                &ip,
+                &created.client_id,
+            )
+            .await?;
+            let reveal = vec![
+                ("client_id".to_string(), created.client_id),
+                ("client_secret".to_string(), created.client_secret),
+            ];
+            admin_page(&state, lang, csrf, reveal, Some("admin.secret_once")).await
+        }
+        "rotate_client" => {
+            let secret = crate::crypto::random_hex(&mut rand::rngs::OsRng, 24);
+            let hash = crate::crypto::hmac_sha256(&state.secrets.api_key, secret.as_bytes());
+            let r = sqlx::query("UPDATE api_clients SET secret_hash = $1 WHERE client_id = $2")
+                .bind(hash.to_vec())
+                .bind(f.id.trim())
+                .execute(state.db.pool())
+                .await?;
+            if r.rows_affected() != 1 {
+                return Err(AppError::NotFound);
+            }
+            // Tokens issued with the old secret die with it.
+            sqlx::query("DELETE FROM api_tokens WHERE client_pk = (SELECT id FROM api_clients WHERE client_id = $1)")
+                .bind(f.id.trim())
+                .execute(state.db.pool())
+                .await?;
+            audit(&state, &o, "admin.api_client_rotated", &ip, f.id.trim()).await?;
+            let reveal = vec![
+                ("client_id".to_string(), f.id.trim().to_string()),
+                ("client_secret".to_string(), secret),
+            ];
+            admin_page(&state, lang, csrf, reveal, Some("admin.secret_once")).await
+        }
+        "disable_client" => {
+            let r = sqlx::query("UPDATE api_clients SET disabled_at = $1 WHERE client_id = $2 AND disabled_at IS NULL")
+                .bind(now)
+                .bind(f.id.trim())
+                .execute(state.db.pool())
+                .await?;
+            if r.rows_affected() != 1 {
+                return Err(AppError::NotFound);
+            }
+            audit(&state, &o, "admin.api_client_disabled", &ip, f.id.trim()).await?;
+            admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
+        }
+        "unlock" | "start_reset" => {
+            let acct = match Email::parse(f.email.trim()) {
+                Ok(e) => account::by_email(&state.db, &e).await?,
+                Err(_) => None,
+            };
+            let Some(acct) = acct else {
+                return bad("admin.error.no_account").await;
+            };
+            crate::auth::throttle::unlock_account(&state.db, acct.id).await?;
+            if f.action == "start_reset" {
+                account::clear_second_factor(&state.db, acct.id, now).await?;
+                crate::auth::session::revoke_all(&state.db, acct.id, None, now).await?;
+                crate::flows::recovery::handler::send_reset_code(
+                    &state,
+                    Lang::En,
+                    acct.id,
+                    &acct.email,
+                )
+                .await?;
+                crate::auth::record(&state, acct.id, "account.reset_started", &ip, "").await?;
+            }
+            audit(
+                &state,
+                &o,
+                &format!("admin.{}", f.action),
+                &ip,
+                &format!("account:{}", acct.id),
+            )
+            .await?;
+            admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
+        }
+        "revoke_codes" => {
+            let Ok(a) = ANumber::parse(&f.a_number) else {
+                return bad("admin.error.a_number").await;
+            };
+            let r = sqlx::query(
+                "UPDATE access_codes SET revoked_at = $1 WHERE used_at IS NULL AND revoked_at IS NULL \
+                 AND person_id = (SELECT id FROM persons WHERE a_number = $2)",
+            )
+            .bind(now)
+            .bind(a.as_str())
+            .execute(state.db.pool())
+            .await?;
+            audit(
+                &state,
+                &o,
+                "admin.codes_revoked",
+                &ip,
+                &format!("{} codes", r.rows_affected()),
+            )
+            .await?;
+            admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
+        }
+        _ => Err(AppError::BadRequest),
+    }
+}
+
+pub struct IntakeResult {
+    pub created: Vec<String>,
+    pub duplicates: usize,
+    pub errors: Vec<(u64, String)>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "flows/officer/intake.html")]
+struct IntakeTemplate<'a> {
+    c: Chrome<'a>,
+    result: Option<IntakeResult>,
+    header: &'static str,
+}
+
+pub async fn intake_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    o: Officer,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::Intake)?;
+    let c = Chrome::new(&state, lang, "/officer/intake", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("intake.title").to_string();
+    Ok(render(&IntakeTemplate {
+        c: c.titled(title),
+        result: None,
+        header: CSV_HEADER,
+    }))
+}
+
+const CSV_HEADER: &str = "a_number,given_name,family_name,date_of_birth,street,unit,city,state,zip,email,form,office,received_date,channel,protected";
+
+/// The bulk CSV (the same format as `casegate intake`) as a file upload.
+pub async fn intake_upload(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::Intake)?;
+    let mut csv: Option<Vec<u8>> = None;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("file") {
+            csv = field.bytes().await.ok().map(|b| b.to_vec());
+        }
+    }
+    let csv = csv.ok_or(AppError::BadRequest)?;
+    let now = state.now();
+    let parsed = parse_all(&csv[..], now.date_naive()).map_err(|_| AppError::BadRequest)?;
+    let mut errors = parsed.rejected.clone();
+    let outcome = write_batch(
+        &state.db,
+        &state.secrets,
+        &mut rand::rngs::OsRng,
+        parsed.filings,
+        now.timestamp(),
+        state.config.access_notice_code_days,
+    )
+    .await?;
+    errors.extend(outcome.failed.iter().cloned());
+    errors.sort();
+    let created: Vec<String> = outcome
+        .created
+        .iter()
+        .map(|c| c.receipt.as_str().to_string())
+        .collect();
+    for r in &created {
+        state.status_cache.forget(r);
+    }
+    audit(
+        &state,
+        &o,
+        "intake.filed",
+        &ip,
+        &format!("{} created, {} rejected", created.len(), errors.len()),
+    )
+    .await?;
+    let c = Chrome::new(&state, lang, "/officer/intake", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("intake.title").to_string();
+    Ok(render(&IntakeTemplate {
+        c: c.titled(title),
+        result: Some(IntakeResult {
+            created,
+            duplicates: outcome.duplicates.len(),
+            errors,
+        }),
+        header: CSV_HEADER,
+    })
+    .into_response())
+}
