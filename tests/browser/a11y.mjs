@@ -23,6 +23,7 @@
 // Env: A11Y_CHROMIUM overrides the browser path (default /usr/bin/chromium).
 import { createHmac } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +54,7 @@ for (const [i, c] of checks.entries()) {
   if (!c || typeof c.name !== 'string' || typeof c.path !== 'string') usage(`check #${i}: "name" and "path" are required`);
   if (c.lang !== undefined && !['en', 'es'].includes(c.lang)) usage(`check "${c.name}": lang must be "en" or "es"`);
   for (const s of c.steps ?? []) {
-    if (!['fill', 'click', 'select', 'goto', 'waitFor', 'totp', 'totpFromPage', 'mailCode', 'upload'].some((k) => k in s)) usage(`check "${c.name}": unknown step ${JSON.stringify(s)}`);
+    if (!['fill', 'click', 'select', 'goto', 'waitFor', 'totp', 'totpFromPage', 'mailCode', 'upload', 'saveText', 'fillVar', 'downloadCode'].some((k) => k in s)) usage(`check "${c.name}": unknown step ${JSON.stringify(s)}`);
   }
 }
 
@@ -154,6 +155,8 @@ async function mailCode(to, after) {
   throw new Error(`no email to ${to} containing ${after}`);
 }
 
+const vars = {};
+
 async function runSteps(page, steps) {
   for (const s of steps ?? []) {
     if ('goto' in s) await page.goto(url(s.goto));
@@ -171,6 +174,22 @@ async function runSteps(page, steps) {
     // ($A11Y_OUTBOX), as the person would read it from their mailbox.
     else if ('mailCode' in s) await page.fill(s.mailCode, await mailCode(s.to, s.after));
     else if ('upload' in s) await page.setInputFiles(s.upload, { name: s.name, mimeType: s.mime, buffer: Buffer.from(s.content) });
+    // Remember some text of the page for a later step of the same check.
+    else if ('saveText' in s) vars[s.as] = ((await page.textContent(s.saveText)) ?? '').trim();
+    else if ('fillVar' in s) await page.fill(s.fillVar, vars[s.var] ?? '');
+    // Click something that downloads a PDF (the mail room's print batch), read
+    // it with pdftotext and keep the access code printed after the receipt
+    // number saved in `receiptVar` — as a person reading the letter would.
+    else if ('downloadCode' in s) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(s.downloadCode)]);
+      const file = path.join(OUT, `download-${Date.now()}.pdf`);
+      await download.saveAs(file);
+      const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+      const at = text.indexOf(vars[s.receiptVar] ?? '\u0000');
+      const m = at < 0 ? null : text.slice(at).match(/[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/);
+      if (!m) throw new Error(`no access code after ${vars[s.receiptVar]} in the printed letters`);
+      vars[s.as] = m[0];
+    }
     await page.waitForLoadState('load');
   }
 }
