@@ -665,3 +665,188 @@ async fn intake_officers_enter_a_csv_of_filings() {
         "the demo's one plus this one"
     );
 }
+
+#[tokio::test]
+async fn every_console_action_refuses_roles_that_may_not_use_it() {
+    let app = spawn_app().await;
+    // POST routes with harmless payloads: allowed roles get a page or a
+    // redirect, others exactly the 404 of a missing page.
+    let routes: [(&str, Vec<(&str, &str)>, &[Role]); 8] = [
+        (
+            "/officer/cases/EAC9999103403/rfe",
+            vec![("items", ""), ("due", "")],
+            &[Role::Adjudicator, Role::Admin],
+        ),
+        (
+            "/officer/cases/EAC9999103403/interview",
+            vec![("when", ""), ("place", "")],
+            &[Role::Adjudicator, Role::Admin],
+        ),
+        (
+            "/officer/cases/EAC9999103403/transfer",
+            vec![("office", "EAC")],
+            &[Role::Adjudicator, Role::Admin],
+        ),
+        ("/officer/mail/999999", vec![("to", "mailed")], &[]),
+        (
+            "/officer/admin",
+            vec![("action", "revoke_codes"), ("a_number", "x")],
+            &[Role::Admin],
+        ),
+        (
+            "/officer/intake/one",
+            vec![("a_number", "x")],
+            &[Role::Intake, Role::Admin],
+        ),
+        (
+            "/officer/cases/EAC9999103403/requests/999999/reviewed",
+            vec![],
+            &[],
+        ),
+        (
+            "/officer/cases/EAC9999103403/status",
+            vec![("to", "nope")],
+            &[Role::Adjudicator, Role::Admin],
+        ),
+    ];
+    let mut browsers = vec![];
+    for role in [Role::Intake, Role::Adjudicator, Role::Mailroom, Role::Admin] {
+        browsers.push((role, officer(&app, role).await));
+    }
+    let applicant = sign_in(&app, "maria.nunez@example.com").await;
+    for (route, body, allowed) in &routes {
+        assert_eq!(
+            applicant.post(route, body).await.status(),
+            404,
+            "applicant {route}"
+        );
+        for (role, b) in &browsers {
+            let status = b.post(route, body).await.status();
+            if allowed.contains(role) {
+                assert_ne!(status, 404, "{role:?} may use {route}");
+            } else {
+                // Forbidden — or, for the made-up ids, missing: the same 404.
+                assert_eq!(status, 404, "{role:?} {route}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_reviewed_response_returns_the_case_to_active_review() {
+    let app = spawn_app().await;
+    // SRC9999102777's demo response is in: mark it reviewed.
+    let request_id: Option<i64> = sqlx::query_scalar(
+        "SELECT d.id FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'YSC2608000001'",
+    )
+    .fetch_optional(app.db.pool())
+    .await
+    .unwrap();
+    let request_id = request_id.unwrap();
+    let adj = officer(&app, Role::Adjudicator).await;
+    // Not answered yet: nothing to review.
+    let r = adj
+        .post(
+            &format!("/officer/cases/YSC2608000001/requests/{request_id}/reviewed"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    sqlx::query("UPDATE document_requests SET responded_at = 1 WHERE id = $1")
+        .bind(request_id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    casegate::casework::change_status(
+        &app.state,
+        sqlx::query_scalar::<_, i64>("SELECT id FROM cases WHERE receipt_number = 'YSC2608000001'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap(),
+        casegate::domain::CaseStatus::EvidenceResponseReceived,
+        "applicant",
+        app.clock.now().timestamp(),
+    )
+    .await
+    .unwrap();
+    let r = adj
+        .post(
+            &format!("/officer/cases/YSC2608000001/requests/{request_id}/reviewed"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&r), "/officer/cases/YSC2608000001");
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM cases WHERE receipt_number = 'YSC2608000001'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(status, "actively_reviewed");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'evidence.reviewed'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn one_filing_typed_in_and_a_role_changed() {
+    let app = spawn_app().await;
+    let intake = officer(&app, Role::Intake).await;
+    let r = intake
+        .post(
+            "/officer/intake/one",
+            &[
+                ("a_number", "A-099-123-456"),
+                ("given_name", "Amal"),
+                ("family_name", "Haddad"),
+                ("date_of_birth", "1984-03-03"),
+                ("street", "12 Pine Road"),
+                ("unit", ""),
+                ("city", "Omaha"),
+                ("state", "NE"),
+                ("zip", "68102"),
+                ("email", ""),
+                ("form", "I-485"),
+                ("office", "NBC"),
+                ("received_date", "2026-11-02"),
+                ("channel", "paper"),
+                ("protected", "no"),
+            ],
+        )
+        .await;
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("1 cases created") || page.contains("Se crearon 1"),
+        "{page}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.a_number = 'A099123456'").await, 1);
+    let r = intake
+        .post("/officer/intake/one", &[("a_number", "nope")])
+        .await;
+    assert!(r.text().await.unwrap().contains("invalid A-Number"));
+    // The admin makes the intake officer an adjudicator; their sessions end.
+    let admin = sign_in(&app, "admin@agency.example").await;
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE email_key = 'intake@agency.example'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    admin
+        .post(
+            "/officer/admin",
+            &[
+                ("action", "set_role"),
+                ("id", &id.to_string()),
+                ("role", "adjudicator"),
+            ],
+        )
+        .await;
+    let role: String = sqlx::query_scalar("SELECT role FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(role, "adjudicator");
+    assert_eq!(location(&intake.get("/officer").await), "/sign-in");
+}

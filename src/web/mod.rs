@@ -177,6 +177,7 @@ pub fn router(state: AppState) -> Router {
             get(officer::admin::page).post(officer::admin::act),
         )
         .route("/officer/intake", get(officer::admin::intake_page))
+        .route("/officer/intake/one", post(officer::admin::intake_one))
         .route("/officer/mail/print", post(officer::handler::print_batch))
         .route("/officer/mail/{id}", post(officer::handler::mail_state))
         .route(

@@ -224,6 +224,35 @@ pub async fn act(
             .await?;
             admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
         }
+        "set_role" => {
+            let id: i64 = f.id.parse().map_err(|_| AppError::BadRequest)?;
+            let Some(role) = Role::parse(&f.role).filter(|r| r.is_officer()) else {
+                return bad("admin.error.officer").await;
+            };
+            if id == o.session.account_id {
+                return bad("admin.error.self").await;
+            }
+            let r =
+                sqlx::query("UPDATE accounts SET role = $1 WHERE id = $2 AND role <> 'applicant'")
+                    .bind(role.code())
+                    .bind(id)
+                    .execute(state.db.pool())
+                    .await?;
+            if r.rows_affected() != 1 {
+                return Err(AppError::NotFound);
+            }
+            // A new role takes effect at the next sign-in.
+            crate::auth::session::revoke_all(&state.db, id, None, now).await?;
+            audit(
+                &state,
+                &o,
+                "admin.role_set",
+                &ip,
+                &format!("{id} {}", role.code()),
+            )
+            .await?;
+            admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
+        }
         "create_client" => {
             let name: String = f.name.trim().chars().take(80).collect();
             if name.is_empty() {
@@ -385,6 +414,123 @@ pub async fn intake_page(
 }
 
 const CSV_HEADER: &str = "a_number,given_name,family_name,date_of_birth,street,unit,city,state,zip,email,form,office,received_date,channel,protected";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FilingForm {
+    #[serde(default)]
+    pub a_number: String,
+    #[serde(default)]
+    pub given_name: String,
+    #[serde(default)]
+    pub family_name: String,
+    #[serde(default)]
+    pub date_of_birth: String,
+    #[serde(default)]
+    pub street: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub zip: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub form: String,
+    #[serde(default)]
+    pub office: String,
+    #[serde(default)]
+    pub received_date: String,
+    #[serde(default)]
+    pub channel: String,
+    #[serde(default)]
+    pub protected: String,
+}
+
+/// One paper filing typed in by an intake officer: the same parser and the
+/// same write path as the bulk file.
+pub async fn intake_one(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    Form(f): Form<FilingForm>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::Intake)?;
+    let fields = [
+        &f.a_number,
+        &f.given_name,
+        &f.family_name,
+        &f.date_of_birth,
+        &f.street,
+        &f.unit,
+        &f.city,
+        &f.state,
+        &f.zip,
+        &f.email,
+        &f.form,
+        &f.office,
+        &f.received_date,
+        &f.channel,
+        &f.protected,
+    ];
+    let cols =
+        crate::flows::intake::form::Columns::from_header(crate::flows::intake::form::COLUMNS)
+            .map_err(|_| AppError::Internal("intake columns".into()))?;
+    let now = state.now();
+    let (created, errors) = match crate::flows::intake::form::parse_row(
+        &cols,
+        |i| fields.get(i).map(|s| s.as_str()).unwrap_or(""),
+        now.date_naive(),
+    ) {
+        Ok(row) => {
+            let outcome = write_batch(
+                &state.db,
+                &state.secrets,
+                &mut rand::rngs::OsRng,
+                vec![crate::flows::intake::store::Filing {
+                    line: 1,
+                    row,
+                    receipt: None,
+                }],
+                now.timestamp(),
+                state.config.access_notice_code_days,
+            )
+            .await?;
+            let created: Vec<String> = outcome
+                .created
+                .iter()
+                .map(|c| c.receipt.as_str().to_string())
+                .collect();
+            (created, outcome.failed)
+        }
+        Err(e) => (vec![], vec![(1, e.to_string())]),
+    };
+    audit(
+        &state,
+        &o,
+        "intake.filed",
+        &ip,
+        &format!("{} created, {} rejected", created.len(), errors.len()),
+    )
+    .await?;
+    let c = Chrome::new(&state, lang, "/officer/intake", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("intake.title").to_string();
+    Ok(render(&IntakeTemplate {
+        c: c.titled(title),
+        result: Some(IntakeResult {
+            created,
+            duplicates: 0,
+            errors,
+        }),
+        header: CSV_HEADER,
+    }))
+}
 
 /// The bulk CSV (the same format as `casegate intake`) as a file upload.
 pub async fn intake_upload(
