@@ -671,7 +671,8 @@ async fn every_console_action_refuses_roles_that_may_not_use_it() {
     let app = spawn_app().await;
     // POST routes with harmless payloads: allowed roles get a page or a
     // redirect, others exactly the 404 of a missing page.
-    let routes: [(&str, Vec<(&str, &str)>, &[Role]); 8] = [
+    type Route<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [Role]);
+    let routes: [Route; 8] = [
         (
             "/officer/cases/EAC9999103403/rfe",
             vec![("items", ""), ("due", "")],
