@@ -391,6 +391,10 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
         )
         .await;
     let adj = officer(&app, Role::Adjudicator).await;
+    let outbox_before = app.count("SELECT COUNT(*) FROM outbox").await;
+    let audit_before = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE actor = 'officer:adjudicator'")
+        .await;
     // A date in the past is refused.
     let r = adj
         .post(
@@ -465,6 +469,47 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
             .await
             .unwrap();
     assert_eq!(office, "NBC");
+    // Each action: an email to the linked applicant and an audit entry.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox").await,
+        outbox_before + 3
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE actor = 'officer:adjudicator'")
+            .await,
+        audit_before + 3
+    );
+    // The interview notice reads right.
+    let notice = casegate::flows::notices::store::for_case(&app.db, "EAC9999103400")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.kind == casegate::flows::notices::NoticeKind::Interview)
+        .unwrap();
+    let ctx = casegate::flows::notices::render::LetterContext {
+        msgs: casegate::i18n::Messages::global(),
+        agency: "Agency",
+        public_url: "http://x",
+    };
+    let path = app.data_dir.join("interview.pdf");
+    std::fs::write(
+        &path,
+        casegate::flows::notices::render::render(&notice, None, &ctx),
+    )
+    .unwrap();
+    let text = String::from_utf8(
+        std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("Interview Appointment Notice") && text.contains("1 Federal Plaza, Room 4"),
+        "{text}"
+    );
     // The applicant sees which role did what — never who.
     let (_, page) = applicant.text("/account/cases/EAC9999103400").await;
     assert!(
