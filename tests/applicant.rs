@@ -5,67 +5,21 @@
 
 mod common;
 
-use casegate::auth::totp::{self, TotpSecret};
 use casegate::domain::CaseStatus;
-use common::{Browser, TestApp, spawn_app};
+use common::{Browser, TestApp, location, spawn_app};
 
-const DEMO_TOTP: &[u8; 20] = b"casegate-demo-totp!!";
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
-
-/// Signs a demo account in (password + TOTP at the current step).
 async fn signed_in(app: &TestApp, email: &str) -> Browser {
-    let b = app.browser();
-    let r = b
-        .post(
-            "/sign-in",
-            &[
-                ("email", email),
-                ("password", casegate::demo::DEMO_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(location(&r), "/sign-in/two-step", "{email}");
-    app.clock.advance_secs(30);
-    let secret = TotpSecret::from_bytes(DEMO_TOTP).unwrap();
-    let code = totp::code_at(&secret, totp::step_of(app.clock.now().timestamp()));
-    let r = b.post("/sign-in/two-step", &[("code", &code)]).await;
-    assert_eq!(r.status(), 303, "{email}");
-    b
+    common::sign_in_demo(app, email).await
 }
 
-/// A second, fully enrolled applicant (same demo TOTP key).
+/// A second, fully enrolled applicant.
 async fn second_applicant(app: &TestApp) -> Browser {
-    use casegate::auth::account::{self, Role};
-    let email = casegate::domain::Email::parse("bea@example.com").unwrap();
-    let now = app.clock.now().timestamp();
-    let hash = casegate::auth::password::hash_blocking(
-        &app.secrets.password_pepper,
-        casegate::demo::DEMO_PASSWORD,
-        &mut rand::rngs::OsRng,
-    )
-    .unwrap();
-    let id = account::create(&app.db, &email, Role::Applicant, Some(&hash), now)
-        .await
-        .unwrap()
-        .unwrap();
-    account::confirm_email(&app.db, id, now).await.unwrap();
-    let secret = TotpSecret::from_bytes(DEMO_TOTP).unwrap();
-    account::enrol_totp(
-        &app.db,
-        id,
-        &casegate::auth::seal_totp(&app.secrets, id, &secret),
-        0,
-        now,
+    common::enrolled_account(
+        app,
+        "bea@example.com",
+        casegate::auth::account::Role::Applicant,
     )
     .await
-    .unwrap();
-    signed_in(app, "bea@example.com").await
 }
 
 async fn link(

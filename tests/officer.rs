@@ -3,71 +3,20 @@
 
 mod common;
 
-use casegate::auth::account::{self, Role};
-use casegate::auth::totp::{self, TotpSecret};
-use common::{Browser, TestApp, spawn_app};
-
-const DEMO_TOTP: &[u8; 20] = b"casegate-demo-totp!!";
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
+use casegate::auth::account::Role;
+use common::{Browser, TestApp, location, spawn_app};
 
 async fn sign_in(app: &TestApp, email: &str) -> Browser {
-    let b = app.browser();
-    let r = b
-        .post(
-            "/sign-in",
-            &[
-                ("email", email),
-                ("password", casegate::demo::DEMO_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(location(&r), "/sign-in/two-step", "{email}");
-    app.clock.advance_secs(30);
-    let secret = TotpSecret::from_bytes(DEMO_TOTP).unwrap();
-    let code = totp::code_at(&secret, totp::step_of(app.clock.now().timestamp()));
-    assert_eq!(
-        b.post("/sign-in/two-step", &[("code", &code)])
-            .await
-            .status(),
-        303
-    );
-    b
+    common::sign_in_demo(app, email).await
 }
 
 async fn officer(app: &TestApp, role: Role) -> Browser {
     let email = format!("{}@agency.example", role.code());
-    if role != Role::Admin {
-        let e = casegate::domain::Email::parse(&email).unwrap();
-        let now = app.clock.now().timestamp();
-        let hash = casegate::auth::password::hash_blocking(
-            &app.secrets.password_pepper,
-            casegate::demo::DEMO_PASSWORD,
-            &mut rand::rngs::OsRng,
-        )
-        .unwrap();
-        let id = account::create(&app.db, &e, role, Some(&hash), now)
-            .await
-            .unwrap()
-            .unwrap();
-        account::confirm_email(&app.db, id, now).await.unwrap();
-        let secret = TotpSecret::from_bytes(DEMO_TOTP).unwrap();
-        account::enrol_totp(
-            &app.db,
-            id,
-            &casegate::auth::seal_totp(&app.secrets, id, &secret),
-            0,
-            now,
-        )
-        .await
-        .unwrap();
+    if role == Role::Admin {
+        // The demo's own admin.
+        return sign_in(app, &email).await;
     }
-    sign_in(app, &email).await
+    common::enrolled_account(app, &email, role).await
 }
 
 #[tokio::test]

@@ -98,3 +98,54 @@ pub fn redirect_with_cookie(to: &str, cookie: Option<HeaderValue>) -> Response {
     }
     resp
 }
+
+/// A one-time email code: what it is for, how long it lives, and which
+/// message (`email.<key>.subject` / `.body`, with `{code}`, `{agency}`, `{url}`) carries it.
+pub struct EmailCode<'a> {
+    pub purpose: account::CodePurpose,
+    pub valid_secs: i64,
+    pub message: &'a str,
+    pub url: &'a str,
+}
+
+/// Issues a fresh code (older ones of the same purpose die), stores only its
+/// keyed hash and queues the email through the outbox.
+pub async fn send_email_code(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    account_id: i64,
+    to: &str,
+    spec: EmailCode<'_>,
+) -> Result<(), AppError> {
+    let now = state.now().timestamp();
+    let code = new_email_code(&mut rand::rngs::OsRng);
+    account::issue_email_code(
+        &state.db,
+        account_id,
+        spec.purpose,
+        &email_code_hash(&state.secrets, account_id, &code),
+        now,
+        now + spec.valid_secs,
+    )
+    .await?;
+    let m = state.messages;
+    let args = [
+        ("code", code.as_str()),
+        ("agency", state.agency(lang)),
+        ("url", spec.url),
+    ];
+    crate::outbox::enqueue(
+        state.db.pool(),
+        &state.secrets,
+        &mut rand::rngs::OsRng,
+        &crate::outbox::OutgoingEmail {
+            to: to.to_string(),
+            subject: m.fmt(lang, &format!("email.{}.subject", spec.message), &args),
+            text: m.fmt(lang, &format!("email.{}.body", spec.message), &args),
+        },
+        now,
+    )
+    .await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}

@@ -381,3 +381,75 @@ impl Browser {
         resp
     }
 }
+
+/// The `Location` of a redirect ("" when there is none).
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+const DEMO_TOTP: &[u8; 20] = b"casegate-demo-totp!!";
+
+/// Signs in an account that uses the demo password and TOTP key
+/// (password, then the code of the next step).
+pub async fn sign_in_demo(app: &TestApp, email: &str) -> Browser {
+    use casegate::auth::totp::{self, TotpSecret};
+    let b = app.browser();
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("email", email),
+                ("password", casegate::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/sign-in/two-step", "{email}");
+    app.clock.advance_secs(30);
+    let secret = TotpSecret::from_bytes(DEMO_TOTP).unwrap();
+    let code = totp::code_at(&secret, totp::step_of(app.clock.now().timestamp()));
+    assert_eq!(
+        b.post("/sign-in/two-step", &[("code", &code)])
+            .await
+            .status(),
+        303,
+        "{email}"
+    );
+    b
+}
+
+/// Creates a confirmed, enrolled account with the demo password and TOTP key
+/// and signs it in.
+pub async fn enrolled_account(
+    app: &TestApp,
+    email: &str,
+    role: casegate::auth::account::Role,
+) -> Browser {
+    use casegate::auth::account;
+    let e = casegate::domain::Email::parse(email).unwrap();
+    let now = app.clock.now().timestamp();
+    let hash = casegate::auth::password::hash_blocking(
+        &app.secrets.password_pepper,
+        casegate::demo::DEMO_PASSWORD,
+        &mut rand::rngs::OsRng,
+    )
+    .unwrap();
+    let id = account::create(&app.db, &e, role, Some(&hash), now)
+        .await
+        .unwrap()
+        .unwrap();
+    account::confirm_email(&app.db, id, now).await.unwrap();
+    let secret = casegate::auth::totp::TotpSecret::from_bytes(DEMO_TOTP).unwrap();
+    account::enrol_totp(
+        &app.db,
+        id,
+        &casegate::auth::seal_totp(&app.secrets, id, &secret),
+        0,
+        now,
+    )
+    .await
+    .unwrap();
+    sign_in_demo(app, email).await
+}

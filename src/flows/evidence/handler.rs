@@ -332,9 +332,14 @@ pub async fn download(
         .get(&row.storage_key)
         .await
         .map_err(|_| AppError::NotFound)?;
+    Ok(attachment(&row, bytes))
+}
+
+/// An uploaded file as a download: only ever the type it was checked to be,
+/// never inline, sandboxed.
+pub fn attachment(row: &store::UploadRow, bytes: Vec<u8>) -> Response {
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
-    // Only ever the type we checked, and never inline.
     if let Ok(v) = HeaderValue::from_str(&row.mime) {
         h.insert(header::CONTENT_TYPE, v);
     }
@@ -345,7 +350,7 @@ pub async fn download(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'"),
     );
-    Ok(resp)
+    resp
 }
 
 pub async fn submit(

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sqlx::Row;
 
-use super::handler::Officer;
+use super::handler::{Officer, audit};
 use crate::auth::account::{self, CodePurpose, Role};
 use crate::auth::csrf::CsrfToken;
 use crate::authz::OfficerArea;
@@ -94,28 +94,6 @@ async fn admin_page(
         reveal,
         message: message.map(|k| state.messages.get(lang, k).to_string()),
     }))
-}
-
-async fn audit(
-    state: &AppState,
-    o: &Officer,
-    action: &str,
-    ip: &str,
-    detail: &str,
-) -> Result<(), AppError> {
-    crate::audit::record(
-        &state.db,
-        &crate::audit::Event {
-            at: state.now().timestamp(),
-            actor: &format!("officer:{}", o.role.code()),
-            action,
-            subject: Some(format!("account:{}", o.session.account_id)),
-            ip: Some(ip.to_string()),
-            detail: detail.to_string(),
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 pub async fn page(

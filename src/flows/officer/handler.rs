@@ -54,7 +54,7 @@ impl Officer {
     }
 }
 
-async fn audit(
+pub(super) async fn audit(
     state: &AppState,
     o: &Officer,
     action: &str,
@@ -702,21 +702,7 @@ pub async fn officer_upload(
         .get(&row.storage_key)
         .await
         .map_err(|_| AppError::NotFound)?;
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&row.mime) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&crate::uploads::kind::content_disposition(
-        &row.display_name,
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
-    Ok(resp)
+    Ok(crate::flows::evidence::handler::attachment(&row, bytes))
 }
 
 pub struct LetterLine {

@@ -9,14 +9,11 @@ use serde::Deserialize;
 use crate::auth::account::{self, CodePurpose};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{self, Level, NewSession};
-use crate::auth::{
-    email_code_hash, new_email_code, password, record, redirect_with_cookie, throttle, user_agent,
-};
+use crate::auth::{email_code_hash, password, record, redirect_with_cookie, throttle, user_agent};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit, Verdict};
-use crate::outbox::{self, OutgoingEmail};
 use crate::web::{AppState, Chrome, ClientIp, render};
 
 pub const RESET_VALID_SECS: i64 = 30 * 60;
@@ -117,39 +114,20 @@ pub async fn send_reset_code(
     account_id: i64,
     email: &str,
 ) -> Result<(), AppError> {
-    let now = state.now().timestamp();
-    let code = new_email_code(&mut rand::rngs::OsRng);
-    account::issue_email_code(
-        &state.db,
-        account_id,
-        CodePurpose::ResetPassword,
-        &email_code_hash(&state.secrets, account_id, &code),
-        now,
-        now + RESET_VALID_SECS,
-    )
-    .await?;
-    let m = state.messages;
-    let agency = state.agency(lang);
     let url = format!("{}/forgot-password/reset", state.config.public_url);
-    let args = [
-        ("code", code.as_str()),
-        ("agency", agency),
-        ("url", url.as_str()),
-    ];
-    outbox::enqueue(
-        state.db.pool(),
-        &state.secrets,
-        &mut rand::rngs::OsRng,
-        &OutgoingEmail {
-            to: email.to_string(),
-            subject: m.fmt(lang, "email.reset.subject", &args),
-            text: m.fmt(lang, "email.reset.body", &args),
+    crate::auth::send_email_code(
+        state,
+        lang,
+        account_id,
+        email,
+        crate::auth::EmailCode {
+            purpose: CodePurpose::ResetPassword,
+            valid_secs: RESET_VALID_SECS,
+            message: "reset",
+            url: &url,
         },
-        now,
     )
-    .await?;
-    state.outbox_wake.notify_one();
-    Ok(())
+    .await
 }
 
 pub async fn forgot(

@@ -9,7 +9,7 @@ use super::form::{ConfirmForm, SignUpErrors, SignUpForm};
 use crate::auth::account::{self, CodePurpose, Role};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{self, Level, NewSession};
-use crate::auth::{email_code_hash, new_email_code, record, redirect_with_cookie, user_agent};
+use crate::auth::{email_code_hash, record, redirect_with_cookie, user_agent};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -98,38 +98,19 @@ pub async fn send_confirmation(
     account_id: i64,
     email: &str,
 ) -> Result<(), AppError> {
-    let now = state.now().timestamp();
-    let code = new_email_code(&mut rand::rngs::OsRng);
-    account::issue_email_code(
-        &state.db,
+    crate::auth::send_email_code(
+        state,
+        lang,
         account_id,
-        CodePurpose::ConfirmEmail,
-        &email_code_hash(&state.secrets, account_id, &code),
-        now,
-        now + CONFIRM_VALID_SECS,
-    )
-    .await?;
-    let m = state.messages;
-    let agency = state.agency(lang);
-    let args = [
-        ("code", code.as_str()),
-        ("agency", agency),
-        ("url", state.config.public_url.as_str()),
-    ];
-    outbox::enqueue(
-        state.db.pool(),
-        &state.secrets,
-        &mut rand::rngs::OsRng,
-        &OutgoingEmail {
-            to: email.to_string(),
-            subject: m.fmt(lang, "email.confirm.subject", &args),
-            text: m.fmt(lang, "email.confirm.body", &args),
+        email,
+        crate::auth::EmailCode {
+            purpose: CodePurpose::ConfirmEmail,
+            valid_secs: CONFIRM_VALID_SECS,
+            message: "confirm",
+            url: &state.config.public_url,
         },
-        now,
     )
-    .await?;
-    state.outbox_wake.notify_one();
-    Ok(())
+    .await
 }
 
 pub async fn submit(
