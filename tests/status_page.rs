@@ -208,6 +208,11 @@ async fn healthz_fails_when_the_database_is_gone() {
     app.db.close().await;
     let resp = app.get("/healthz").await;
     assert_eq!(resp.status(), 503);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        "database unavailable\n",
+        "plain text for load balancers"
+    );
     let page = app.get("/status?receipt=EAC9999103403").await;
     assert_eq!(page.status(), 503);
     assert!(
@@ -216,4 +221,49 @@ async fn healthz_fails_when_the_database_is_gone() {
             .unwrap()
             .contains("temporarily unavailable")
     );
+}
+
+#[tokio::test]
+async fn framework_errors_become_plain_language_pages() {
+    let app = spawn_app().await;
+    let b = app.browser();
+    // A form body that does not deserialize (a field given twice as a map).
+    let r = b
+        .post_raw("/sign-in", &[("email", "x".repeat(10)), ("csrf", b.csrf())])
+        .await;
+    assert!(
+        r.status().is_success() || r.status().as_u16() == 422,
+        "a normal form still works"
+    );
+    // A body over the limit.
+    let big = "a".repeat(2 * 1024 * 1024);
+    let r = app
+        .http
+        .post(app.url("/sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "cookie",
+            format!("__Host-csrf={}", b.cookie("__Host-csrf").unwrap()),
+        )
+        .body(format!("csrf={}&email={big}", b.csrf()))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("We could not process your request"), "{html}");
+    assert!(!html.contains("length limit"), "no library message");
+    // On the API, the same as JSON.
+    let r = app
+        .http
+        .post(app.url("/oauth/accesstoken"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["code"], 413);
 }

@@ -432,9 +432,16 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         return resp;
     }
     let marked = resp.extensions().get::<ErrorPage>().copied();
-    let has_body_type = resp.headers().contains_key(header::CONTENT_TYPE);
-    if marked.is_none() && has_body_type {
-        // The handler wrote its own error body (e.g. the API's JSON).
+    // casegate's own error bodies are HTML pages or the API's JSON; plain text
+    // comes from the framework (a body over the limit, a form that does not
+    // deserialize) and is replaced, so nobody reads a library's message.
+    let own_body = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.starts_with("text/plain"));
+    let ops_path = matches!(path.as_str(), "/healthz" | "/livez" | "/metrics");
+    if marked.is_none() && (own_body || ops_path) {
         return resp;
     }
     let Some(page) = marked.or_else(|| ErrorPage::from_status(status)) else {
