@@ -192,8 +192,6 @@ async fn open(config: &Config) -> Result<(Db, Secrets), BoxError> {
 async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
     match command {
         Command::Migrate => {
-            let secrets_dir = config.data_dir.clone();
-            let _ = secrets_dir;
             let db = Db::connect(
                 &config.database_url,
                 config.engine,

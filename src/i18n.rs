@@ -144,6 +144,13 @@ impl Messages {
         fill(self.get(lang, key), args)
     }
 
+    /// (number, name) of the twelve months, for date selects.
+    pub fn months(&self, lang: Lang) -> Vec<(String, &str)> {
+        (1..=12)
+            .map(|m| (m.to_string(), self.get(lang, month_key(m))))
+            .collect()
+    }
+
     pub fn keys(&self, lang: Lang) -> Vec<&str> {
         let mut keys: Vec<&str> = self
             .by_lang
@@ -169,7 +176,8 @@ impl Messages {
     }
 }
 
-fn month_key(m: u32) -> &'static str {
+/// Message key of a month's name (1 = January).
+pub fn month_key(m: u32) -> &'static str {
     const KEYS: [&str; 12] = [
         "date.month.1",
         "date.month.2",

@@ -17,16 +17,3 @@ pub async fn page(State(state): State<AppState>, lang: Lang) -> Response {
     let title = c.t("home.title").to_string();
     render(&HomeTemplate { c: c.titled(title) })
 }
-
-#[derive(askama::Template)]
-#[template(path = "web/address.html")]
-struct AddressTemplate<'a> {
-    c: Chrome<'a>,
-}
-
-/// How to change an address (the online AR-11 arrives with the account pages).
-pub async fn address(State(state): State<AppState>, lang: Lang) -> Response {
-    let c = Chrome::new(&state, lang, "/account/address", "");
-    let title = c.t("address.title").to_string();
-    render(&AddressTemplate { c: c.titled(title) })
-}

@@ -78,23 +78,6 @@ struct LimitedTemplate<'a> {
     retry: String,
 }
 
-fn month_keys() -> [&'static str; 12] {
-    [
-        "date.month.1",
-        "date.month.2",
-        "date.month.3",
-        "date.month.4",
-        "date.month.5",
-        "date.month.6",
-        "date.month.7",
-        "date.month.8",
-        "date.month.9",
-        "date.month.10",
-        "date.month.11",
-        "date.month.12",
-    ]
-}
-
 fn new_challenge(state: &AppState) -> Challenge {
     let c = &state.config;
     captcha::issue(
@@ -128,11 +111,7 @@ fn form_page(
             (e, m)
         })
         .collect();
-    let months = month_keys()
-        .iter()
-        .enumerate()
-        .map(|(i, k)| ((i + 1).to_string(), state.messages.get(lang, k)))
-        .collect();
+    let months = state.messages.months(lang);
     let t = FormTemplate {
         c: c.titled(title),
         f,
@@ -238,9 +217,10 @@ pub async fn submit(
         }
         Err(e) => Err(e),
     };
-    let mut errors = match raw.parse(now.date_naive()) {
+    let parsed = raw.parse(now.date_naive());
+    let mut errors = match &parsed {
         Ok(_) => vec![],
-        Err(e) => e,
+        Err(e) => e.clone(),
     };
     if let Err(e) = &captcha {
         limits::hit(&state.db, Limit::CaptchaFailuresPerIp, &ip_subject, ts).await?;
@@ -257,7 +237,7 @@ pub async fn submit(
         );
         audit_request(&state, ts, None, &ip, "captcha_failed").await?;
     }
-    let submitted = match raw.parse(now.date_naive()) {
+    let submitted = match parsed {
         Ok(s) if errors.is_empty() => s,
         _ => {
             return Ok(form_page(

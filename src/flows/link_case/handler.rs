@@ -52,30 +52,7 @@ fn page(
         .with_csrf(csrf)
         .signed_in(true);
     let title = c.t("link.title").to_string();
-    let months = (1..=12)
-        .map(|i| {
-            (
-                i.to_string(),
-                m.get(
-                    lang,
-                    [
-                        "date.month.1",
-                        "date.month.2",
-                        "date.month.3",
-                        "date.month.4",
-                        "date.month.5",
-                        "date.month.6",
-                        "date.month.7",
-                        "date.month.8",
-                        "date.month.9",
-                        "date.month.10",
-                        "date.month.11",
-                        "date.month.12",
-                    ][i - 1],
-                ),
-            )
-        })
-        .collect();
+    let months = m.months(lang);
     let alert = alert.map(|k| {
         (
             m.get(lang, &format!("{k}.heading")).to_string(),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::Row;
 
-use crate::auth::account::{self, AccountNumber};
+use crate::auth::account;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{self, FullSession, Level, NewSession, RULES};
 use crate::auth::{open_totp, password, record, redirect_with_cookie, totp, user_agent};
@@ -24,37 +24,6 @@ fn when(state: &AppState, lang: Lang, at: i64) -> String {
         state.messages.long_date(lang, d.date_naive()),
         d.format("%H:%M UTC")
     )
-}
-
-#[derive(askama::Template)]
-#[template(path = "flows/security/account.html")]
-struct AccountTemplate<'a> {
-    c: Chrome<'a>,
-    email: String,
-    number: String,
-}
-
-pub async fn account_page(
-    State(state): State<AppState>,
-    lang: Lang,
-    csrf: CsrfToken,
-    FullSession(s): FullSession,
-) -> Result<Response, AppError> {
-    let acct = account::by_id(&state.db, s.account_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let c = Chrome::new(&state, lang, "/account", "")
-        .with_csrf(csrf)
-        .signed_in(true);
-    let title = c.t("account.title").to_string();
-    let number = AccountNumber::parse(&acct.account_number)
-        .map(|n| n.grouped())
-        .unwrap_or(acct.account_number);
-    Ok(render(&AccountTemplate {
-        c: c.titled(title),
-        email: acct.email,
-        number,
-    }))
 }
 
 pub struct SessionView {

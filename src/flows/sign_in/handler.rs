@@ -13,7 +13,7 @@ use crate::auth::backup_codes::BackupCode;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{self, Level, MaybeSession, NewSession};
 use crate::auth::throttle::{self, Decision, RULES};
-use crate::auth::totp::{self, TotpError};
+use crate::auth::totp;
 use crate::auth::{open_totp, record, redirect_with_cookie, user_agent};
 use crate::domain::Email;
 use crate::error::AppError;
@@ -320,7 +320,7 @@ pub async fn two_step_submit(
             Some(secret) => {
                 match totp::verify(&secret, &f.code, now, acct.totp_last_step.map(|v| v as u64)) {
                     Ok(step) => account::use_totp_step(&state.db, acct.id, step as i64).await?,
-                    Err(TotpError::Replayed) | Err(_) => false,
+                    Err(_) => false,
                 }
             }
             None => false,
