@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::cli::parse_all;
-use super::store::write_batch;
 use crate::flows::status_api::SCOPE_INTAKE;
 use crate::flows::status_api::handler::{api_error, authorize};
 use crate::web::AppState;
@@ -37,16 +36,7 @@ pub async fn intake_csv(
         .iter()
         .map(|(line, reason)| json!({"line": line, "reason": reason}))
         .collect();
-    let outcome = match write_batch(
-        &state.db,
-        &state.secrets,
-        &mut rand::rngs::OsRng,
-        parsed.filings,
-        now.timestamp(),
-        state.config.access_notice_code_days,
-    )
-    .await
-    {
+    let outcome = match super::file_filings(&state, parsed.filings).await {
         Ok(o) => o,
         Err(e) if e.is_unavailable() => {
             return api_error(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable");
@@ -65,10 +55,7 @@ pub async fn intake_csv(
     let created: Vec<_> = outcome
         .created
         .iter()
-        .map(|c| {
-            state.status_cache.forget(c.receipt.as_str());
-            json!({"line": c.line, "receiptNumber": c.receipt.as_str(), "accessNotice": c.access_code.is_some()})
-        })
+        .map(|c| json!({"line": c.line, "receiptNumber": c.receipt.as_str(), "accessNotice": c.access_code.is_some()}))
         .collect();
     tracing::info!(
         created = created.len(),

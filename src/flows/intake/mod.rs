@@ -9,3 +9,28 @@ pub mod form;
 pub mod handler;
 pub mod policy;
 pub mod store;
+
+use crate::store::StoreError;
+use crate::web::AppState;
+
+/// Files filings received over the web (the API or the officer console):
+/// one batch with the server's settings, then this instance forgets any
+/// cached status of the new receipts.
+pub async fn file_filings(
+    state: &AppState,
+    filings: Vec<store::Filing>,
+) -> Result<store::BatchOutcome, StoreError> {
+    let outcome = store::write_batch(
+        &state.db,
+        &state.secrets,
+        &mut rand::rngs::OsRng,
+        filings,
+        state.now().timestamp(),
+        state.config.access_notice_code_days,
+    )
+    .await?;
+    for c in &outcome.created {
+        state.status_cache.forget(c.receipt.as_str());
+    }
+    Ok(outcome)
+}

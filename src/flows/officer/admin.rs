@@ -4,7 +4,7 @@
 
 use axum::Form;
 use axum::extract::{Multipart, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -15,7 +15,6 @@ use crate::authz::OfficerArea;
 use crate::domain::{ANumber, Email};
 use crate::error::AppError;
 use crate::flows::intake::cli::parse_all;
-use crate::flows::intake::store::write_batch;
 use crate::flows::status_api::policy::Allowance;
 use crate::flows::status_api::{self, SCOPE_INTAKE, SCOPE_STATUS};
 use crate::i18n::Lang;
@@ -427,6 +426,49 @@ pub struct FilingForm {
     pub protected: String,
 }
 
+/// Files the parsed rows and shows what happened, line by line.
+#[allow(clippy::too_many_arguments)]
+async fn file_and_report(
+    state: &AppState,
+    lang: Lang,
+    csrf: CsrfToken,
+    ip: &str,
+    o: &Officer,
+    filings: Vec<crate::flows::intake::store::Filing>,
+    mut errors: Vec<(u64, String)>,
+) -> Result<Response, AppError> {
+    let outcome = crate::flows::intake::file_filings(state, filings).await?;
+    errors.extend(outcome.failed.iter().cloned());
+    errors.sort();
+    let created: Vec<String> = outcome
+        .created
+        .iter()
+        .map(|c| c.receipt.as_str().to_string())
+        .collect();
+    audit(
+        state,
+        o,
+        "intake.filed",
+        ip,
+        &format!("{} created, {} rejected", created.len(), errors.len()),
+    )
+    .await?;
+    let c = Chrome::new(state, lang, "/officer/intake", "")
+        .with_csrf(csrf)
+        .signed_in(true);
+    let title = c.t("intake.title").to_string();
+    let result = IntakeResult {
+        created,
+        duplicates: outcome.duplicates.len(),
+        errors,
+    };
+    Ok(render(&IntakeTemplate {
+        c: c.titled(title),
+        result: Some(result),
+        header: CSV_HEADER,
+    }))
+}
+
 /// One paper filing typed in by an intake officer: the same parser and the
 /// same write path as the bulk file.
 pub async fn intake_one(
@@ -458,56 +500,23 @@ pub async fn intake_one(
     let cols =
         crate::flows::intake::form::Columns::from_header(crate::flows::intake::form::COLUMNS)
             .map_err(|_| AppError::Internal("intake columns".into()))?;
-    let now = state.now();
-    let (created, errors) = match crate::flows::intake::form::parse_row(
+    let today = state.now().date_naive();
+    let (filings, errors) = match crate::flows::intake::form::parse_row(
         &cols,
         |i| fields.get(i).map(|s| s.as_str()).unwrap_or(""),
-        now.date_naive(),
+        today,
     ) {
-        Ok(row) => {
-            let outcome = write_batch(
-                &state.db,
-                &state.secrets,
-                &mut rand::rngs::OsRng,
-                vec![crate::flows::intake::store::Filing {
-                    line: 1,
-                    row,
-                    receipt: None,
-                }],
-                now.timestamp(),
-                state.config.access_notice_code_days,
-            )
-            .await?;
-            let created: Vec<String> = outcome
-                .created
-                .iter()
-                .map(|c| c.receipt.as_str().to_string())
-                .collect();
-            (created, outcome.failed)
-        }
+        Ok(row) => (
+            vec![crate::flows::intake::store::Filing {
+                line: 1,
+                row,
+                receipt: None,
+            }],
+            vec![],
+        ),
         Err(e) => (vec![], vec![(1, e.to_string())]),
     };
-    audit(
-        &state,
-        &o,
-        "intake.filed",
-        &ip,
-        &format!("{} created, {} rejected", created.len(), errors.len()),
-    )
-    .await?;
-    let c = Chrome::new(&state, lang, "/officer/intake", "")
-        .with_csrf(csrf)
-        .signed_in(true);
-    let title = c.t("intake.title").to_string();
-    Ok(render(&IntakeTemplate {
-        c: c.titled(title),
-        result: Some(IntakeResult {
-            created,
-            duplicates: 0,
-            errors,
-        }),
-        header: CSV_HEADER,
-    }))
+    file_and_report(&state, lang, csrf, &ip, &o, filings, errors).await
 }
 
 /// The bulk CSV (the same format as `casegate intake`) as a file upload.
@@ -527,48 +536,6 @@ pub async fn intake_upload(
         }
     }
     let csv = csv.ok_or(AppError::BadRequest)?;
-    let now = state.now();
-    let parsed = parse_all(&csv[..], now.date_naive()).map_err(|_| AppError::BadRequest)?;
-    let mut errors = parsed.rejected.clone();
-    let outcome = write_batch(
-        &state.db,
-        &state.secrets,
-        &mut rand::rngs::OsRng,
-        parsed.filings,
-        now.timestamp(),
-        state.config.access_notice_code_days,
-    )
-    .await?;
-    errors.extend(outcome.failed.iter().cloned());
-    errors.sort();
-    let created: Vec<String> = outcome
-        .created
-        .iter()
-        .map(|c| c.receipt.as_str().to_string())
-        .collect();
-    for r in &created {
-        state.status_cache.forget(r);
-    }
-    audit(
-        &state,
-        &o,
-        "intake.filed",
-        &ip,
-        &format!("{} created, {} rejected", created.len(), errors.len()),
-    )
-    .await?;
-    let c = Chrome::new(&state, lang, "/officer/intake", "")
-        .with_csrf(csrf)
-        .signed_in(true);
-    let title = c.t("intake.title").to_string();
-    Ok(render(&IntakeTemplate {
-        c: c.titled(title),
-        result: Some(IntakeResult {
-            created,
-            duplicates: outcome.duplicates.len(),
-            errors,
-        }),
-        header: CSV_HEADER,
-    })
-    .into_response())
+    let parsed = parse_all(&csv[..], state.now().date_naive()).map_err(|_| AppError::BadRequest)?;
+    file_and_report(&state, lang, csrf, &ip, &o, parsed.filings, parsed.rejected).await
 }
