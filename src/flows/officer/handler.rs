@@ -446,13 +446,24 @@ fn back(receipt: &str, error: Option<&str>) -> Response {
 }
 
 /// Runs a status change (and optionally a notice) and maps refusals back to the page.
+/// What an action writes besides the status — only once the status change
+/// has been accepted, so a refused change leaves nothing behind.
+#[derive(Default)]
+struct After {
+    notice: Option<(NoticeKind, Option<String>)>,
+    /// A request for evidence: items (one per line) and due date.
+    request: Option<(String, String)>,
+    /// The office the case moves to.
+    office: Option<&'static str>,
+}
+
 async fn act(
     state: &AppState,
     o: &Officer,
     ip: &str,
     case: &CaseRow,
     to: CaseStatus,
-    notice: Option<(NoticeKind, Option<String>)>,
+    after: After,
 ) -> Result<Response, AppError> {
     let now = state.now().timestamp();
     match casework::change_status(state, case.id, to, &o.actor(), now).await {
@@ -461,11 +472,29 @@ async fn act(
         Err(ChangeError::NotFound) => return Err(AppError::NotFound),
         Err(ChangeError::Store(e)) => return Err(e.into()),
     }
-    if let Some((kind, body)) = notice {
-        let mut tx = state.db.pool().begin().await?;
-        notices::issue_for_case(&mut tx, case.id, kind, body.as_deref(), now).await?;
-        tx.commit().await?;
+    let mut tx = state.db.pool().begin().await?;
+    if let Some((items, due)) = &after.request {
+        sqlx::query(
+            "INSERT INTO document_requests (case_id, kind, items, due_date, created_at) VALUES ($1, 'additional', $2, $3, $4)",
+        )
+        .bind(case.id)
+        .bind(items)
+        .bind(due)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     }
+    if let Some(office) = after.office {
+        sqlx::query("UPDATE cases SET office = $1 WHERE id = $2")
+            .bind(office)
+            .bind(case.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some((kind, body)) = after.notice {
+        notices::issue_for_case(&mut tx, case.id, kind, body.as_deref(), now).await?;
+    }
+    tx.commit().await?;
     audit(
         state,
         o,
@@ -500,7 +529,18 @@ pub async fn change_status(
         CaseStatus::CaseWasDenied => Some((NoticeKind::Denial, None)),
         _ => None,
     };
-    act(&state, &o, &ip, &case, to, notice).await
+    act(
+        &state,
+        &o,
+        &ip,
+        &case,
+        to,
+        After {
+            notice,
+            ..After::default()
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -536,10 +576,6 @@ pub async fn request_evidence(
         _ => return Ok(back(&case.receipt, Some("due"))),
     };
     let to = CaseStatus::AdditionalEvidenceRequested;
-    if transition(case.form, Some(case.status), to).is_err() {
-        return Ok(back(&case.receipt, Some("transition")));
-    }
-    let now = state.now().timestamp();
     let body = format!(
         "{}\n{}",
         items.join("\n"),
@@ -549,22 +585,12 @@ pub async fn request_evidence(
             &[("date", &state.messages.long_date(Lang::En, due))]
         )
     );
-    sqlx::query("INSERT INTO document_requests (case_id, kind, items, due_date, created_at) VALUES ($1, 'additional', $2, $3, $4)")
-        .bind(case.id)
-        .bind(items.join("\n"))
-        .bind(due.to_string())
-        .bind(now)
-        .execute(state.db.pool())
-        .await?;
-    act(
-        &state,
-        &o,
-        &ip,
-        &case,
-        to,
-        Some((NoticeKind::Rfe, Some(body))),
-    )
-    .await
+    let after = After {
+        notice: Some((NoticeKind::Rfe, Some(body))),
+        request: Some((items.join("\n"), due.to_string())),
+        office: None,
+    };
+    act(&state, &o, &ip, &case, to, after).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -605,15 +631,11 @@ pub async fn schedule_interview(
         when.format("%H:%M"),
         place
     );
-    act(
-        &state,
-        &o,
-        &ip,
-        &case,
-        to,
-        Some((NoticeKind::Interview, Some(body))),
-    )
-    .await
+    let after = After {
+        notice: Some((NoticeKind::Interview, Some(body))),
+        ..After::default()
+    };
+    act(&state, &o, &ip, &case, to, after).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -637,15 +659,19 @@ pub async fn transfer(
     else {
         return Ok(back(&case.receipt, Some("office")));
     };
-    if transition(case.form, Some(case.status), CaseStatus::CaseWasTransferred).is_err() {
-        return Ok(back(&case.receipt, Some("transition")));
-    }
-    sqlx::query("UPDATE cases SET office = $1 WHERE id = $2")
-        .bind(office.code())
-        .bind(case.id)
-        .execute(state.db.pool())
-        .await?;
-    act(&state, &o, &ip, &case, CaseStatus::CaseWasTransferred, None).await
+    let after = After {
+        office: Some(office.code()),
+        ..After::default()
+    };
+    act(
+        &state,
+        &o,
+        &ip,
+        &case,
+        CaseStatus::CaseWasTransferred,
+        after,
+    )
+    .await
 }
 
 pub async fn mark_reviewed(
@@ -670,7 +696,15 @@ pub async fn mark_reviewed(
     audit(&state, &o, "evidence.reviewed", &ip, &case.receipt).await?;
     // Back to active review when that is where the case stands next.
     if transition(case.form, Some(case.status), CaseStatus::ActivelyReviewed).is_ok() {
-        return act(&state, &o, &ip, &case, CaseStatus::ActivelyReviewed, None).await;
+        return act(
+            &state,
+            &o,
+            &ip,
+            &case,
+            CaseStatus::ActivelyReviewed,
+            After::default(),
+        )
+        .await;
     }
     Ok(back(&case.receipt, None))
 }
