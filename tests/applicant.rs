@@ -229,30 +229,13 @@ async fn someone_elses_objects_look_exactly_like_missing_ones() {
     .await
     .unwrap();
     let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(pdf).file_name("lease.pdf"),
-    );
-    let url = format!(
-        "{}/account/cases/YSC2608000001/requests/{request_id}/upload?csrf={}",
-        app.base,
-        a.csrf()
-    );
-    let r = app
-        .http
-        .post(url)
-        .header(
-            "cookie",
-            format!(
-                "__Host-csrf={}; __Host-casegate_session={}",
-                a.cookie("__Host-csrf").unwrap(),
-                a.cookie("__Host-casegate_session").unwrap()
-            ),
+    let r = a
+        .upload(
+            &format!("/account/cases/YSC2608000001/requests/{request_id}/upload"),
+            "lease.pdf",
+            pdf,
         )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 303);
     let upload_id: i64 = sqlx::query_scalar("SELECT id FROM uploads")
         .fetch_one(app.db.pool())
@@ -375,29 +358,8 @@ async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case
         .fetch_one(app.db.pool())
         .await
         .unwrap();
-    let upload = |name: &'static str, bytes: Vec<u8>| {
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name(name),
-        );
-        let url = format!(
-            "{}/account/cases/YSC2608000001/requests/{request_id}/upload?csrf={}",
-            app.base,
-            a.csrf()
-        );
-        app.http
-            .post(url)
-            .header(
-                "cookie",
-                format!(
-                    "__Host-csrf={}; __Host-casegate_session={}",
-                    a.cookie("__Host-csrf").unwrap(),
-                    a.cookie("__Host-casegate_session").unwrap()
-                ),
-            )
-            .multipart(form)
-            .send()
-    };
+    let path = format!("/account/cases/YSC2608000001/requests/{request_id}/upload");
+    let upload = |name: &'static str, bytes: Vec<u8>| a.upload(&path, name, bytes);
     let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
     let jpeg = jpeg();
     let tiff = tiff();
@@ -407,7 +369,7 @@ async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case
         ("scan.png", png()),
         ("page.tif", tiff),
     ] {
-        let r = upload(name, bytes).await.unwrap();
+        let r = upload(name, bytes).await;
         assert_eq!(r.status(), 303, "{name}");
     }
     let names: Vec<(String, String, String)> =
@@ -427,7 +389,7 @@ async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case
     // Refused: a renamed executable, a truncated PDF, an oversized file.
     let mut exe = b"MZ\x90\x00This program cannot be run in DOS mode".to_vec();
     exe.resize(4096, 0);
-    let r = upload("evidence.pdf", exe).await.unwrap();
+    let r = upload("evidence.pdf", exe).await;
     assert_eq!(r.status(), 422);
     assert!(
         r.text()
@@ -435,15 +397,13 @@ async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case
             .unwrap()
             .contains("This type of file is not accepted")
     );
-    let r = upload("cut.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n".to_vec())
-        .await
-        .unwrap();
+    let r = upload("cut.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n".to_vec()).await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("damaged or incomplete"));
     let mut big = pdf.clone();
     big.resize(12 * 1024 * 1024 + 10, b' ');
     big.extend_from_slice(b"\n%%EOF\n");
-    let r = upload("big.pdf", big).await.unwrap();
+    let r = upload("big.pdf", big).await;
     assert!(r.status() == 422 || r.status() == 413, "{}", r.status());
     assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 4);
     // Stored under random names outside any served folder, with their SHA-256.
@@ -501,7 +461,7 @@ async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case
             || html.contains("Response To USCIS' Request For Evidence Was Received")
     );
     // Closed now.
-    let r = upload("late.pdf", pdf).await.unwrap();
+    let r = upload("late.pdf", pdf).await;
     assert_eq!(r.status(), 422);
 }
 
@@ -705,30 +665,13 @@ async fn uploads_are_scanned_by_a_real_clamd() {
     let infected =
         format!("%PDF-1.4\n% {eicar}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").into_bytes();
     for (name, bytes) in [("clean.pdf", clean), ("infected.pdf", infected)] {
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name(name),
-        );
-        let url = format!(
-            "{}/account/cases/YSC2608000001/requests/{request_id}/upload?csrf={}",
-            app.base,
-            a.csrf()
-        );
-        let r = app
-            .http
-            .post(url)
-            .header(
-                "cookie",
-                format!(
-                    "__Host-csrf={}; __Host-casegate_session={}",
-                    a.cookie("__Host-csrf").unwrap(),
-                    a.cookie("__Host-casegate_session").unwrap()
-                ),
+        let r = a
+            .upload(
+                &format!("/account/cases/YSC2608000001/requests/{request_id}/upload"),
+                name,
+                bytes,
             )
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 303);
     }
     let mut states = vec![];

@@ -625,29 +625,9 @@ async fn intake_officers_enter_a_csv_of_filings() {
         common::csv_row(1, "paper"),
         common::csv_row(2, "online")
     );
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("filings.csv"),
-    );
-    let r = app
-        .http
-        .post(format!(
-            "{}/officer/intake?csrf={}",
-            app.base,
-            intake.csrf()
-        ))
-        .header(
-            "cookie",
-            format!(
-                "__Host-csrf={}; __Host-casegate_session={}",
-                intake.cookie("__Host-csrf").unwrap(),
-                intake.cookie("__Host-casegate_session").unwrap()
-            ),
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = intake
+        .upload("/officer/intake", "filings.csv", csv.into_bytes())
+        .await;
     assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
     assert!(page.contains("2 cases created"), "{page}");

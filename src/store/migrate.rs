@@ -14,49 +14,27 @@ struct Migration {
     postgres: &'static str,
 }
 
+/// One migration: version, name, and the file stem under
+/// `migrations/sqlite/` and `migrations/postgres/`.
+macro_rules! migration {
+    ($version:expr, $name:expr, $file:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../../migrations/sqlite/", $file, ".sql")),
+            postgres: include_str!(concat!("../../migrations/postgres/", $file, ".sql")),
+        }
+    };
+}
+
 const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "foundation",
-        sqlite: include_str!("../../migrations/sqlite/0001_foundation.sql"),
-        postgres: include_str!("../../migrations/postgres/0001_foundation.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "outbox",
-        sqlite: include_str!("../../migrations/sqlite/0002_outbox.sql"),
-        postgres: include_str!("../../migrations/postgres/0002_outbox.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "access_code",
-        sqlite: include_str!("../../migrations/sqlite/0003_access_code.sql"),
-        postgres: include_str!("../../migrations/postgres/0003_access_code.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "accounts",
-        sqlite: include_str!("../../migrations/sqlite/0004_accounts.sql"),
-        postgres: include_str!("../../migrations/postgres/0004_accounts.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "applicant",
-        sqlite: include_str!("../../migrations/sqlite/0005_applicant.sql"),
-        postgres: include_str!("../../migrations/postgres/0005_applicant.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "audit_chain",
-        sqlite: include_str!("../../migrations/sqlite/0006_audit_chain.sql"),
-        postgres: include_str!("../../migrations/postgres/0006_audit_chain.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "officer",
-        sqlite: include_str!("../../migrations/sqlite/0007_officer.sql"),
-        postgres: include_str!("../../migrations/postgres/0007_officer.sql"),
-    },
+    migration!(1, "foundation", "0001_foundation"),
+    migration!(2, "outbox", "0002_outbox"),
+    migration!(3, "access_code", "0003_access_code"),
+    migration!(4, "accounts", "0004_accounts"),
+    migration!(5, "applicant", "0005_applicant"),
+    migration!(6, "audit_chain", "0006_audit_chain"),
+    migration!(7, "officer", "0007_officer"),
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

@@ -367,6 +367,25 @@ impl Browser {
         self.post_raw(path, &body).await
     }
 
+    /// Posts one file as `multipart/form-data` (field `file`), with the CSRF
+    /// token in the query string as the upload forms do.
+    pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
+        );
+        let resp = self
+            .http
+            .post(format!("{}{path}?csrf={}", self.base, self.csrf()))
+            .header("cookie", self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.store(&resp);
+        resp
+    }
+
     /// Posts exactly these fields (no CSRF token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, String)]) -> reqwest::Response {
         let resp = self
