@@ -11,6 +11,9 @@ use sqlx::{AnyPool, Executor};
 use crate::config::DbEngine;
 
 pub mod migrate;
+pub mod sqlite_read;
+
+pub use sqlite_read::SqliteReader;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -18,6 +21,8 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Read(#[from] rusqlite::Error),
     #[error("migration {version} ({name}) failed: {message}")]
     Migration {
         version: i64,
@@ -32,49 +37,122 @@ impl StoreError {
         match self {
             StoreError::Unavailable(_) => true,
             StoreError::Query(e) => is_unavailable(e),
+            StoreError::Read(e) => sqlite_read::is_unavailable(e),
             StoreError::Migration { .. } => false,
         }
     }
 }
 
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
+    match e {
         sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed
-    )
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| unavailable_code(&c)),
+        _ => false,
+    }
+}
+
+/// Database error codes that mean "cannot serve this right now" rather than a
+/// bug: PostgreSQL SQLSTATEs (always five characters) of a lost connection, a
+/// server shutting down or out of connections; SQLite result codes (numbers,
+/// possibly extended) of a lock held past the busy timeout, or a file that
+/// cannot be opened or read.
+fn unavailable_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return code.starts_with("08")
+            || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "53100");
+    }
+    // SQLITE_BUSY 5, SQLITE_LOCKED 6, SQLITE_IOERR 10, SQLITE_CANTOPEN 14,
+    // each also with its extended codes (primary code in the low byte).
+    code.parse::<u32>()
+        .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 10 | 14))
+}
+
+/// Pool settings of [`Db::connect_with`].
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    pub max_connections: u32,
+    /// How long a query waits for a connection before failing with
+    /// [`sqlx::Error::PoolTimedOut`] (an "unavailable" error).
+    pub acquire_timeout: Duration,
+    /// SQLite only: how long a write waits for another writer's lock.
+    pub busy_timeout: Duration,
+}
+
+impl PoolOptions {
+    /// The defaults of the configuration with `max` connections.
+    pub fn with_max(max: u32) -> PoolOptions {
+        PoolOptions {
+            max_connections: max,
+            acquire_timeout: Duration::from_secs(5),
+            busy_timeout: Duration::from_secs(15),
+        }
+    }
+
+    /// The pool settings of casegate's configuration.
+    pub fn from_config(c: &crate::config::Config) -> PoolOptions {
+        PoolOptions {
+            max_connections: c.db_max_connections,
+            acquire_timeout: Duration::from_millis(c.db_acquire_timeout_ms),
+            busy_timeout: Duration::from_millis(c.db_busy_timeout_ms),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
     engine: DbEngine,
+    /// SQLite file databases only: in-place reads for the hottest lookups.
+    reader: Option<std::sync::Arc<SqliteReader>>,
 }
 
 impl Db {
+    /// Connects with the default timeouts and `max` connections.
     pub async fn connect(url: &str, engine: DbEngine, max: u32) -> Result<Db, StoreError> {
+        Self::connect_with(url, engine, PoolOptions::with_max(max)).await
+    }
+
+    /// Connects with the pool settings of casegate's configuration.
+    pub async fn from_config(c: &crate::config::Config) -> Result<Db, StoreError> {
+        Self::connect_with(&c.database_url, c.engine, PoolOptions::from_config(c)).await
+    }
+
+    pub async fn connect_with(
+        url: &str,
+        engine: DbEngine,
+        opts: PoolOptions,
+    ) -> Result<Db, StoreError> {
         install_default_drivers();
         let url = match engine {
             DbEngine::Sqlite => sqlite_url(url),
             DbEngine::Postgres => url.to_string(),
         };
+        let reader = match engine {
+            DbEngine::Sqlite => {
+                sqlite_file(&url).map(|p| std::sync::Arc::new(SqliteReader::new(&p)))
+            }
+            DbEngine::Postgres => None,
+        };
         let is_sqlite = engine == DbEngine::Sqlite;
+        let busy_ms = opts.busy_timeout.as_millis();
         let pool = AnyPoolOptions::new()
-            .max_connections(max)
+            .max_connections(opts.max_connections)
             .min_connections(if is_sqlite { 1 } else { 0 })
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(opts.acquire_timeout)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if is_sqlite {
-                        conn.execute(sqlx::raw_sql(
+                        let pragmas = format!(
                             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                             PRAGMA foreign_keys=ON; PRAGMA busy_timeout=15000; \
-                             PRAGMA cache_size=-2000; PRAGMA temp_store=MEMORY;",
-                        ))
-                        .await?;
+                             PRAGMA foreign_keys=ON; PRAGMA busy_timeout={busy_ms}; \
+                             PRAGMA cache_size=-2000; PRAGMA temp_store=MEMORY;"
+                        );
+                        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas)))
+                            .await?;
                     }
                     Ok(())
                 })
@@ -82,7 +160,11 @@ impl Db {
             .connect(&url)
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Db { pool, engine })
+        Ok(Db {
+            pool,
+            engine,
+            reader,
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -91,6 +173,11 @@ impl Db {
 
     pub fn engine(&self) -> DbEngine {
         self.engine
+    }
+
+    /// The in-place SQLite reader, when the database is a SQLite file.
+    pub fn sqlite_reader(&self) -> Option<&SqliteReader> {
+        self.reader.as_deref()
     }
 
     /// Largest number of bind parameters one statement may carry.
@@ -116,7 +203,23 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Some(r) = &self.reader {
+            r.close();
+        }
         self.pool.close().await;
+    }
+}
+
+/// The file behind a `sqlite://` URL (none for in-memory databases).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let file = path.split_once('?').map_or(path, |(f, _)| f);
+    if file.is_empty() || file.contains(":memory:") || url.contains("mode=memory") {
+        None
+    } else {
+        Some(std::path::PathBuf::from(file))
     }
 }
 
@@ -249,6 +352,19 @@ mod tests {
             list_placeholders_styled(ParamStyle::Question, 2, 3),
             "?,?,?"
         );
+    }
+
+    #[test]
+    fn lost_connections_and_held_locks_are_unavailable() {
+        for code in [
+            "08006", "08001", "57P01", "57P03", "53300", "5", "517", "6", "262", "14",
+        ] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        // Constraint violations, syntax errors, a cancelled statement.
+        for code in ["23505", "42601", "57014", "19", "2067", "1"] {
+            assert!(!unavailable_code(code), "{code}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Reading a case's public status: one indexed query (case ⋈ person ⟕ history),
-//! behind a small per-instance cache with a short time-to-live.
+//! read in place on SQLite (`store::sqlite_read`) or through the pool on
+//! PostgreSQL, behind a small per-instance cache with a short time-to-live.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,43 +13,90 @@ use super::policy::{HistoryItem, StatusRecord};
 use crate::domain::{CaseStatus, FormType, Office, ReceiptNumber};
 use crate::store::{Db, StoreError};
 
+const LOOKUP_SQL: &str = "SELECT c.form, c.office, c.received_date, c.status, c.status_at, c.created_at, \
+            p.protected, h.status AS h_status, h.at AS h_at \
+     FROM cases c JOIN persons p ON p.id = c.person_id \
+     LEFT JOIN case_history h ON h.case_id = c.id \
+     WHERE c.receipt_number = $1 \
+     ORDER BY h.at DESC, h.id DESC";
+
+/// One row of [`LOOKUP_SQL`], whichever driver read it.
+struct Raw {
+    form: String,
+    office: String,
+    received: String,
+    status: String,
+    status_at: i64,
+    created_at: i64,
+    protected: i64,
+    h_status: Option<String>,
+    h_at: Option<i64>,
+}
+
 pub async fn lookup(db: &Db, receipt: &ReceiptNumber) -> Result<Option<StatusRecord>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT c.form, c.office, c.received_date, c.status, c.status_at, c.created_at, \
-                p.protected, h.status AS h_status, h.at AS h_at \
-         FROM cases c JOIN persons p ON p.id = c.person_id \
-         LEFT JOIN case_history h ON h.case_id = c.id \
-         WHERE c.receipt_number = $1 \
-         ORDER BY h.at DESC, h.id DESC",
-    )
-    .bind(receipt.as_str())
-    .fetch_all(db.pool())
-    .await?;
+    let rows = match db.sqlite_reader() {
+        Some(reader) => reader.with(|conn| {
+            let mut stmt = conn.prepare_cached(LOOKUP_SQL)?;
+            let rows = stmt.query_map([receipt.as_str()], |r| {
+                Ok(Raw {
+                    form: r.get(0)?,
+                    office: r.get(1)?,
+                    received: r.get(2)?,
+                    status: r.get(3)?,
+                    status_at: r.get(4)?,
+                    created_at: r.get(5)?,
+                    protected: r.get(6)?,
+                    h_status: r.get(7)?,
+                    h_at: r.get(8)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<Raw>>>()
+        })?,
+        None => {
+            let rows = sqlx::query(LOOKUP_SQL)
+                .bind(receipt.as_str())
+                .fetch_all(db.pool())
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(Raw {
+                    form: r.try_get(0)?,
+                    office: r.try_get(1)?,
+                    received: r.try_get(2)?,
+                    status: r.try_get(3)?,
+                    status_at: r.try_get(4)?,
+                    created_at: r.try_get(5)?,
+                    protected: r.try_get(6)?,
+                    h_status: r.try_get(7)?,
+                    h_at: r.try_get(8)?,
+                });
+            }
+            out
+        }
+    };
+    assemble(receipt, &rows)
+}
+
+fn assemble(receipt: &ReceiptNumber, rows: &[Raw]) -> Result<Option<StatusRecord>, StoreError> {
     let Some(first) = rows.first() else {
         return Ok(None);
     };
     let bad = |what: &str| StoreError::Query(sqlx::Error::Decode(format!("bad {what}").into()));
-    let form: String = first.try_get("form")?;
-    let office: String = first.try_get("office")?;
-    let received: String = first.try_get("received_date")?;
-    let status: String = first.try_get("status")?;
     let mut record = StatusRecord {
         receipt: receipt.clone(),
-        form: FormType::parse(&form).ok_or_else(|| bad("form"))?,
-        office: Office::from_code(&office).ok_or_else(|| bad("office"))?,
-        received_date: NaiveDate::parse_from_str(&received, "%Y-%m-%d")
+        form: FormType::parse(&first.form).ok_or_else(|| bad("form"))?,
+        office: Office::from_code(&first.office).ok_or_else(|| bad("office"))?,
+        received_date: NaiveDate::parse_from_str(&first.received, "%Y-%m-%d")
             .map_err(|_| bad("received_date"))?,
-        status: CaseStatus::from_code(&status).ok_or_else(|| bad("status"))?,
-        status_at: first.try_get("status_at")?,
-        created_at: first.try_get("created_at")?,
-        protected: first.try_get::<i64, _>("protected")? != 0,
+        status: CaseStatus::from_code(&first.status).ok_or_else(|| bad("status"))?,
+        status_at: first.status_at,
+        created_at: first.created_at,
+        protected: first.protected != 0,
         history: Vec::with_capacity(rows.len()),
     };
-    for row in &rows {
-        let h_status: Option<String> = row.try_get("h_status")?;
-        let h_at: Option<i64> = row.try_get("h_at")?;
-        if let (Some(s), Some(at)) = (h_status, h_at) {
-            let status = CaseStatus::from_code(&s).ok_or_else(|| bad("history status"))?;
+    for row in rows {
+        if let (Some(s), Some(at)) = (&row.h_status, row.h_at) {
+            let status = CaseStatus::from_code(s).ok_or_else(|| bad("history status"))?;
             record.history.push(HistoryItem { status, at });
         }
     }

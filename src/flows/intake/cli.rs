@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::form::{Columns, RowError, parse_row};
-use super::store::{Filing, write_batch};
+use super::store::{Filing, SqliteBatch, write_batch};
 use crate::secrets::Secrets;
 use crate::store::{Db, StoreError};
 
@@ -26,7 +26,9 @@ pub enum IntakeError {
     Store(#[from] StoreError),
 }
 
-fn reader<R: Read>(input: R) -> csv::Reader<R> {
+/// The CSV reader every intake path uses (header row, flexible row
+/// lengths, fields trimmed). Public for the fuzz targets.
+pub fn reader<R: Read>(input: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -120,38 +122,69 @@ pub async fn run_file(
     };
     let today = now.date_naive();
     let mut summary = Summary::default();
-    let mut rng = rand::rngs::OsRng;
-    let mut records = rdr.records();
-    loop {
-        let mut parsed = Parsed {
-            filings: Vec::with_capacity(batch_rows),
-            rejected: Vec::new(),
-        };
+    // A CSPRNG seeded once from the OS, rather than a system call per code.
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
+    // On SQLite, one connection used in place (see `store::SqliteBatch`).
+    let mut in_place = match db.sqlite_reader() {
+        Some(r) => Some(SqliteBatch::open(r.path())?),
+        None => None,
+    };
+    // Reading and checking rows (one core) overlaps with writing the
+    // previous batch (the other): a thread parses, the loop below writes.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Parsed, u64)>(2);
+    let parser = std::thread::spawn(move || {
+        let mut records = rdr.records();
         let mut position = 0;
-        for rec in records.by_ref().take(batch_rows) {
-            if let Ok(r) = &rec {
-                position = r.position().map(|p| p.byte()).unwrap_or(position);
+        loop {
+            let mut parsed = Parsed {
+                filings: Vec::with_capacity(batch_rows),
+                rejected: Vec::new(),
+            };
+            for rec in records.by_ref().take(batch_rows) {
+                if let Ok(r) = &rec {
+                    position = r.position().map(|p| p.byte()).unwrap_or(position);
+                }
+                push_record(rec, &cols, today, &mut parsed);
             }
-            push_record(rec, &cols, today, &mut parsed);
+            if parsed.filings.is_empty() && parsed.rejected.is_empty() {
+                break;
+            }
+            if tx.blocking_send((parsed, position)).is_err() {
+                break; // the writer stopped (an error): nothing more to do
+            }
         }
+    });
+    while let Some((parsed, position)) = rx.recv().await {
         let n = (parsed.filings.len() + parsed.rejected.len()) as u64;
-        if n == 0 {
-            break;
-        }
         summary.rows += n;
         for (line, reason) in &parsed.rejected {
             report(*line, reason);
         }
         summary.rejected += parsed.rejected.len() as u64;
-        let outcome = write_batch(
-            db,
-            secrets,
-            &mut rng,
-            parsed.filings,
-            now.timestamp(),
-            access_code_days,
-        )
-        .await?;
+        let outcome = match in_place.as_mut() {
+            Some(batch) => {
+                batch
+                    .write_batch(
+                        secrets,
+                        &mut rng,
+                        parsed.filings,
+                        now.timestamp(),
+                        access_code_days,
+                    )
+                    .await?
+            }
+            None => {
+                write_batch(
+                    db,
+                    secrets,
+                    &mut rng,
+                    parsed.filings,
+                    now.timestamp(),
+                    access_code_days,
+                )
+                .await?
+            }
+        };
         for (line, reason) in &outcome.failed {
             report(*line, reason);
         }
@@ -165,6 +198,12 @@ pub async fn run_file(
             .count() as u64;
         bar.set_position(position);
         bar.set_message(format!("{} cases", summary.created));
+    }
+    drop(rx);
+    if parser.join().is_err() {
+        return Err(IntakeError::Csv(
+            "the CSV reader stopped unexpectedly".into(),
+        ));
     }
     bar.finish_and_clear();
     Ok(summary)

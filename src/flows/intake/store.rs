@@ -47,7 +47,7 @@ pub struct BatchOutcome {
     pub failed: Vec<(u64, String)>,
 }
 
-/// A bindable value, so one helper can write any table.
+/// A bindable (and readable) value, so one helper can write any table.
 #[derive(Debug, Clone)]
 pub enum Val {
     I(i64),
@@ -56,6 +56,69 @@ pub enum Val {
     OT(Option<String>),
     B(Vec<u8>),
     OB(Option<Vec<u8>>),
+}
+
+/// The type of a column read back (`SELECT` or `RETURNING`).
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    I,
+    OI,
+    T,
+    OT,
+    B,
+}
+
+impl Val {
+    fn int(&self) -> Option<i64> {
+        match self {
+            Val::I(x) | Val::OI(Some(x)) => Some(*x),
+            _ => None,
+        }
+    }
+
+    fn text(self) -> Option<String> {
+        match self {
+            Val::T(x) | Val::OT(Some(x)) => Some(x),
+            _ => None,
+        }
+    }
+
+    fn bytes(self) -> Option<Vec<u8>> {
+        match self {
+            Val::B(x) | Val::OB(Some(x)) => Some(x),
+            _ => None,
+        }
+    }
+}
+
+fn malformed(what: &str) -> StoreError {
+    StoreError::Query(sqlx::Error::Decode(format!("unexpected {what}").into()))
+}
+
+/// What writing a batch needs from an open transaction. Two drivers:
+/// [`SqlxBatch`] (the pool: the server, and the command line on PostgreSQL)
+/// and [`SqliteBatch`] (one SQLite connection used in place by the command
+/// line, which skips sqlx's per-row hand-off between threads: profiled as
+/// half of the intake's time).
+pub trait BatchTx {
+    /// `head (k)` for every key (`head` ends in `IN`), rows decoded by `shape`.
+    fn select_in(
+        &mut self,
+        head: &str,
+        keys: &[String],
+        shape: &[Kind],
+    ) -> impl Future<Output = Result<Vec<Vec<Val>>, StoreError>> + Send;
+
+    /// `head VALUES (…) tail` for every row; the `RETURNING` rows (if `tail`
+    /// has one) decoded by `shape`.
+    fn insert_rows(
+        &mut self,
+        head: &str,
+        cols: usize,
+        rows: Vec<Vec<Val>>,
+        tail: &str,
+        shape: &[Kind],
+    ) -> impl Future<Output = Result<Vec<Vec<Val>>, StoreError>> + Send;
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
@@ -71,61 +134,207 @@ fn bind(q: AnyQuery<'_>, v: Val) -> AnyQuery<'_> {
     }
 }
 
-/// Multi-row INSERT, split to respect the engine's parameter limit.
-pub async fn insert_rows(
-    tx: &mut Transaction<'_, Any>,
-    (style, max_params): (ParamStyle, usize),
-    head: &str,
-    cols: usize,
-    rows: Vec<Vec<Val>>,
-    tail: &str,
-) -> Result<Vec<AnyRow>, StoreError> {
-    let per = (max_params / cols).max(1);
-    let mut out = Vec::new();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
-        let sql = format!(
-            "{head} VALUES {} {tail}",
-            values_placeholders_styled(style, chunk.len(), cols)
-        );
-        // Built only from constant text and numbered placeholders.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            for v in row {
-                q = bind(q, v);
-            }
-        }
-        if tail.contains("RETURNING") {
-            out.extend(q.fetch_all(&mut **tx).await?);
-        } else {
-            q.execute(&mut **tx).await?;
-        }
+fn decode_any(r: &AnyRow, shape: &[Kind]) -> Result<Vec<Val>, StoreError> {
+    let mut out = Vec::with_capacity(shape.len());
+    for (i, k) in shape.iter().enumerate() {
+        out.push(match k {
+            Kind::I => Val::I(r.try_get(i)?),
+            Kind::OI => Val::OI(r.try_get(i)?),
+            Kind::T => Val::T(r.try_get(i)?),
+            Kind::OT => Val::OT(r.try_get(i)?),
+            Kind::B => Val::B(r.try_get(i)?),
+        });
     }
     Ok(out)
 }
 
-/// `SELECT … WHERE col IN (…)` over many keys, chunked.
-async fn select_in(
-    tx: &mut Transaction<'_, Any>,
-    (style, max_params): (ParamStyle, usize),
-    head: &str,
-    keys: &[String],
-) -> Result<Vec<AnyRow>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in keys.chunks(max_params.min(10_000)) {
-        let sql = format!(
-            "{head} ({})",
-            list_placeholders_styled(style, 1, chunk.len())
-        );
-        // Built only from constant text and numbered placeholders.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for k in chunk {
-            q = q.bind(k.as_str());
+/// A sqlx transaction: multi-row statements, split to respect the engine's
+/// parameter limit.
+pub struct SqlxBatch<'t, 'c> {
+    tx: &'t mut Transaction<'c, Any>,
+    style: ParamStyle,
+    max_params: usize,
+}
+
+impl BatchTx for SqlxBatch<'_, '_> {
+    async fn select_in(
+        &mut self,
+        head: &str,
+        keys: &[String],
+        shape: &[Kind],
+    ) -> Result<Vec<Vec<Val>>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(self.max_params.min(10_000)) {
+            let sql = format!(
+                "{head} ({})",
+                list_placeholders_styled(self.style, 1, chunk.len())
+            );
+            // Built only from constant text and numbered placeholders.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            for r in q.fetch_all(&mut **self.tx).await? {
+                out.push(decode_any(&r, shape)?);
+            }
         }
-        out.extend(q.fetch_all(&mut **tx).await?);
+        Ok(out)
+    }
+
+    async fn insert_rows(
+        &mut self,
+        head: &str,
+        cols: usize,
+        rows: Vec<Vec<Val>>,
+        tail: &str,
+        shape: &[Kind],
+    ) -> Result<Vec<Vec<Val>>, StoreError> {
+        let per = (self.max_params / cols).max(1);
+        let mut out = Vec::new();
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
+            let sql = format!(
+                "{head} VALUES {} {tail}",
+                values_placeholders_styled(self.style, chunk.len(), cols)
+            );
+            // Built only from constant text and numbered placeholders.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for row in chunk {
+                for v in row {
+                    q = bind(q, v);
+                }
+            }
+            if shape.is_empty() {
+                q.execute(&mut **self.tx).await?;
+            } else {
+                for r in q.fetch_all(&mut **self.tx).await? {
+                    out.push(decode_any(&r, shape)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One SQLite connection used in place (the command-line intake on SQLite):
+/// single-row prepared statements, no thread hand-off.
+pub struct SqliteBatch {
+    conn: rusqlite::Connection,
+}
+
+impl rusqlite::ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Val::I(x) | Val::OI(Some(x)) => ToSqlOutput::Borrowed(ValueRef::Integer(*x)),
+            Val::T(x) | Val::OT(Some(x)) => ToSqlOutput::Borrowed(ValueRef::Text(x.as_bytes())),
+            Val::B(x) | Val::OB(Some(x)) => ToSqlOutput::Borrowed(ValueRef::Blob(x)),
+            Val::OI(None) | Val::OT(None) | Val::OB(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+        })
+    }
+}
+
+fn decode_sqlite(r: &rusqlite::Row<'_>, shape: &[Kind]) -> rusqlite::Result<Vec<Val>> {
+    let mut out = Vec::with_capacity(shape.len());
+    for (i, k) in shape.iter().enumerate() {
+        out.push(match k {
+            Kind::I => Val::I(r.get(i)?),
+            Kind::OI => Val::OI(r.get(i)?),
+            Kind::T => Val::T(r.get(i)?),
+            Kind::OT => Val::OT(r.get(i)?),
+            Kind::B => Val::B(r.get(i)?),
+        });
     }
     Ok(out)
+}
+
+impl SqliteBatch {
+    /// Opens the database file for writing, with the pool's settings.
+    pub fn open(path: &std::path::Path) -> Result<SqliteBatch, StoreError> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(15))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; \
+             PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(SqliteBatch { conn })
+    }
+
+    /// Runs one batch in one write transaction: all of it lands or none.
+    pub async fn write_batch(
+        &mut self,
+        secrets: &Secrets,
+        rng: &mut (dyn RngCore + Send),
+        filings: Vec<Filing>,
+        now: i64,
+        access_code_days: i64,
+    ) -> Result<BatchOutcome, StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let out = write_batch_in(self, secrets, rng, filings, now, access_code_days).await;
+        match out {
+            Ok(outcome) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(outcome)
+            }
+            Err(e) => {
+                // The batch's error is what matters; a failed rollback
+                // leaves nothing committed either.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
+impl BatchTx for SqliteBatch {
+    async fn select_in(
+        &mut self,
+        head: &str,
+        keys: &[String],
+        shape: &[Kind],
+    ) -> Result<Vec<Vec<Val>>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!("{head} (?1)"))?;
+        let mut out = Vec::new();
+        for k in keys {
+            let mut rows = stmt.query([k.as_str()])?;
+            while let Some(r) = rows.next()? {
+                out.push(decode_sqlite(r, shape)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn insert_rows(
+        &mut self,
+        head: &str,
+        cols: usize,
+        rows: Vec<Vec<Val>>,
+        tail: &str,
+        shape: &[Kind],
+    ) -> Result<Vec<Vec<Val>>, StoreError> {
+        let sql = format!(
+            "{head} VALUES ({}) {tail}",
+            values_placeholders_styled(ParamStyle::Question, 1, cols)
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let params = rusqlite::params_from_iter(row.iter());
+            if shape.is_empty() {
+                stmt.execute(params)?;
+            } else {
+                let mut got = stmt.query(params)?;
+                while let Some(r) = got.next()? {
+                    out.push(decode_sqlite(r, shape)?);
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 struct PersonOnFile {
@@ -138,9 +347,33 @@ struct PersonOnFile {
     zip: String,
 }
 
-/// Writes a batch atomically. `now` is unix seconds; `rng` makes access codes.
+/// Writes a batch atomically through the pool. `now` is unix seconds; `rng`
+/// makes access codes.
 pub async fn write_batch(
     db: &Db,
+    secrets: &Secrets,
+    rng: &mut (dyn RngCore + Send),
+    filings: Vec<Filing>,
+    now: i64,
+    access_code_days: i64,
+) -> Result<BatchOutcome, StoreError> {
+    if filings.is_empty() {
+        return Ok(BatchOutcome::default());
+    }
+    let mut tx = db.pool().begin().await?;
+    let mut batch = SqlxBatch {
+        tx: &mut tx,
+        style: db.param_style(),
+        max_params: db.max_params(),
+    };
+    let outcome = write_batch_in(&mut batch, secrets, rng, filings, now, access_code_days).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// The batch itself, inside a transaction the caller opened and commits.
+pub async fn write_batch_in<T: BatchTx + Send>(
+    tx: &mut T,
     secrets: &Secrets,
     rng: &mut (dyn RngCore + Send),
     filings: Vec<Filing>,
@@ -151,21 +384,19 @@ pub async fn write_batch(
     if filings.is_empty() {
         return Ok(outcome);
     }
-    let maxp = (db.param_style(), db.max_params());
-    let mut tx = db.pool().begin().await?;
 
     // 1. Drop filings already present (or repeated within this batch).
     let keys: Vec<String> = filings.iter().map(|f| policy::intake_key(&f.row)).collect();
-    let existing: HashSet<String> = select_in(
-        &mut tx,
-        maxp,
-        "SELECT intake_key FROM cases WHERE intake_key IN",
-        &keys,
-    )
-    .await?
-    .iter()
-    .filter_map(|r| r.try_get::<String, _>(0).ok())
-    .collect();
+    let existing: HashSet<String> = tx
+        .select_in(
+            "SELECT intake_key FROM cases WHERE intake_key IN",
+            &keys,
+            &[Kind::T],
+        )
+        .await?
+        .into_iter()
+        .filter_map(|mut r| r.pop().and_then(Val::text))
+        .collect();
     let mut seen = HashSet::new();
     let mut todo: Vec<(Filing, String)> = Vec::with_capacity(filings.len());
     for (f, key) in filings.into_iter().zip(keys) {
@@ -176,7 +407,6 @@ pub async fn write_batch(
         }
     }
     if todo.is_empty() {
-        tx.commit().await?;
         return Ok(outcome);
     }
 
@@ -189,7 +419,7 @@ pub async fn write_batch(
         .collect();
     a_numbers.sort();
     a_numbers.dedup();
-    let mut people = read_people(&mut tx, maxp, person_sql, &a_numbers).await?;
+    let mut people = read_people(tx, person_sql, &a_numbers).await?;
     let mut new_people = Vec::new();
     let mut queued = HashSet::new();
     for (f, _) in &todo {
@@ -221,16 +451,15 @@ pub async fn write_batch(
                 _ => None,
             })
             .collect();
-        insert_rows(
-            &mut tx,
-            maxp,
+        tx.insert_rows(
             "INSERT INTO persons (a_number, given_name, family_name, dob, street, unit, city, state, zip, email, protected, created_at, updated_at)",
             13,
             new_people,
             "",
+            &[],
         )
         .await?;
-        people.extend(read_people(&mut tx, maxp, person_sql, &added).await?);
+        people.extend(read_people(tx, person_sql, &added).await?);
     }
 
     // 3. Receipt numbers: reserve a contiguous range per slot in one statement each.
@@ -246,17 +475,25 @@ pub async fn write_batch(
     let mut slots: Vec<_> = per_slot.into_iter().collect();
     slots.sort();
     for (slot, n) in slots {
-        let last: i64 = sqlx::query_scalar(
-            "INSERT INTO receipt_sequences (office, fiscal_year, workday, last_seq) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (office, fiscal_year, workday) DO UPDATE SET last_seq = receipt_sequences.last_seq + $4 \
-             RETURNING last_seq",
-        )
-        .bind(slot.office.code())
-        .bind(i64::from(slot.fiscal_year))
-        .bind(i64::from(slot.workday))
-        .bind(n)
-        .fetch_one(&mut *tx)
-        .await?;
+        let last = tx
+            .insert_rows(
+                "INSERT INTO receipt_sequences (office, fiscal_year, workday, last_seq)",
+                4,
+                vec![vec![
+                    Val::T(slot.office.code().to_string()),
+                    Val::I(i64::from(slot.fiscal_year)),
+                    Val::I(i64::from(slot.workday)),
+                    Val::I(n),
+                ]],
+                "ON CONFLICT (office, fiscal_year, workday) \
+                 DO UPDATE SET last_seq = receipt_sequences.last_seq + excluded.last_seq \
+                 RETURNING last_seq",
+                &[Kind::I],
+            )
+            .await?
+            .first()
+            .and_then(|r| r.first().and_then(Val::int))
+            .ok_or_else(|| malformed("receipt sequence"))?;
         next_in_slot.insert(slot, (last - n + 1, last));
     }
 
@@ -324,18 +561,24 @@ pub async fn write_batch(
             ]
         })
         .collect();
-    let inserted = insert_rows(
-        &mut tx,
-        maxp,
-        "INSERT INTO cases (receipt_number, form, person_id, office, received_date, channel, status, status_at, created_at, updated_at, intake_key)",
-        11,
-        case_rows,
-        "RETURNING id, receipt_number",
-    )
-    .await?;
+    let inserted = tx
+        .insert_rows(
+            "INSERT INTO cases (receipt_number, form, person_id, office, received_date, channel, status, status_at, created_at, updated_at, intake_key)",
+            11,
+            case_rows,
+            "RETURNING id, receipt_number",
+            &[Kind::I, Kind::T],
+        )
+        .await?;
     let mut case_ids: HashMap<String, i64> = HashMap::with_capacity(inserted.len());
-    for r in &inserted {
-        case_ids.insert(r.try_get("receipt_number")?, r.try_get("id")?);
+    for r in inserted {
+        let mut r = r.into_iter();
+        let id = r.next().and_then(|v| v.int());
+        let receipt = r.next().and_then(Val::text);
+        let (Some(id), Some(receipt)) = (id, receipt) else {
+            return Err(malformed("case row"));
+        };
+        case_ids.insert(receipt, id);
     }
 
     // 5. History, access codes, notices.
@@ -367,29 +610,32 @@ pub async fn write_batch(
             code_plain.insert(hash, code);
         }
     }
-    insert_rows(
-        &mut tx,
-        maxp,
+    tx.insert_rows(
         "INSERT INTO case_history (case_id, status, at, actor)",
         4,
         history,
         "",
+        &[],
     )
     .await?;
-    let code_rows = insert_rows(
-        &mut tx,
-        maxp,
-        "INSERT INTO access_codes (person_id, case_id, code_hash, channel, issued_at, expires_at)",
-        6,
-        codes,
-        "RETURNING id, case_id, code_hash",
-    )
-    .await?;
+    let code_rows = tx
+        .insert_rows(
+            "INSERT INTO access_codes (person_id, case_id, code_hash, channel, issued_at, expires_at)",
+            6,
+            codes,
+            "RETURNING id, case_id, code_hash",
+            &[Kind::I, Kind::OI, Kind::B],
+        )
+        .await?;
     let mut code_for_case: HashMap<i64, (i64, AccessCode)> = HashMap::new();
-    for r in &code_rows {
-        let id: i64 = r.try_get("id")?;
-        let case_id: Option<i64> = r.try_get("case_id")?;
-        let hash: Vec<u8> = r.try_get("code_hash")?;
+    for r in code_rows {
+        let mut r = r.into_iter();
+        let id = r.next().and_then(|v| v.int());
+        let case_id = r.next().and_then(|v| v.int());
+        let hash = r.next().and_then(Val::bytes);
+        let (Some(id), Some(hash)) = (id, hash) else {
+            return Err(malformed("access code row"));
+        };
         if let (Some(case_id), Some(code)) = (case_id, code_plain.remove(&hash)) {
             code_for_case.insert(case_id, (id, code));
         }
@@ -474,46 +720,57 @@ pub async fn write_batch(
             });
         }
     }
-    insert_rows(
-        &mut tx,
-        maxp,
+    tx.insert_rows(
         "INSERT INTO notices (kind, lang, person_id, case_id, notice_date, created_at, addressee, street, unit, city, state, zip, receipt_number, form, received_date, access_code_id, code_sealed, code_expires_at, mail_state, mail_state_at)",
         20,
         notices,
         "",
+        &[],
     )
     .await?;
-    tx.commit().await?;
     outcome.created.sort_by_key(|c| c.line);
     Ok(outcome)
 }
 
-async fn read_people(
-    tx: &mut Transaction<'_, Any>,
-    maxp: (ParamStyle, usize),
+async fn read_people<T: BatchTx + Send>(
+    tx: &mut T,
     sql: &str,
     a_numbers: &[String],
 ) -> Result<HashMap<String, PersonOnFile>, StoreError> {
-    let rows = select_in(tx, maxp, sql, a_numbers).await?;
+    use Kind::{I, OT, T as Tx};
+    let rows = tx
+        .select_in(sql, a_numbers, &[I, Tx, Tx, Tx, Tx, OT, Tx, Tx, Tx])
+        .await?;
     let mut out = HashMap::with_capacity(rows.len());
     for r in rows {
-        let given: String = r.try_get("given_name")?;
-        let family: String = r.try_get("family_name")?;
+        let mut r = r.into_iter();
+        let mut next = || r.next().ok_or_else(|| malformed("person row"));
+        let id = next()?.int().ok_or_else(|| malformed("person id"))?;
+        let mut text = || next().and_then(|v| v.text().ok_or_else(|| malformed("person field")));
+        let a_number = text()?;
+        let given = text()?;
+        let family = text()?;
+        let street = text()?;
+        let unit = next()?.text();
+        let mut text = || next().and_then(|v| v.text().ok_or_else(|| malformed("person field")));
+        let city = text()?;
+        let state = text()?;
+        let zip = text()?;
         let addressee = if given.is_empty() {
             family
         } else {
             format!("{given} {family}")
         };
         out.insert(
-            r.try_get("a_number")?,
+            a_number,
             PersonOnFile {
-                id: r.try_get("id")?,
+                id,
                 addressee,
-                street: r.try_get("street")?,
-                unit: r.try_get("unit")?,
-                city: r.try_get("city")?,
-                state: r.try_get("state")?,
-                zip: r.try_get("zip")?,
+                street,
+                unit,
+                city,
+                state,
+                zip,
             },
         );
     }
