@@ -179,12 +179,7 @@ async fn open(config: &Config) -> Result<(Db, Secrets), BoxError> {
         &config.data_dir,
         &mut rand::rngs::OsRng,
     )?;
-    let db = Db::connect(
-        &config.database_url,
-        config.engine,
-        config.db_max_connections,
-    )
-    .await?;
+    let db = Db::from_config(config).await?;
     db.migrate().await?;
     Ok((db, secrets))
 }

@@ -43,6 +43,12 @@ pub struct Config {
     pub database_url: String,
     pub engine: DbEngine,
     pub db_max_connections: u32,
+    /// How long a request waits for a pool connection before the database
+    /// counts as unavailable (503).
+    pub db_acquire_timeout_ms: u64,
+    /// SQLite only: how long a write waits for another writer's lock before
+    /// the database counts as unavailable (503).
+    pub db_busy_timeout_ms: u64,
     pub agency_name: String,
     pub agency_name_es: String,
     pub public_url: String,
@@ -104,6 +110,18 @@ pub const SETTINGS: &[Setting] = &[
         toml: "db_max_connections",
         default: "16",
         meaning: "database pool size",
+    },
+    Setting {
+        env: "CASEGATE_DB_ACQUIRE_TIMEOUT_MS",
+        toml: "db_acquire_timeout_ms",
+        default: "5000",
+        meaning: "how long a request waits for a database connection before it answers 503 \"temporarily unavailable\" (keep it short: a database outage then fails fast)",
+    },
+    Setting {
+        env: "CASEGATE_DB_BUSY_TIMEOUT_MS",
+        toml: "db_busy_timeout_ms",
+        default: "15000",
+        meaning: "SQLite only: how long a write waits for another writer's lock before it answers 503",
     },
     Setting {
         env: "CASEGATE_AGENCY_NAME",
@@ -241,6 +259,8 @@ struct FileConfig {
     data_dir: Option<String>,
     database_url: Option<String>,
     db_max_connections: Option<u32>,
+    db_acquire_timeout_ms: Option<u64>,
+    db_busy_timeout_ms: Option<u64>,
     agency_name: Option<String>,
     agency_name_es: Option<String>,
     public_url: Option<String>,
@@ -412,6 +432,20 @@ impl Config {
             database_url,
             engine,
             db_max_connections: db_max_connections as u32,
+            db_acquire_timeout_ms: positive(
+                "CASEGATE_DB_ACQUIRE_TIMEOUT_MS",
+                num(
+                    "CASEGATE_DB_ACQUIRE_TIMEOUT_MS",
+                    file.db_acquire_timeout_ms.map(|v| v.to_string()),
+                    "5000",
+                )?,
+            )? as u64,
+            db_busy_timeout_ms: num(
+                "CASEGATE_DB_BUSY_TIMEOUT_MS",
+                file.db_busy_timeout_ms.map(|v| v.to_string()),
+                "15000",
+            )?
+            .max(0) as u64,
             agency_name,
             agency_name_es: pick("CASEGATE_AGENCY_NAME_ES", file.agency_name_es)
                 .unwrap_or_else(|| "Agencia de Servicios de Inmigración de Ejemplo".into()),
@@ -515,6 +549,7 @@ mod tests {
         assert_eq!(c.api_default_rate_per_sec, 10);
         assert_eq!(c.access_notice_code_days, 90);
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!((c.db_acquire_timeout_ms, c.db_busy_timeout_ms), (5000, 15000));
     }
 
     #[test]
