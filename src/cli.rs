@@ -417,6 +417,13 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
     } else {
         None
     };
+    // Temporary files of uploads cut short by a crash or a kill.
+    let uploads = crate::uploads::LocalStorage::new(config.data_dir.join("uploads"));
+    match uploads.sweep_temp().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "unfinished upload files removed"),
+        Err(e) => tracing::warn!(error = %e, "sweeping unfinished upload files failed"),
+    }
     let outbox_cfg = crate::outbox::OutboxConfig::from_config(&config);
     // Refuse to start with an unusable SMTP URL or From address.
     let transport = crate::outbox::Transport::from_config(&outbox_cfg)?;

@@ -116,6 +116,20 @@ impl LocalStorage {
         Ok(self.dir.join(QUARANTINE_DIR).join(key))
     }
 
+    /// Removes the temporary files of writes that never finished (the process
+    /// was killed or crashed between creating `.<key>.tmp` and renaming it):
+    /// such a file is no object, nobody can read it, and it may hold part of
+    /// an applicant's document. Run at start-up. A temporary file whose lock
+    /// is held belongs to a write still running (in another instance sharing
+    /// the folder) and is left alone. Returns how many were removed.
+    pub async fn sweep_temp(&self) -> Result<usize, StorageError> {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || sweep_temp_blocking(&dir))
+            .await
+            .map_err(|e| StorageError::Io(io::Error::other(e)))?
+            .map_err(StorageError::Io)
+    }
+
     /// Read a quarantined object (for an administrator's review).
     pub async fn get_quarantined(&self, key: &str) -> Result<Vec<u8>, StorageError> {
         let path = self.quarantine_path(key)?;
@@ -127,13 +141,66 @@ impl LocalStorage {
         options.write(true).create_new(true);
         #[cfg(unix)]
         options.mode(0o600);
-        let mut file = options.open(tmp).await?;
+        let file = options.open(tmp).await?;
+        // Held until the file has its final name: [`LocalStorage::sweep_temp`]
+        // leaves locked temporary files alone. The operating system drops the
+        // lock when the process dies, however it dies.
+        let file = file.into_std().await;
+        file.lock()?;
+        let mut file = tokio::fs::File::from_std(file);
         file.write_all(bytes).await?;
         file.flush().await?;
         file.sync_all().await?;
+        let renamed = tokio::fs::rename(tmp, path).await;
         drop(file);
-        tokio::fs::rename(tmp, path).await
+        renamed
     }
+}
+
+fn sweep_temp_blocking(dir: &Path) -> io::Result<usize> {
+    let fans = match std::fs::read_dir(dir) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for fan in fans {
+        let fan = fan?;
+        // Fan-out folders are two hex digits; quarantine is left alone.
+        if fan.file_name().len() != 2 || !fan.file_type()?.is_dir() {
+            continue;
+        }
+        let before = removed;
+        for f in std::fs::read_dir(fan.path())? {
+            let f = f?;
+            let name = f.file_name();
+            let name = name.to_string_lossy();
+            if !(name.starts_with('.') && name.ends_with(".tmp")) {
+                continue;
+            }
+            let file = match std::fs::File::options().write(true).open(f.path()) {
+                Ok(file) => file,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            match file.try_lock() {
+                Ok(()) => {}
+                // A write in progress.
+                Err(std::fs::TryLockError::WouldBlock) => continue,
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+            match std::fs::remove_file(f.path()) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if removed > before {
+            #[cfg(unix)]
+            std::fs::File::open(fan.path())?.sync_all()?;
+        }
+    }
+    Ok(removed)
 }
 
 /// Create `dir` and its parents (mode 0700 on unix).
@@ -380,6 +447,34 @@ mod tests {
             store.quarantine(&obj.key).await,
             Err(StorageError::NotFound)
         ));
+    }
+
+    #[tokio::test]
+    async fn start_up_sweeps_unfinished_writes_but_not_running_ones() {
+        let dir = scratch_dir();
+        let _cleanup = Cleanup(dir.clone());
+        let store = LocalStorage::new(dir.clone());
+        assert_eq!(store.sweep_temp().await.unwrap(), 0);
+        let obj = store.put(b"kept").await.unwrap();
+        let fan = dir.join(&obj.key[..2]);
+        // Left by a killed process: nobody holds its lock.
+        let dead = fan.join(format!(".{}.tmp", "a".repeat(32)));
+        std::fs::write(&dead, b"half").unwrap();
+        // Being written right now (by another instance): locked.
+        let running = fan.join(format!(".{}.tmp", "b".repeat(32)));
+        std::fs::write(&running, b"being written").unwrap();
+        let writer = std::fs::File::options().write(true).open(&running).unwrap();
+        writer.lock().unwrap();
+        let q = dir.join(QUARANTINE_DIR);
+        std::fs::create_dir_all(&q).unwrap();
+        std::fs::write(q.join(".x.tmp"), b"not ours to judge").unwrap();
+        assert_eq!(store.sweep_temp().await.unwrap(), 1);
+        assert!(!dead.exists() && running.exists());
+        assert!(q.join(".x.tmp").exists());
+        assert_eq!(store.get(&obj.key).await.unwrap(), b"kept");
+        drop(writer);
+        assert_eq!(store.sweep_temp().await.unwrap(), 1);
+        assert!(!running.exists());
     }
 
     #[tokio::test]
