@@ -549,7 +549,10 @@ mod tests {
         assert_eq!(c.api_default_rate_per_sec, 10);
         assert_eq!(c.access_notice_code_days, 90);
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
-        assert_eq!((c.db_acquire_timeout_ms, c.db_busy_timeout_ms), (5000, 15000));
+        assert_eq!(
+            (c.db_acquire_timeout_ms, c.db_busy_timeout_ms),
+            (5000, 15000)
+        );
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
+        // The server (or something in between) answered with nothing or
+        // garbage, e.g. a connection closed during the start-up handshake.
+        sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|c| unavailable_code(&c)),
         _ => false,
     }
