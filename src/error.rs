@@ -43,6 +43,11 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// `Retry-After` of every 503 (added by the error middleware): the database
+/// (or the hashing pool) is usually back within moments, and clients should
+/// not hammer it meanwhile.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 30;
+
 /// Which error page to show; the middleware renders it in the visitor's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorPage {

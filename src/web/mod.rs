@@ -426,10 +426,19 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     let lang = req.extensions().get::<Lang>().copied().unwrap_or(Lang::En);
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
+    }
+    // Every "temporarily unavailable" tells clients when to come back.
+    if status == StatusCode::SERVICE_UNAVAILABLE
+        && !resp.headers().contains_key(header::RETRY_AFTER)
+    {
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_SECS),
+        );
     }
     let marked = resp.extensions().get::<ErrorPage>().copied();
     // casegate's own error bodies are HTML pages or the API's JSON; plain text
