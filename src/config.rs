@@ -63,6 +63,11 @@ pub struct Config {
     pub status_cache_ttl_ms: u64,
     pub intake_batch_rows: usize,
     pub max_body_bytes: usize,
+    /// The request line and headers must arrive within this many seconds
+    /// (slow "slowloris" clients are disconnected; idle keep-alive too).
+    pub header_read_timeout_secs: u64,
+    /// A request body must arrive in full within this many seconds.
+    pub request_body_timeout_secs: u64,
     /// `smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…`;
     /// unset → emails are written as `.eml` files into `<data_dir>/outbox/`.
     pub smtp_url: Option<String>,
@@ -202,6 +207,18 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "largest accepted request body outside uploads",
     },
     Setting {
+        env: "CASEGATE_HEADER_READ_TIMEOUT_SECS",
+        toml: "header_read_timeout_secs",
+        default: "20",
+        meaning: "a client must send its request line and headers within this many seconds, else it is disconnected (slow-client protection; also closes idle keep-alive connections)",
+    },
+    Setting {
+        env: "CASEGATE_REQUEST_BODY_TIMEOUT_SECS",
+        toml: "request_body_timeout_secs",
+        default: "120",
+        meaning: "a request body (a form, an upload of up to 12 MB) must arrive in full within this many seconds, else the answer is 408 and the connection is closed",
+    },
+    Setting {
         env: "CASEGATE_SMTP_URL",
         toml: "smtp_url",
         default: "unset: emails go to <data_dir>/outbox/*.eml",
@@ -274,6 +291,8 @@ struct FileConfig {
     status_cache_ttl_ms: Option<u64>,
     intake_batch_rows: Option<usize>,
     max_body_bytes: Option<usize>,
+    header_read_timeout_secs: Option<u64>,
+    request_body_timeout_secs: Option<u64>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     captcha_difficulty: Option<u8>,
@@ -508,6 +527,22 @@ impl Config {
                     "1048576",
                 )?,
             )? as usize,
+            header_read_timeout_secs: positive(
+                "CASEGATE_HEADER_READ_TIMEOUT_SECS",
+                num(
+                    "CASEGATE_HEADER_READ_TIMEOUT_SECS",
+                    file.header_read_timeout_secs.map(|v| v.to_string()),
+                    "20",
+                )?,
+            )? as u64,
+            request_body_timeout_secs: positive(
+                "CASEGATE_REQUEST_BODY_TIMEOUT_SECS",
+                num(
+                    "CASEGATE_REQUEST_BODY_TIMEOUT_SECS",
+                    file.request_body_timeout_secs.map(|v| v.to_string()),
+                    "120",
+                )?,
+            )? as u64,
         })
     }
 }

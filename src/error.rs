@@ -17,6 +17,12 @@ pub enum AppError {
     NotFound,
     #[error("bad request")]
     BadRequest,
+    /// The request body is larger than the route accepts.
+    #[error("request body too large")]
+    TooLarge,
+    /// The request body did not arrive in time (a stalled or very slow client).
+    #[error("request body not received in time")]
+    TimedOut,
     #[error("forbidden")]
     Forbidden,
     #[error("too many requests; retry after {retry_after_secs}s")]
@@ -53,6 +59,8 @@ pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 30;
 pub enum ErrorPage {
     NotFound,
     BadRequest,
+    TooLarge,
+    TimedOut,
     Forbidden,
     TooManyRequests,
     Unavailable,
@@ -64,6 +72,8 @@ impl ErrorPage {
         match self {
             ErrorPage::NotFound => "error.not_found",
             ErrorPage::BadRequest => "error.bad_request",
+            ErrorPage::TooLarge => "error.too_large",
+            ErrorPage::TimedOut => "error.timed_out",
             ErrorPage::Forbidden => "error.forbidden",
             ErrorPage::TooManyRequests => "error.too_many",
             ErrorPage::Unavailable => "error.unavailable",
@@ -76,9 +86,10 @@ impl ErrorPage {
             StatusCode::NOT_FOUND => Some(ErrorPage::NotFound),
             StatusCode::BAD_REQUEST
             | StatusCode::UNPROCESSABLE_ENTITY
-            | StatusCode::PAYLOAD_TOO_LARGE
             | StatusCode::METHOD_NOT_ALLOWED
             | StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(ErrorPage::BadRequest),
+            StatusCode::PAYLOAD_TOO_LARGE => Some(ErrorPage::TooLarge),
+            StatusCode::REQUEST_TIMEOUT => Some(ErrorPage::TimedOut),
             StatusCode::TOO_MANY_REQUESTS => Some(ErrorPage::TooManyRequests),
             StatusCode::FORBIDDEN => Some(ErrorPage::Forbidden),
             StatusCode::SERVICE_UNAVAILABLE => Some(ErrorPage::Unavailable),
@@ -93,6 +104,8 @@ impl IntoResponse for AppError {
         let (status, page) = match &self {
             AppError::NotFound => (StatusCode::NOT_FOUND, ErrorPage::NotFound),
             AppError::BadRequest => (StatusCode::BAD_REQUEST, ErrorPage::BadRequest),
+            AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorPage::TooLarge),
+            AppError::TimedOut => (StatusCode::REQUEST_TIMEOUT, ErrorPage::TimedOut),
             AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorPage::Forbidden),
             AppError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests)

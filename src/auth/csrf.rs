@@ -74,8 +74,14 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             let limit = state.config.max_body_bytes;
             match to_bytes(body, limit).await {
                 Ok(bytes) => (field(form_urlencoded::parse(&bytes)), Body::from(bytes)),
-                Err(_) => {
-                    return crate::error::AppError::BadRequest.into_response();
+                Err(e) => {
+                    let too_large = e.into_inner().is::<http_body_util::LengthLimitError>();
+                    return if too_large {
+                        crate::error::AppError::TooLarge
+                    } else {
+                        crate::error::AppError::BadRequest
+                    }
+                    .into_response();
                 }
             }
         };

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod chrome;
+pub mod conn;
 pub mod home;
 
 use std::net::SocketAddr;
@@ -262,6 +263,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::auth::csrf::middleware,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            conn::body_deadline,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(middleware::from_fn(language))
         .layer(middleware::from_fn(security_headers))
@@ -517,18 +522,13 @@ pub fn render<T: askama::Template>(t: &T) -> Response {
 }
 
 /// Starts serving until `shutdown` resolves; in-flight requests finish first.
+/// Connection limits and timeouts: see [`conn`].
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    conn::serve(state, listener, shutdown).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

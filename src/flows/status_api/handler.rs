@@ -29,6 +29,8 @@ pub fn error_json(status: StatusCode, page: ErrorPage) -> String {
     let message = match page {
         ErrorPage::NotFound => "Not found",
         ErrorPage::BadRequest => "Bad request",
+        ErrorPage::TooLarge => "Payload too large",
+        ErrorPage::TimedOut => "Request timeout",
         ErrorPage::Forbidden => "Forbidden",
         ErrorPage::TooManyRequests => "Too many requests",
         ErrorPage::Unavailable => "Service unavailable",
