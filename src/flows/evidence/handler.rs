@@ -1,5 +1,6 @@
 //! Request page, upload, download, submit.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -50,6 +51,10 @@ struct ReceiptTemplate<'a> {
     submitted: String,
     files: Vec<FileView>,
 }
+
+/// Most bytes of headers one part of an upload may carry; a browser sends
+/// a few hundred.
+const MAX_PART_HEADER_BYTES: usize = 8 * 1024;
 
 pub fn storage(state: &AppState) -> LocalStorage {
     LocalStorage::new(state.config.data_dir.join("uploads"))
@@ -210,7 +215,7 @@ pub async fn upload(
     ClientIp(ip): ClientIp,
     FullSession(s): FullSession,
     Path((receipt, id)): Path<(String, i64)>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
     let (case, request_id) = authz::request_for_account(&state.db, s.account_id, &receipt, id)
         .await?
@@ -218,7 +223,7 @@ pub async fn upload(
     let req = store::request(&state.db, request_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let fail = |key: &'static str| {
+    let fail_with = |status: StatusCode, key: &'static str| {
         let state = state.clone();
         let csrf = csrf.clone();
         let receipt = case.receipt.clone();
@@ -231,10 +236,18 @@ pub async fn upload(
                 request_id,
                 Some(key),
                 None,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
             )
             .await
         }
+    };
+    let fail = |key: &'static str| fail_with(StatusCode::UNPROCESSABLE_ENTITY, key);
+    // A body that is not well-formed multipart (no or wrong boundary, cut
+    // short, a part without a name) is the client's fault: 400, on the form.
+    let unreadable = || fail_with(StatusCode::BAD_REQUEST, "evidence.error.unreadable");
+    let too_big = || fail_with(StatusCode::PAYLOAD_TOO_LARGE, "evidence.error.too_big");
+    let Ok(mut multipart) = multipart else {
+        return unreadable().await;
     };
     if req.responded_at.is_some() {
         return fail("evidence.error.closed").await;
@@ -247,15 +260,27 @@ pub async fn upload(
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(_) => return fail("evidence.error.unreadable").await,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_big().await,
+            Err(_) => return unreadable().await,
         };
-        if field.name() != Some("file") {
-            continue;
+        let header_bytes: usize = field
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len())
+            .sum();
+        if header_bytes > MAX_PART_HEADER_BYTES {
+            return unreadable().await;
+        }
+        match field.name() {
+            Some("file") => {}
+            Some(_) => continue,
+            None => return unreadable().await,
         }
         let name = field.file_name().unwrap_or("").to_string();
         match field.bytes().await {
             Ok(b) => file = Some((name, b.to_vec())),
-            Err(_) => return fail("evidence.error.too_big").await,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_big().await,
+            Err(_) => return unreadable().await,
         }
     }
     let Some((name, bytes)) = file else {
