@@ -35,6 +35,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "applicant", "0005_applicant"),
     migration!(6, "audit_chain", "0006_audit_chain"),
     migration!(7, "officer", "0007_officer"),
+    migration!(8, "status_reads", "0008_status_reads"),
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

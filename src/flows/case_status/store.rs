@@ -14,11 +14,18 @@ use crate::domain::{CaseStatus, FormType, Office, ReceiptNumber};
 use crate::store::{Db, StoreError};
 
 const LOOKUP_SQL: &str = "SELECT c.form, c.office, c.received_date, c.status, c.status_at, c.created_at, \
-            p.protected, h.status AS h_status, h.at AS h_at \
+            p.protected, h.status AS h_status, h.at AS h_at, h.id AS h_id \
      FROM cases c JOIN persons p ON p.id = c.person_id \
      LEFT JOIN case_history h ON h.case_id = c.id \
-     WHERE c.receipt_number = $1 \
-     ORDER BY h.at DESC, h.id DESC";
+     WHERE c.receipt_number = $1";
+
+/// The same lookup for SQLite's in-place reader, every table read through a
+/// covering index (migration 0008): one random page fewer per table.
+const LOOKUP_SQL_SQLITE: &str = "SELECT c.form, c.office, c.received_date, c.status, c.status_at, c.created_at, \
+            p.protected, h.status AS h_status, h.at AS h_at, h.id AS h_id \
+     FROM cases c JOIN persons p INDEXED BY persons_protected ON p.id = c.person_id \
+     LEFT JOIN case_history h INDEXED BY case_history_status ON h.case_id = c.id \
+     WHERE c.receipt_number = ?1";
 
 /// One row of [`LOOKUP_SQL`], whichever driver read it.
 struct Raw {
@@ -31,12 +38,13 @@ struct Raw {
     protected: i64,
     h_status: Option<String>,
     h_at: Option<i64>,
+    h_id: Option<i64>,
 }
 
 pub async fn lookup(db: &Db, receipt: &ReceiptNumber) -> Result<Option<StatusRecord>, StoreError> {
     let rows = match db.sqlite_reader() {
         Some(reader) => reader.with(|conn| {
-            let mut stmt = conn.prepare_cached(LOOKUP_SQL)?;
+            let mut stmt = conn.prepare_cached(LOOKUP_SQL_SQLITE)?;
             let rows = stmt.query_map([receipt.as_str()], |r| {
                 Ok(Raw {
                     form: r.get(0)?,
@@ -48,6 +56,7 @@ pub async fn lookup(db: &Db, receipt: &ReceiptNumber) -> Result<Option<StatusRec
                     protected: r.get(6)?,
                     h_status: r.get(7)?,
                     h_at: r.get(8)?,
+                    h_id: r.get(9)?,
                 })
             })?;
             rows.collect::<rusqlite::Result<Vec<Raw>>>()
@@ -69,6 +78,7 @@ pub async fn lookup(db: &Db, receipt: &ReceiptNumber) -> Result<Option<StatusRec
                     protected: r.try_get(6)?,
                     h_status: r.try_get(7)?,
                     h_at: r.try_get(8)?,
+                    h_id: r.try_get(9)?,
                 });
             }
             out
@@ -94,7 +104,10 @@ fn assemble(receipt: &ReceiptNumber, rows: &[Raw]) -> Result<Option<StatusRecord
         protected: first.protected != 0,
         history: Vec::with_capacity(rows.len()),
     };
-    for row in rows {
+    // Newest first; the order is not left to the query plan.
+    let mut history: Vec<&Raw> = rows.iter().filter(|r| r.h_status.is_some()).collect();
+    history.sort_by_key(|r| std::cmp::Reverse((r.h_at, r.h_id)));
+    for row in history {
         if let (Some(s), Some(at)) = (&row.h_status, row.h_at) {
             let status = CaseStatus::from_code(s).ok_or_else(|| bad("history status"))?;
             record.history.push(HistoryItem { status, at });
