@@ -199,6 +199,12 @@ struct CaseStatusBody {
     hist_case_status: Option<Vec<HistEntry>>,
 }
 
+#[derive(Serialize)]
+struct Envelope {
+    case_status: CaseStatusBody,
+    message: &'static str,
+}
+
 fn torch_datetime(ts: i64) -> String {
     DateTime::<Utc>::from_timestamp(ts, 0)
         .unwrap_or_default()
@@ -255,7 +261,12 @@ pub async fn case_status(
         current_case_status_desc_es: es.description,
         hist_case_status: (!hist.is_empty()).then_some(hist),
     };
-    axum::Json(json!({ "case_status": body, "message": "Query was successful" })).into_response()
+    // Serialized straight from the structs (no intermediate JSON tree).
+    axum::Json(Envelope {
+        case_status: body,
+        message: "Query was successful",
+    })
+    .into_response()
 }
 
 /// `GET /api/openapi.json`.
