@@ -254,9 +254,15 @@ impl SqliteBatch {
     pub fn open(path: &std::path::Path) -> Result<SqliteBatch, StoreError> {
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(15))?;
+        // A bulk writer's settings (the command line only; the server keeps
+        // 2 MB per connection): 128 MiB of page cache keeps the unique
+        // indexes' pages hot across batches once they outgrow a few MB, and
+        // checkpoints every 64 MiB of log rather than 4 MiB rewrite each hot
+        // page less often.
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; \
-             PRAGMA cache_size=-16000; PRAGMA temp_store=MEMORY;",
+             PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY; \
+             PRAGMA wal_autocheckpoint=16384;",
         )?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(SqliteBatch { conn })
