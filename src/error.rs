@@ -111,7 +111,7 @@ impl IntoResponse for AppError {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests)
             }
             AppError::Unavailable(detail) => {
-                tracing::warn!(%detail, "database unavailable");
+                tracing::warn!(%detail, "service unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorPage::Unavailable)
             }
             AppError::Internal(detail) => {

@@ -23,12 +23,14 @@
 //! (`"password1234"`, `"iloveyou!!!!"`, `"qwertyqwerty"` are rejected as
 //! [`PasswordProblem::Common`]). See the header of that file for its provenance.
 
+use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use argon2::password_hash::ParamsString;
 use argon2::password_hash::{self, SaltString};
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use rand::rngs::OsRng;
 use rand::{CryptoRng, RngCore};
 use tokio::sync::oneshot;
@@ -442,6 +444,35 @@ fn keyed_argon2(pepper: &[u8; 32], params: Params) -> Result<Argon2<'_>, HashErr
         .map_err(|err| HashError::Internal(err.to_string()))
 }
 
+thread_local! {
+    /// Argon2's 19 MiB of working memory, kept by each thread and reused.
+    /// Allocating it per hash let glibc's allocator keep hundreds of MiB of
+    /// freed work areas under a sign-in load (bench/soak); kept per thread,
+    /// memory is bounded by the [`Hasher`]'s threads × 19 MiB.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs Argon2 on this thread's reusable working memory (no zeroing needed:
+/// Argon2 writes every block before it reads it).
+fn argon2_into(
+    argon2: &Argon2<'_>,
+    block_count: usize,
+    pwd: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), HashError> {
+    BLOCKS.with(|cell| {
+        let mut blocks = cell.borrow_mut();
+        if blocks.len() != block_count {
+            *blocks = Vec::new(); // free the old area before taking the new one
+            blocks.resize(block_count, Block::default());
+        }
+        argon2
+            .hash_password_into_with_memory(pwd, salt, out, &mut blocks[..])
+            .map_err(|err| HashError::Internal(err.to_string()))
+    })
+}
+
 /// Hashes `password` (NFKC-normalised first) with Argon2id keyed by `pepper`, returning
 /// a PHC string such as `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`. CPU-bound
 /// (tens of milliseconds): call it from [`Hasher`], not from an async task.
@@ -449,15 +480,29 @@ pub fn hash_blocking<R>(pepper: &[u8; 32], password: &str, rng: &mut R) -> Resul
 where
     R: RngCore + CryptoRng + ?Sized,
 {
+    let internal = |err: password_hash::Error| HashError::Internal(err.to_string());
     let mut salt = [0u8; SALT_LEN];
     rng.try_fill_bytes(&mut salt).map_err(|_| HashError::Rng)?;
-    let salt = SaltString::encode_b64(&salt).map_err(|err| HashError::Internal(err.to_string()))?;
-    let argon2 = keyed_argon2(pepper, policy_params()?)?;
+    let salt_string = SaltString::encode_b64(&salt).map_err(internal)?;
+    let params = policy_params()?;
+    let argon2 = keyed_argon2(pepper, params.clone())?;
     let normalised = normalise(password);
-    let hash = argon2
-        .hash_password(normalised.as_bytes(), &salt)
-        .map_err(|err| HashError::Internal(err.to_string()))?;
-    Ok(hash.to_string())
+    let mut out = [0u8; ARGON2_OUTPUT_LEN];
+    argon2_into(
+        &argon2,
+        params.block_count(),
+        normalised.as_bytes(),
+        &salt,
+        &mut out,
+    )?;
+    let phc = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(internal)?,
+        salt: Some(salt_string.as_salt()),
+        hash: Some(password_hash::Output::new(&out).map_err(internal)?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Verifies `password` (NFKC-normalised first) against a stored PHC string using
@@ -468,26 +513,30 @@ where
 pub fn verify_blocking(pepper: &[u8; 32], password: &str, phc: &str) -> Result<bool, HashError> {
     let parsed = PasswordHash::new(phc).map_err(|_| HashError::Malformed)?;
     let params = stored_params(&parsed)?;
-    let argon2 = keyed_argon2(pepper, params)?;
+    let version = match parsed.version {
+        None => Version::V0x13,
+        Some(v) => Version::try_from(v).map_err(|_| HashError::Malformed)?,
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(HashError::Malformed);
+    };
+    let mut salt_buf = [0u8; 64];
+    let salt = salt
+        .decode_b64(&mut salt_buf)
+        .map_err(|_| HashError::Malformed)?;
+    let argon2 = Argon2::new_with_secret(pepper, Algorithm::Argon2id, version, params.clone())
+        .map_err(|_| HashError::Malformed)?;
     let normalised = normalise(password);
-    match argon2.verify_password(normalised.as_bytes(), &parsed) {
-        Ok(()) => Ok(true),
-        Err(password_hash::Error::Password) => Ok(false),
-        Err(
-            password_hash::Error::Algorithm
-            | password_hash::Error::Version
-            | password_hash::Error::B64Encoding(_)
-            | password_hash::Error::OutputSize { .. }
-            | password_hash::Error::ParamNameDuplicated
-            | password_hash::Error::ParamNameInvalid
-            | password_hash::Error::ParamValueInvalid(_)
-            | password_hash::Error::ParamsMaxExceeded
-            | password_hash::Error::PhcStringField
-            | password_hash::Error::PhcStringTrailingData
-            | password_hash::Error::SaltInvalid(_),
-        ) => Err(HashError::Malformed),
-        Err(err) => Err(HashError::Internal(err.to_string())),
-    }
+    let mut out = vec![0u8; expected.len()];
+    argon2_into(
+        &argon2,
+        params.block_count(),
+        normalised.as_bytes(),
+        salt,
+        &mut out,
+    )
+    .map_err(|_| HashError::Malformed)?;
+    Ok(crate::crypto::constant_time_eq(&out, expected.as_bytes()))
 }
 
 /// Validates a parsed stored hash: Argon2id, salt and output present, sane costs.
@@ -544,9 +593,14 @@ pub fn dummy_verify_blocking(pepper: &[u8; 32]) {
         // Same Argon2 work without a PHC string to compare against.
         None => policy_params().and_then(|params| {
             let mut out = [0u8; ARGON2_OUTPUT_LEN];
-            keyed_argon2(pepper, params)?
-                .hash_password_into(DUMMY_PASSWORD.as_bytes(), &[0u8; SALT_LEN], &mut out)
-                .map_err(|err| HashError::Internal(err.to_string()))
+            let argon2 = keyed_argon2(pepper, params.clone())?;
+            argon2_into(
+                &argon2,
+                params.block_count(),
+                DUMMY_PASSWORD.as_bytes(),
+                &[0u8; SALT_LEN],
+                &mut out,
+            )
         }),
     };
     std::hint::black_box(outcome).ok();
@@ -730,6 +784,7 @@ fn run_job(pepper: &[u8; 32], job: Job) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::{PasswordHasher, PasswordVerifier};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
@@ -748,6 +803,58 @@ mod tests {
         problems(password)
             .iter()
             .any(|p| matches!(p, PasswordProblem::Weak { .. }))
+    }
+
+    #[test]
+    fn reused_working_memory_agrees_with_the_argon2_crate_both_ways() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let ours = hash_blocking(&PEPPER, "correct horse battery", &mut rng).unwrap();
+        let lib = keyed_argon2(&PEPPER, policy_params().unwrap()).unwrap();
+        // Ours verifies with the crate's own verifier …
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            lib.verify_password(b"correct horse battery", &parsed)
+                .is_ok()
+        );
+        assert!(
+            lib.verify_password(b"correct horse batterY", &parsed)
+                .is_err()
+        );
+        // … and a hash the crate made verifies with ours (twice on this
+        // thread: the second run reuses the first one's memory).
+        let salt = SaltString::encode_b64(&[3u8; SALT_LEN]).unwrap();
+        let theirs = lib
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            verify_blocking(&PEPPER, "correct horse battery", &theirs),
+            Ok(true)
+        );
+        assert_eq!(
+            verify_blocking(&PEPPER, "correct horse battery", &theirs),
+            Ok(true)
+        );
+        assert_eq!(
+            verify_blocking(&PEPPER, "wrong horse battery", &theirs),
+            Ok(false)
+        );
+        // A smaller stored cost resizes the area and still verifies.
+        let small = Params::new(8_192, 1, 1, Some(ARGON2_OUTPUT_LEN)).unwrap();
+        let old = keyed_argon2(&PEPPER, small)
+            .unwrap()
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            verify_blocking(&PEPPER, "correct horse battery", &old),
+            Ok(true)
+        );
+        assert_eq!(
+            verify_blocking(&PEPPER, "correct horse battery", &ours),
+            Ok(true)
+        );
+        BLOCKS.with(|b| assert_eq!(b.borrow().len(), policy_params().unwrap().block_count()));
     }
 
     // ---- policy ----
