@@ -483,6 +483,10 @@ fn clean(input: &str, allowed: fn(char) -> bool) -> Result<Vec<String>, AddressP
             continue;
         }
         if c == '#' {
+            // Only fields whose alphabet has `#` (street, unit) may carry it.
+            if !allowed(c) {
+                return Err(AddressProblem::Invalid);
+            }
             out.push_str(" # ");
             continue;
         }
@@ -1180,6 +1184,12 @@ mod tests {
         i.city = "Spring3field";
         assert_eq!(bad(i), vec![(AddressField::City, AddressProblem::Invalid)]);
         i.city = " - ";
+        assert_eq!(bad(i), vec![(AddressField::City, AddressProblem::Invalid)]);
+        // Found by fuzzing: `#` skipped the city alphabet check and was kept
+        // as a token ("WASHING # N").
+        i.city = "Washing #n";
+        assert_eq!(bad(i), vec![(AddressField::City, AddressProblem::Invalid)]);
+        i.city = "#";
         assert_eq!(bad(i), vec![(AddressField::City, AddressProblem::Invalid)]);
         i.city = "Springfield";
         i.state = "I\u{7}L";
