@@ -41,6 +41,14 @@ fuzz_target!(|data: &[u8]| {
         assert!(!reason.trim().is_empty(), "rejection without a reason");
         assert!(*line >= 2, "rejection at line {line} (header is line 1)");
     }
+    // Each record starts on its own line.
+    let mut all: Vec<u64> = parsed.rejected.iter().map(|(l, _)| *l).collect();
+    all.extend(parsed.filings.iter().map(|f| f.line));
+    all.sort_unstable();
+    assert!(
+        all.windows(2).all(|w| w[0] < w[1]),
+        "two rows on one line: {all:?}"
+    );
     let mut last = 0;
     for f in &parsed.filings {
         assert!(f.line >= 2 && f.line > last, "filing at line {}", f.line);

@@ -1,7 +1,9 @@
 //! `casegate intake FILE`: reads the CSV in batches, reports bad rows by line
 //! number with the reason, commits good rows batch by batch.
 
+use std::collections::VecDeque;
 use std::io::Read;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -36,9 +38,90 @@ pub fn reader<R: Read>(input: R) -> csv::Reader<R> {
         .from_reader(input)
 }
 
+/// Line numbers as an editor shows them, for reporting rows. The csv
+/// crate's record positions are taken before the blank lines and the `\n`
+/// of a `\r\n` in front of the record are skipped, so they read one line low
+/// in CRLF files, stay at 1 in `\r`-only files and ignore blank lines.
+/// [`Counted`] notes where every non-blank line starts as bytes go by;
+/// [`LineStarts::line_at`] maps a record's csv byte position to its line.
+#[derive(Debug, Clone, Default)]
+pub struct LineStarts(Arc<Mutex<LineState>>);
+
+#[derive(Debug, Default)]
+struct LineState {
+    offset: u64,
+    /// Line breaks seen so far (`\n`, `\r\n` or a lone `\r`).
+    breaks: u64,
+    in_line: bool,
+    after_cr: bool,
+    /// (byte offset, 1-based line) of non-blank line starts not yet asked for.
+    starts: VecDeque<(u64, u64)>,
+}
+
+impl LineStarts {
+    /// Line of the first non-blank line starting at or after `byte` (a
+    /// record's csv position). Queries must come in increasing order.
+    pub fn line_at(&self, byte: u64) -> u64 {
+        let mut s = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        while s.starts.front().is_some_and(|(at, _)| *at < byte) {
+            s.starts.pop_front();
+        }
+        s.starts.front().map_or(s.breaks + 1, |(_, line)| *line)
+    }
+}
+
+/// A reader that records line starts into a [`LineStarts`].
+pub struct Counted<R> {
+    inner: R,
+    lines: LineStarts,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut s = self.lines.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for &b in buf.get(..n).unwrap_or_default() {
+            match b {
+                b'\r' => {
+                    s.breaks += 1;
+                    s.in_line = false;
+                    s.after_cr = true;
+                }
+                b'\n' => {
+                    if !s.after_cr {
+                        s.breaks += 1;
+                    }
+                    s.in_line = false;
+                    s.after_cr = false;
+                }
+                _ => {
+                    if !s.in_line {
+                        let entry = (s.offset, s.breaks + 1);
+                        s.starts.push_back(entry);
+                    }
+                    s.in_line = true;
+                    s.after_cr = false;
+                }
+            }
+            s.offset += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// [`reader`] over `input`, with the line starts it passes through.
+pub fn counted_reader<R: Read>(input: R) -> (csv::Reader<Counted<R>>, LineStarts) {
+    let lines = LineStarts::default();
+    let counted = Counted {
+        inner: input,
+        lines: lines.clone(),
+    };
+    (reader(counted), lines)
+}
+
 /// Parses a whole (small) CSV document, e.g. an API request body.
 pub fn parse_all<R: Read>(input: R, today: NaiveDate) -> Result<Parsed, IntakeError> {
-    let mut rdr = reader(input);
+    let (mut rdr, lines) = counted_reader(input);
     let header = rdr
         .headers()
         .map_err(|e| IntakeError::Csv(e.to_string()))?
@@ -49,24 +132,25 @@ pub fn parse_all<R: Read>(input: R, today: NaiveDate) -> Result<Parsed, IntakeEr
         rejected: Vec::new(),
     };
     for rec in rdr.records() {
-        push_record(rec, &cols, today, &mut parsed);
+        push_record(rec, &lines, &cols, today, &mut parsed);
     }
     Ok(parsed)
 }
 
 fn push_record(
     rec: Result<csv::StringRecord, csv::Error>,
+    lines: &LineStarts,
     cols: &Columns,
     today: NaiveDate,
     parsed: &mut Parsed,
 ) {
     match rec {
         Err(e) => {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
             parsed.rejected.push((line, "unreadable CSV line".into()));
         }
         Ok(r) => {
-            let line = r.position().map(|p| p.line()).unwrap_or(0);
+            let line = r.position().map_or(0, |p| lines.line_at(p.byte()));
             match parse_row(cols, |i| r.get(i).unwrap_or(""), today) {
                 Ok(row) => parsed.filings.push(Filing {
                     line,
@@ -103,7 +187,7 @@ pub async fn run_file(
 ) -> Result<Summary, IntakeError> {
     let file = std::fs::File::open(path).map_err(|e| IntakeError::Csv(e.to_string()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut rdr = reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let (mut rdr, lines) = counted_reader(std::io::BufReader::with_capacity(1 << 20, file));
     let header = rdr
         .headers()
         .map_err(|e| IntakeError::Csv(e.to_string()))?
@@ -144,7 +228,7 @@ pub async fn run_file(
                 if let Ok(r) = &rec {
                     position = r.position().map(|p| p.byte()).unwrap_or(position);
                 }
-                push_record(rec, &cols, today, &mut parsed);
+                push_record(rec, &lines, &cols, today, &mut parsed);
             }
             if parsed.filings.is_empty() && parsed.rejected.is_empty() {
                 break;
@@ -207,4 +291,35 @@ pub async fn run_file(
     }
     bar.finish_and_clear();
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(doc: &str) -> Vec<u64> {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let header = super::super::form::COLUMNS.join(",");
+        let parsed = parse_all(format!("{header}{doc}").as_bytes(), today).unwrap();
+        assert!(parsed.filings.is_empty());
+        parsed.rejected.iter().map(|(line, _)| *line).collect()
+    }
+
+    #[test]
+    fn rejections_carry_the_line_an_editor_shows() {
+        // Found by fuzzing: csv's record positions read one line low after
+        // `\r\n`, stay at 1 with `\r` endings and skip blank lines.
+        assert_eq!(lines_of("\nbad\nworse\n"), [2, 3]);
+        assert_eq!(lines_of("\r\nbad\r\nworse\r\n"), [2, 3]);
+        assert_eq!(lines_of("\rbad\rworse\r"), [2, 3]);
+        assert_eq!(lines_of("\n\nbad\n\r\n\nworse"), [3, 6]);
+        // A quoted field spanning lines: the next row is still placed right.
+        assert_eq!(lines_of("\r\n\"a\r\nb\"\r\nworse\r\n"), [2, 4]);
+        // Invalid UTF-8 is reported on its own line too.
+        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let mut doc = super::super::form::COLUMNS.join(",").into_bytes();
+        doc.extend_from_slice(b"\r\n\r\nx\xff\r\n");
+        let parsed = parse_all(&doc[..], today).unwrap();
+        assert_eq!(parsed.rejected, [(3, "unreadable CSV line".to_owned())]);
+    }
 }
