@@ -141,6 +141,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&config);
+    crate::store::sqlite_read::configure_process();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

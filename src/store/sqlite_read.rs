@@ -98,6 +98,34 @@ impl SqliteReader {
     }
 }
 
+/// Process-wide SQLite settings, applied once before SQLite is first used
+/// (from `cli::main`, before any connection opens).
+///
+/// Turns off SQLite's memory statistics: with them on, every allocation
+/// inside SQLite takes one global mutex, which serialised the in-place
+/// readers on different threads (perf: `__lll_lock_wait` under a status
+/// load) and cost the bulk writer 8% of its time in mutex calls.
+pub fn configure_process() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config is called before sqlite3_initialize (no
+        // connection exists yet; `Once` keeps it to one call); with any other
+        // timing it only returns SQLITE_MISUSE and changes nothing.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            )
+        };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            tracing::debug!(
+                rc,
+                "SQLite was already initialised; memory statistics stay on"
+            );
+        }
+    });
+}
+
 /// Whether a SQLite error means "cannot read right now" rather than a bug.
 pub fn is_unavailable(e: &rusqlite::Error) -> bool {
     use rusqlite::ffi::ErrorCode;
