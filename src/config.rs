@@ -516,7 +516,9 @@ impl Config {
                 num(
                     "CASEGATE_INTAKE_BATCH_ROWS",
                     file.intake_batch_rows.map(|v| v.to_string()),
-                    "2000",
+                    // Fewer, larger commits rewrite hot index pages into the
+                    // log less often: 18% faster than 2000 (bench/run).
+                    "10000",
                 )?,
             )? as usize,
             max_body_bytes: positive(
