@@ -77,6 +77,20 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// `Err` with the 429 to answer when over the limit, saying when to retry.
+    pub fn or_too_many(self, now: i64) -> Result<(), crate::error::AppError> {
+        match self {
+            Verdict::Allowed { .. } => Ok(()),
+            Verdict::Exceeded { retry_at } => Err(crate::error::AppError::TooManyRequests {
+                retry_after_secs: u64::try_from(retry_at.saturating_sub(now))
+                    .unwrap_or(0)
+                    .max(1),
+            }),
+        }
+    }
+}
+
 /// Pure: the verdict for a window that began at `window_start` and now holds
 /// `count` hits (this one included).
 pub fn judge(rule: Rule, count: i64, window_start: i64) -> Verdict {
@@ -144,6 +158,23 @@ pub async fn purge(db: &Db, now: i64) -> Result<u64, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exceeded_becomes_a_429_with_the_time_left() {
+        assert!(Verdict::Allowed { remaining: 3 }.or_too_many(100).is_ok());
+        match (Verdict::Exceeded { retry_at: 1_000 }).or_too_many(400) {
+            Err(crate::error::AppError::TooManyRequests { retry_after_secs }) => {
+                assert_eq!(retry_after_secs, 600)
+            }
+            other => panic!("{other:?}"),
+        }
+        match (Verdict::Exceeded { retry_at: 10 }).or_too_many(400) {
+            Err(crate::error::AppError::TooManyRequests { retry_after_secs }) => {
+                assert_eq!(retry_after_secs, 1, "never 0")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn judge_counts_the_hit_in() {

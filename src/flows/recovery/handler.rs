@@ -13,7 +13,7 @@ use crate::auth::{email_code_hash, password, record, redirect_with_cookie, throt
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::limits::{self, Limit, Verdict};
+use crate::limits::{self, Limit};
 use crate::web::{AppState, Chrome, ClientIp, render};
 
 pub const RESET_VALID_SECS: i64 = 30 * 60;
@@ -139,13 +139,9 @@ pub async fn forgot(
 ) -> Result<Response, AppError> {
     let now = state.now().timestamp();
     let ip_subject = crate::audit::subject_hash(&state.secrets.identifier_key, "ip", &ip);
-    if let Verdict::Exceeded { .. } =
-        limits::hit(&state.db, Limit::AccountFormsPerIp, &ip_subject, now).await?
-    {
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: 3_600,
-        });
-    }
+    limits::hit(&state.db, Limit::AccountFormsPerIp, &ip_subject, now)
+        .await?
+        .or_too_many(now)?;
     let typed: String = f.email.trim().chars().take(254).collect();
     if let Ok(email) = Email::parse(&typed)
         && let Some(acct) = account::by_email(&state.db, &email).await?

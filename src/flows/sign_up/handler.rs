@@ -13,7 +13,7 @@ use crate::auth::{email_code_hash, record, redirect_with_cookie, user_agent};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::limits::{self, Limit, Verdict};
+use crate::limits::{self, Limit};
 use crate::outbox::{self, OutgoingEmail};
 use crate::web::{AppState, Chrome, ClientIp, render};
 
@@ -122,13 +122,9 @@ pub async fn submit(
 ) -> Result<Response, AppError> {
     let now = state.now().timestamp();
     let ip_subject = crate::audit::subject_hash(&state.secrets.identifier_key, "ip", &ip);
-    if let Verdict::Exceeded { .. } =
-        limits::hit(&state.db, Limit::AccountFormsPerIp, &ip_subject, now).await?
-    {
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: 3_600,
-        });
-    }
+    limits::hit(&state.db, Limit::AccountFormsPerIp, &ip_subject, now)
+        .await?
+        .or_too_many(now)?;
     let (email, password) = match f.parse() {
         Ok(v) => v,
         Err(errors) => {
