@@ -111,6 +111,22 @@ pub struct Db {
     engine: DbEngine,
     /// SQLite file databases only: in-place reads for the hottest lookups.
     reader: Option<std::sync::Arc<SqliteReader>>,
+    /// SQLite only: how long a write waits for another writer's lock.
+    busy_timeout: Duration,
+}
+
+/// The settings of every SQLite connection that writes (the pool's, and the
+/// bulk intake's own, which adds a larger cache). journal_size_limit: after a
+/// checkpoint the log is cut back to 64 MiB instead of keeping its high-water
+/// size (bench/soak saw 120 MiB of log beside a 30 MiB database).
+fn sqlite_write_pragmas(busy: Duration) -> String {
+    format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+         PRAGMA foreign_keys=ON; PRAGMA busy_timeout={}; \
+         PRAGMA cache_size=-2000; PRAGMA temp_store=MEMORY; \
+         PRAGMA journal_size_limit=67108864;",
+        busy.as_millis()
+    )
 }
 
 impl Db {
@@ -141,23 +157,15 @@ impl Db {
             DbEngine::Postgres => None,
         };
         let is_sqlite = engine == DbEngine::Sqlite;
-        let busy_ms = opts.busy_timeout.as_millis();
+        let pragmas = sqlite_write_pragmas(opts.busy_timeout);
         let pool = AnyPoolOptions::new()
             .max_connections(opts.max_connections)
             .min_connections(if is_sqlite { 1 } else { 0 })
             .acquire_timeout(opts.acquire_timeout)
             .after_connect(move |conn, _meta| {
+                let pragmas = pragmas.clone();
                 Box::pin(async move {
                     if is_sqlite {
-                        // journal_size_limit: after a checkpoint the log is cut
-                        // back to 64 MiB instead of keeping its high-water size
-                        // (bench/soak saw 120 MiB of log beside a 30 MiB database).
-                        let pragmas = format!(
-                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                             PRAGMA foreign_keys=ON; PRAGMA busy_timeout={busy_ms}; \
-                             PRAGMA cache_size=-2000; PRAGMA temp_store=MEMORY; \
-                             PRAGMA journal_size_limit=67108864;"
-                        );
                         conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(pragmas)))
                             .await?;
                     }
@@ -171,6 +179,7 @@ impl Db {
             pool,
             engine,
             reader,
+            busy_timeout: opts.busy_timeout,
         })
     }
 
@@ -185,6 +194,18 @@ impl Db {
     /// The in-place SQLite reader, when the database is a SQLite file.
     pub fn sqlite_reader(&self) -> Option<&SqliteReader> {
         self.reader.as_deref()
+    }
+
+    /// A connection of its own to the SQLite file (none on PostgreSQL or an
+    /// in-memory database), with the pool's write settings then `extra`.
+    pub fn sqlite_writer(&self, extra: &str) -> Result<Option<rusqlite::Connection>, StoreError> {
+        let Some(reader) = self.sqlite_reader() else {
+            return Ok(None);
+        };
+        let conn = rusqlite::Connection::open(reader.path())?;
+        conn.execute_batch(&sqlite_write_pragmas(self.busy_timeout))?;
+        conn.execute_batch(extra)?;
+        Ok(Some(conn))
     }
 
     /// Largest number of bind parameters one statement may carry.

@@ -209,10 +209,7 @@ pub async fn run_file(
     // A CSPRNG seeded once from the OS, rather than a system call per code.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
     // On SQLite, one connection used in place (see `store::SqliteBatch`).
-    let mut in_place = match db.sqlite_reader() {
-        Some(r) => Some(SqliteBatch::open(r.path())?),
-        None => None,
-    };
+    let mut in_place = SqliteBatch::open(db)?;
     // Reading and checking rows (one core) overlaps with writing the
     // previous batch (the other): a thread parses, the loop below writes.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(Parsed, u64)>(2);

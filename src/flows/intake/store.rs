@@ -250,22 +250,19 @@ fn decode_sqlite(r: &rusqlite::Row<'_>, shape: &[Kind]) -> rusqlite::Result<Vec<
 }
 
 impl SqliteBatch {
-    /// Opens the database file for writing, with the pool's settings.
-    pub fn open(path: &std::path::Path) -> Result<SqliteBatch, StoreError> {
-        let conn = rusqlite::Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(15))?;
-        // A bulk writer's settings (the command line only; the server keeps
-        // 2 MB per connection): 128 MiB of page cache keeps the unique
-        // indexes' pages hot across batches once they outgrow a few MB, and
-        // checkpoints every 64 MiB of log rather than 4 MiB rewrite each hot
-        // page less often.
-        conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; \
-             PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY; \
-             PRAGMA wal_autocheckpoint=16384;",
-        )?;
+    /// Its own connection to the database file (`None` unless SQLite),
+    /// with the pool's settings plus a bulk writer's: 128 MiB of page cache
+    /// keeps the unique indexes' pages hot across batches once they outgrow a
+    /// few MB (the server keeps 2 MB per connection), and checkpoints every
+    /// 64 MiB of log rather than 4 MiB rewrite each hot page less often.
+    pub fn open(db: &Db) -> Result<Option<SqliteBatch>, StoreError> {
+        let Some(conn) =
+            db.sqlite_writer("PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=16384;")?
+        else {
+            return Ok(None);
+        };
         conn.set_prepared_statement_cache_capacity(32);
-        Ok(SqliteBatch { conn })
+        Ok(Some(SqliteBatch { conn }))
     }
 
     /// Runs one batch in one write transaction: all of it lands or none.
