@@ -124,6 +124,7 @@ async fn bad_rows_are_reported_by_line_and_good_rows_land_once() {
         assert_eq!(parsed.office().code(), office);
         assert_eq!(parsed.fiscal_year(), 27, "October 2026 is in FY2027");
     }
+    app.assert_status_rows_in_step().await;
 }
 
 #[tokio::test]
@@ -182,6 +183,7 @@ async fn existing_people_are_found_not_duplicated() {
     .unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM persons").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, 2);
+    app.assert_status_rows_in_step().await;
 }
 
 #[tokio::test]
@@ -243,6 +245,7 @@ async fn a_killed_intake_leaves_whole_cases_and_a_rerun_completes_it() {
     assert!(out.contains(&format!("already imported: {cases}")), "{out}");
     assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, 12_000);
     assert_eq!(app.count("SELECT COUNT(*) FROM notices").await, 24_000);
+    app.assert_status_rows_in_step().await;
 }
 
 #[tokio::test]
@@ -318,6 +321,7 @@ async fn intake_over_the_api_needs_the_intake_scope() {
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["duplicates"].as_array().unwrap().len(), 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, 2);
+    app.assert_status_rows_in_step().await;
 }
 
 #[tokio::test]
@@ -355,4 +359,5 @@ async fn demo_data_is_idempotent_and_has_the_sandbox_receipts() {
     );
     let statuses = app.count("SELECT COUNT(DISTINCT status) FROM cases").await;
     assert!(statuses >= 10, "{statuses} statuses");
+    app.assert_status_rows_in_step().await;
 }

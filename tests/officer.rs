@@ -188,6 +188,7 @@ async fn a_request_for_evidence_makes_history_a_notice_an_audit_entry_and_an_ema
         casegate::audit::verify(&app.db).await.unwrap(),
         casegate::audit::Verification::Intact { .. }
     ));
+    app.assert_status_rows_in_step().await;
 }
 
 #[tokio::test]
@@ -230,6 +231,7 @@ async fn approvals_and_denials_issue_decision_notices_and_show_everywhere() {
         v["case_status"]["current_case_status_text_en"],
         "Case Was Approved"
     );
+    app.assert_status_rows_in_step().await;
 }
 
 #[tokio::test]
@@ -467,6 +469,7 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
     );
     assert!(page.contains("Adjudicator: Case Was Transferred"));
     assert!(!page.contains("adjudicator@agency.example"));
+    app.assert_status_rows_in_step().await;
 }
 
 fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
@@ -762,6 +765,7 @@ async fn a_reviewed_response_returns_the_case_to_active_review() {
             .await,
         1
     );
+    app.assert_status_rows_in_step().await;
 }
 
 #[tokio::test]
@@ -824,4 +828,5 @@ async fn one_filing_typed_in_and_a_role_changed() {
         .unwrap();
     assert_eq!(role, "adjudicator");
     assert_eq!(location(&intake.get("/officer").await), "/sign-in");
+    app.assert_status_rows_in_step().await;
 }

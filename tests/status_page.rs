@@ -99,6 +99,67 @@ async fn unknown_and_protected_receipts_get_the_same_answer() {
     assert!(!hidden.contains("Actively Reviewed"));
 }
 
+/// A person protected after filing (a court order, say) disappears from the
+/// public lookup at once, and a case written straight into the tables shows
+/// its status and history: the one-read table follows every write.
+#[tokio::test]
+async fn later_writes_to_cases_people_and_history_reach_the_public_lookup() {
+    let app = common::spawn_with(common::Options {
+        extra: vec![("CASEGATE_STATUS_CACHE_TTL_MS", "0")],
+        ..Default::default()
+    })
+    .await;
+    let (_, before) = body(app.get("/status?receipt=EAC9999103403").await).await;
+    assert!(before.contains("Case Was Approved"), "{before}");
+
+    sqlx::query(
+        "UPDATE persons SET protected = 1 WHERE id = \
+         (SELECT person_id FROM cases WHERE receipt_number = 'EAC9999103403')",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let (status, hidden) = body(app.get("/status?receipt=EAC9999103403").await).await;
+    assert_eq!(status, 200);
+    assert!(hidden.contains("The receipt number entered is not recognized"));
+    assert!(!hidden.contains("Case Was Approved"));
+
+    // History rows removed and added by hand (as the demo reset does).
+    let case_id: i64 =
+        sqlx::query_scalar("SELECT id FROM cases WHERE receipt_number = 'EAC9999103403'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    sqlx::query(
+        "UPDATE persons SET protected = 0 WHERE id = (SELECT person_id FROM cases WHERE id = $1)",
+    )
+    .bind(case_id)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM case_history WHERE case_id = $1")
+        .bind(case_id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let (_, bare) = body(app.get("/status?receipt=EAC9999103403").await).await;
+    assert!(bare.contains("Case Was Approved"));
+    assert!(!bare.contains("On January 10, 2023, we received your Form I-130"));
+    sqlx::query(
+        "INSERT INTO case_history (case_id, status, at, actor) VALUES ($1, 'case_was_received', 1673308800, 'test')",
+    )
+    .bind(case_id)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let (_, again) = body(app.get("/status?receipt=EAC9999103403").await).await;
+    assert!(
+        again.contains("On January 10, 2023, we received your Form I-130"),
+        "{again}"
+    );
+    app.assert_status_rows_in_step().await;
+}
+
 #[tokio::test]
 async fn malformed_input_explains_the_format_and_keeps_what_was_typed() {
     let app = spawn_app().await;

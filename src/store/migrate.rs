@@ -36,6 +36,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "audit_chain", "0006_audit_chain"),
     migration!(7, "officer", "0007_officer"),
     migration!(8, "status_reads", "0008_status_reads"),
+    migration!(9, "status_rows", "0009_status_rows"),
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

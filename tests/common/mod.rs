@@ -249,6 +249,21 @@ impl TestApp {
         v["access_token"].as_str().unwrap().to_string()
     }
 
+    /// The one-read status table agrees with the tables it mirrors (SQLite;
+    /// PostgreSQL reads the join itself and has no such table).
+    pub async fn assert_status_rows_in_step(&self) {
+        let drift = casegate::flows::case_status::store::status_rows_drift(&self.db)
+            .await
+            .unwrap();
+        assert!(
+            matches!(drift, None | Some(0)),
+            "status_rows drift: {drift:?}"
+        );
+        if engine() == DbEngine::Sqlite {
+            assert!(drift.is_some());
+        }
+    }
+
     pub async fn count(&self, sql: &'static str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(self.db.pool())

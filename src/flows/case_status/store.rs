@@ -19,16 +19,14 @@ const LOOKUP_SQL: &str = "SELECT c.form, c.office, c.received_date, c.status, c.
      LEFT JOIN case_history h ON h.case_id = c.id \
      WHERE c.receipt_number = $1";
 
-/// The same lookup for SQLite's in-place reader, every table read through a
-/// covering index (migration 0008): one random page fewer per table.
-const LOOKUP_SQL_SQLITE: &str = "SELECT c.form, c.office, c.received_date, c.status, c.status_at, c.created_at, \
-            p.protected, h.status AS h_status, h.at AS h_at, h.id AS h_id \
-     FROM cases c JOIN persons p INDEXED BY persons_protected ON p.id = c.person_id \
-     LEFT JOIN case_history h INDEXED BY case_history_status ON h.case_id = c.id \
-     WHERE c.receipt_number = ?1";
+/// The same lookup for SQLite's in-place reader: one row of `status_rows`
+/// (migration 0009), which triggers keep in step with the three tables, so a
+/// lookup reads one B-tree leaf instead of four.
+const LOOKUP_SQL_SQLITE: &str = "SELECT form, office, received_date, status, status_at, created_at, \
+            protected, history FROM status_rows WHERE receipt_number = ?1";
 
-/// One row of [`LOOKUP_SQL`], whichever driver read it.
-struct Raw {
+/// The case's own fields, whichever driver read them.
+struct Head {
     form: String,
     office: String,
     received: String,
@@ -36,84 +34,150 @@ struct Raw {
     status_at: i64,
     created_at: i64,
     protected: i64,
-    h_status: Option<String>,
-    h_at: Option<i64>,
-    h_id: Option<i64>,
 }
 
+/// One history entry: status code, time, row id (the tie-breaker).
+type RawHistory = (String, i64, i64);
+
 pub async fn lookup(db: &Db, receipt: &ReceiptNumber) -> Result<Option<StatusRecord>, StoreError> {
-    let rows = match db.sqlite_reader() {
+    let found = match db.sqlite_reader() {
         Some(reader) => reader.with(|conn| {
             let mut stmt = conn.prepare_cached(LOOKUP_SQL_SQLITE)?;
-            let rows = stmt.query_map([receipt.as_str()], |r| {
-                Ok(Raw {
-                    form: r.get(0)?,
-                    office: r.get(1)?,
-                    received: r.get(2)?,
-                    status: r.get(3)?,
-                    status_at: r.get(4)?,
-                    created_at: r.get(5)?,
-                    protected: r.get(6)?,
-                    h_status: r.get(7)?,
-                    h_at: r.get(8)?,
-                    h_id: r.get(9)?,
-                })
+            let mut rows = stmt.query([receipt.as_str()])?;
+            let Some(r) = rows.next()? else {
+                return Ok(None);
+            };
+            let head = Head {
+                form: r.get(0)?,
+                office: r.get(1)?,
+                received: r.get(2)?,
+                status: r.get(3)?,
+                status_at: r.get(4)?,
+                created_at: r.get(5)?,
+                protected: r.get(6)?,
+            };
+            let packed = r.get_ref(7)?.as_str()?;
+            let history = parse_history(packed).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    7,
+                    rusqlite::types::Type::Text,
+                    "bad history entry in status_rows".into(),
+                )
             })?;
-            rows.collect::<rusqlite::Result<Vec<Raw>>>()
+            Ok(Some((head, history)))
         })?,
         None => {
             let rows = sqlx::query(LOOKUP_SQL)
                 .bind(receipt.as_str())
                 .fetch_all(db.pool())
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
-                out.push(Raw {
-                    form: r.try_get(0)?,
-                    office: r.try_get(1)?,
-                    received: r.try_get(2)?,
-                    status: r.try_get(3)?,
-                    status_at: r.try_get(4)?,
-                    created_at: r.try_get(5)?,
-                    protected: r.try_get(6)?,
-                    h_status: r.try_get(7)?,
-                    h_at: r.try_get(8)?,
-                    h_id: r.try_get(9)?,
-                });
+            match rows.first() {
+                None => None,
+                Some(r) => {
+                    let head = Head {
+                        form: r.try_get(0)?,
+                        office: r.try_get(1)?,
+                        received: r.try_get(2)?,
+                        status: r.try_get(3)?,
+                        status_at: r.try_get(4)?,
+                        created_at: r.try_get(5)?,
+                        protected: r.try_get(6)?,
+                    };
+                    let mut history = Vec::with_capacity(rows.len());
+                    for r in &rows {
+                        let entry: (Option<String>, Option<i64>, Option<i64>) =
+                            (r.try_get(7)?, r.try_get(8)?, r.try_get(9)?);
+                        if let (Some(s), Some(at), Some(id)) = entry {
+                            history.push((s, at, id));
+                        }
+                    }
+                    Some((head, history))
+                }
             }
-            out
         }
     };
-    assemble(receipt, &rows)
+    match found {
+        None => Ok(None),
+        Some((head, history)) => assemble(receipt, head, history).map(Some),
+    }
 }
 
-fn assemble(receipt: &ReceiptNumber, rows: &[Raw]) -> Result<Option<StatusRecord>, StoreError> {
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let bad = |what: &str| StoreError::Query(sqlx::Error::Decode(format!("bad {what}").into()));
-    let mut record = StatusRecord {
-        receipt: receipt.clone(),
-        form: FormType::parse(&first.form).ok_or_else(|| bad("form"))?,
-        office: Office::from_code(&first.office).ok_or_else(|| bad("office"))?,
-        received_date: NaiveDate::parse_from_str(&first.received, "%Y-%m-%d")
-            .map_err(|_| bad("received_date"))?,
-        status: CaseStatus::from_code(&first.status).ok_or_else(|| bad("status"))?,
-        status_at: first.status_at,
-        created_at: first.created_at,
-        protected: first.protected != 0,
-        history: Vec::with_capacity(rows.len()),
-    };
-    // Newest first; the order is not left to the query plan.
-    let mut history: Vec<&Raw> = rows.iter().filter(|r| r.h_status.is_some()).collect();
-    history.sort_by_key(|r| std::cmp::Reverse((r.h_at, r.h_id)));
-    for row in history {
-        if let (Some(s), Some(at)) = (&row.h_status, row.h_at) {
-            let status = CaseStatus::from_code(s).ok_or_else(|| bad("history status"))?;
-            record.history.push(HistoryItem { status, at });
-        }
+/// `status_rows.history`: `status:at:id` entries joined by ',' (empty when
+/// the case has no history); `None` if any entry is malformed.
+fn parse_history(packed: &str) -> Option<Vec<RawHistory>> {
+    if packed.is_empty() {
+        return Some(Vec::new());
     }
-    Ok(Some(record))
+    packed
+        .split(',')
+        .map(|entry| {
+            let mut parts = entry.split(':');
+            let status = parts.next()?.to_string();
+            let at = parts.next()?.parse().ok()?;
+            let id = parts.next()?.parse().ok()?;
+            parts.next().is_none().then_some((status, at, id))
+        })
+        .collect()
+}
+
+fn assemble(
+    receipt: &ReceiptNumber,
+    head: Head,
+    mut history: Vec<RawHistory>,
+) -> Result<StatusRecord, StoreError> {
+    let bad = |what: &str| StoreError::Query(sqlx::Error::Decode(format!("bad {what}").into()));
+    // Newest first; the order is not left to the query plan or the triggers.
+    history.sort_by_key(|(_, at, id)| std::cmp::Reverse((*at, *id)));
+    let history = history
+        .iter()
+        .map(|(s, at, _)| {
+            let status = CaseStatus::from_code(s).ok_or_else(|| bad("history status"))?;
+            Ok(HistoryItem { status, at: *at })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(StatusRecord {
+        receipt: receipt.clone(),
+        form: FormType::parse(&head.form).ok_or_else(|| bad("form"))?,
+        office: Office::from_code(&head.office).ok_or_else(|| bad("office"))?,
+        received_date: NaiveDate::parse_from_str(&head.received, "%Y-%m-%d")
+            .map_err(|_| bad("received_date"))?,
+        status: CaseStatus::from_code(&head.status).ok_or_else(|| bad("status"))?,
+        status_at: head.status_at,
+        created_at: head.created_at,
+        protected: head.protected != 0,
+        history,
+    })
+}
+
+/// Cases whose `status_rows` row disagrees with cases ⋈ persons ⟕ history
+/// (missing, stale, or a history entry missing or extra), plus rows left
+/// without a case. Zero when the triggers did their work.
+const STATUS_ROWS_DRIFT_SQL: &str = "SELECT
+  (SELECT COUNT(*) FROM cases c JOIN persons p ON p.id = c.person_id
+     LEFT JOIN status_rows s ON s.receipt_number = c.receipt_number
+   WHERE s.receipt_number IS NULL OR s.form IS NOT c.form OR s.office IS NOT c.office
+      OR s.received_date IS NOT c.received_date OR s.status IS NOT c.status
+      OR s.status_at IS NOT c.status_at OR s.created_at IS NOT c.created_at
+      OR s.protected IS NOT p.protected
+      OR (SELECT COUNT(*) FROM case_history h WHERE h.case_id = c.id)
+         != (CASE WHEN s.history = '' THEN 0
+             ELSE length(s.history) - length(replace(s.history, ',', '')) + 1 END)
+      OR EXISTS (SELECT 1 FROM case_history h WHERE h.case_id = c.id
+                 AND instr(',' || s.history || ',', ',' || h.status || ':' || h.at || ':' || h.id || ',') = 0))
+  + (SELECT COUNT(*) FROM status_rows s
+     WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.receipt_number = s.receipt_number))";
+
+/// How many cases the one-read status table has wrong (SQLite); `None` on
+/// PostgreSQL, which reads the join itself. Tests call this after every kind
+/// of write; an operator can run the same query with `sqlite3`.
+pub async fn status_rows_drift(db: &Db) -> Result<Option<i64>, StoreError> {
+    if db.engine() != crate::config::DbEngine::Sqlite {
+        return Ok(None);
+    }
+    let n: i64 = sqlx::query_scalar(STATUS_ROWS_DRIFT_SQL)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(Some(n))
 }
 
 type Entry = (Instant, Option<Arc<StatusRecord>>);
@@ -205,6 +269,56 @@ impl StatusCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_history_parses_or_is_refused_whole() {
+        assert_eq!(parse_history(""), Some(vec![]));
+        assert_eq!(
+            parse_history("case_was_received:100:7,case_was_approved:200:9"),
+            Some(vec![
+                ("case_was_received".to_string(), 100, 7),
+                ("case_was_approved".to_string(), 200, 9),
+            ])
+        );
+        for bad in [",", "a:1", "a:1:2:3", "a:x:2", "a:1:2,", "a:1:2,b:2"] {
+            assert_eq!(parse_history(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn history_is_newest_first_whatever_order_it_was_stored_in() {
+        let receipt = ReceiptNumber::parse("IOE0912345678").unwrap();
+        let head = || Head {
+            form: "I-485".into(),
+            office: "IOE".into(),
+            received: "2026-01-02".into(),
+            status: "case_was_approved".into(),
+            status_at: 300,
+            created_at: 100,
+            protected: 0,
+        };
+        let history = vec![
+            ("case_was_approved".to_string(), 300, 3),
+            ("case_was_received".to_string(), 100, 1),
+            ("actively_reviewed".to_string(), 300, 2),
+        ];
+        let rec = assemble(&receipt, head(), history).unwrap();
+        let order: Vec<_> = rec
+            .history
+            .iter()
+            .map(|h| (h.status.code(), h.at))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("case_was_approved", 300),
+                ("actively_reviewed", 300),
+                ("case_was_received", 100)
+            ]
+        );
+        let broken = vec![("no_such_status".to_string(), 1, 1)];
+        assert!(assemble(&receipt, head(), broken).is_err());
+    }
 
     #[test]
     fn the_cache_stays_bounded_and_sweeps_expired_entries() {
