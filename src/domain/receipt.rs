@@ -177,6 +177,20 @@ impl ReceiptNumber {
     pub fn sequence(&self) -> u32 {
         self.sequence
     }
+
+    /// The receipt as one integer, the key of the `status_rows` table
+    /// (migration 0009 computes the same in SQL): the three letters as a
+    /// base-26 number, then the ten digits. Distinct receipts get distinct
+    /// keys, and an integer key keeps that table's inner pages small.
+    pub fn key(&self) -> i64 {
+        let b = self.canonical.as_bytes();
+        let letter = |i: usize| i64::from(b.get(i).copied().unwrap_or(b'A').saturating_sub(b'A'));
+        let letters = letter(0) * 676 + letter(1) * 26 + letter(2);
+        let digits = i64::from(self.fiscal_year) * 100_000_000
+            + i64::from(self.workday) * 100_000
+            + i64::from(self.sequence);
+        letters * 10_000_000_000 + digits
+    }
 }
 
 impl fmt::Display for ReceiptNumber {
@@ -229,6 +243,33 @@ pub fn computer_workday(date: NaiveDate) -> u16 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn keys_are_the_letters_in_base_26_then_the_digits() {
+        let k = |s: &str| ReceiptNumber::parse(s).unwrap().key();
+        assert_eq!(k("EAC0000000000"), (4 * 676 + 2) * 10_000_000_000);
+        assert_eq!(
+            k("EAC2490012345"),
+            (4 * 676 + 2) * 10_000_000_000 + 2_490_012_345
+        );
+        assert_eq!(
+            k("YSC9999999999"),
+            (24 * 676 + 18 * 26 + 2) * 10_000_000_000 + 9_999_999_999
+        );
+        let mut keys: Vec<i64> = Office::ALL
+            .iter()
+            .flat_map(|o| {
+                ["0000000000", "0000000001", "9999999999"].map(|d| {
+                    ReceiptNumber::parse(&format!("{}{d}", o.code()))
+                        .unwrap()
+                        .key()
+                })
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), Office::ALL.len() * 3, "keys collide");
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

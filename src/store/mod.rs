@@ -411,3 +411,42 @@ mod tests {
         );
     }
 }
+
+/// SQL for `ReceiptNumber::key` of a canonical receipt column (the letters in
+/// base 26, then the ten digits): the integer key of `status_rows`. The same
+/// expression is written out in migrations/sqlite/0009_status_rows.sql.
+macro_rules! receipt_key_sql {
+    ($col:literal) => {
+        concat!(
+            "((unicode(substr(",
+            $col,
+            ", 1, 1)) - 65) * 676 + (unicode(substr(",
+            $col,
+            ", 2, 1)) - 65) * 26 + (unicode(substr(",
+            $col,
+            ", 3, 1)) - 65)) * 10000000000 + CAST(substr(",
+            $col,
+            ", 4, 10) AS INTEGER)"
+        )
+    };
+}
+pub(crate) use receipt_key_sql;
+
+#[cfg(test)]
+mod receipt_key_tests {
+    use crate::domain::{Office, ReceiptNumber};
+
+    #[test]
+    fn the_sql_key_is_the_rust_key() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let sql = concat!("SELECT ", receipt_key_sql!("?1"));
+        let mut stmt = conn.prepare(sql).unwrap();
+        for (i, office) in Office::ALL.into_iter().enumerate() {
+            for (fy, wd, seq) in [(0, 0, 0), (24, 900, 12_345), (99, 999, 99_999), (25, 1, 1)] {
+                let r = ReceiptNumber::new(office, fy, (wd + i as u16) % 1000, seq).unwrap();
+                let sql_key: i64 = stmt.query_row([r.as_str()], |row| row.get(0)).unwrap();
+                assert_eq!(sql_key, r.key(), "{r}");
+            }
+        }
+    }
+}

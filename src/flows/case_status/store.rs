@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use super::policy::{HistoryItem, StatusRecord};
 use crate::domain::{CaseStatus, FormType, Office, ReceiptNumber};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, StoreError, receipt_key_sql};
 
 const LOOKUP_SQL: &str = "SELECT c.form, c.office, c.received_date, c.status, c.status_at, c.created_at, \
             p.protected, h.status AS h_status, h.at AS h_at, h.id AS h_id \
@@ -23,7 +23,7 @@ const LOOKUP_SQL: &str = "SELECT c.form, c.office, c.received_date, c.status, c.
 /// (migration 0009), which triggers keep in step with the three tables, so a
 /// lookup reads one B-tree leaf instead of four.
 const LOOKUP_SQL_SQLITE: &str = "SELECT form, office, received_date, status, status_at, created_at, \
-            protected, history FROM status_rows WHERE receipt_number = ?1";
+            protected, history FROM status_rows WHERE receipt_key = ?1 AND receipt_number = ?2";
 
 /// The case's own fields, whichever driver read them.
 struct Head {
@@ -43,7 +43,7 @@ pub async fn lookup(db: &Db, receipt: &ReceiptNumber) -> Result<Option<StatusRec
     let found = match db.sqlite_reader() {
         Some(reader) => reader.with(|conn| {
             let mut stmt = conn.prepare_cached(LOOKUP_SQL_SQLITE)?;
-            let mut rows = stmt.query([receipt.as_str()])?;
+            let mut rows = stmt.query(rusqlite::params![receipt.key(), receipt.as_str()])?;
             let Some(r) = rows.next()? else {
                 return Ok(None);
             };
@@ -152,10 +152,14 @@ fn assemble(
 /// Cases whose `status_rows` row disagrees with cases ⋈ persons ⟕ history
 /// (missing, stale, or a history entry missing or extra), plus rows left
 /// without a case. Zero when the triggers did their work.
-const STATUS_ROWS_DRIFT_SQL: &str = "SELECT
+const STATUS_ROWS_DRIFT_SQL: &str = concat!(
+    "SELECT
   (SELECT COUNT(*) FROM cases c JOIN persons p ON p.id = c.person_id
-     LEFT JOIN status_rows s ON s.receipt_number = c.receipt_number
-   WHERE s.receipt_number IS NULL OR s.form IS NOT c.form OR s.office IS NOT c.office
+     LEFT JOIN status_rows s ON s.receipt_key = ",
+    receipt_key_sql!("c.receipt_number"),
+    "
+   WHERE s.receipt_key IS NULL OR s.receipt_number IS NOT c.receipt_number
+      OR s.form IS NOT c.form OR s.office IS NOT c.office
       OR s.received_date IS NOT c.received_date OR s.status IS NOT c.status
       OR s.status_at IS NOT c.status_at OR s.created_at IS NOT c.created_at
       OR s.protected IS NOT p.protected
@@ -165,7 +169,8 @@ const STATUS_ROWS_DRIFT_SQL: &str = "SELECT
       OR EXISTS (SELECT 1 FROM case_history h WHERE h.case_id = c.id
                  AND instr(',' || s.history || ',', ',' || h.status || ':' || h.at || ':' || h.id || ',') = 0))
   + (SELECT COUNT(*) FROM status_rows s
-     WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.receipt_number = s.receipt_number))";
+     WHERE NOT EXISTS (SELECT 1 FROM cases c WHERE c.receipt_number = s.receipt_number))"
+);
 
 /// How many cases the one-read status table has wrong (SQLite); `None` on
 /// PostgreSQL, which reads the join itself. Tests call this after every kind

@@ -16,6 +16,7 @@ use crate::domain::{AccessCode, CaseStatus, ReceiptNumber};
 use crate::flows::notices::{MailState, NoticeKind};
 use crate::i18n::Lang;
 use crate::secrets::Secrets;
+use crate::store::receipt_key_sql;
 use crate::store::{
     Db, ParamStyle, StoreError, list_placeholders_styled, values_placeholders_styled,
 };
@@ -250,14 +251,17 @@ fn decode_sqlite(r: &rusqlite::Row<'_>, shape: &[Kind]) -> rusqlite::Result<Vec<
 }
 
 /// `status_rows` for the cases with ids in `?1..=?2` (see migration 0009).
-const FILL_STATUS_ROWS_SQL: &str = "INSERT INTO status_rows (receipt_number, form, office, \
-     received_date, status, status_at, created_at, protected, history) \
-     SELECT c.receipt_number, c.form, c.office, c.received_date, c.status, c.status_at, \
-            c.created_at, p.protected, \
-            COALESCE((SELECT group_concat(h.status || ':' || h.at || ':' || h.id, ',') \
-                      FROM case_history h WHERE h.case_id = c.id), '') \
+const FILL_STATUS_ROWS_SQL: &str = concat!(
+    "INSERT INTO status_rows (receipt_key, receipt_number, form, office, received_date, status, \
+     status_at, created_at, protected, history) SELECT ",
+    receipt_key_sql!("c.receipt_number"),
+    ", c.receipt_number, c.form, c.office, c.received_date, c.status, c.status_at, \
+     c.created_at, p.protected, \
+     COALESCE((SELECT group_concat(h.status || ':' || h.at || ':' || h.id, ',') \
+               FROM case_history h WHERE h.case_id = c.id), '') \
      FROM cases c JOIN persons p ON p.id = c.person_id \
-     WHERE c.id BETWEEN ?1 AND ?2 ORDER BY c.receipt_number";
+     WHERE c.id BETWEEN ?1 AND ?2 ORDER BY 1"
+);
 
 impl SqliteBatch {
     /// Its own connection to the database file (`None` unless SQLite),
@@ -284,7 +288,7 @@ impl SqliteBatch {
     }
 
     /// Writes the `status_rows` of the cases this batch created (their ids
-    /// are one range: the batch holds the write lock), sorted by receipt so
+    /// are one range: the batch holds the write lock), sorted by key so
     /// the table's pages are visited in order; the same row the triggers
     /// would have built (`tests/intake.rs` checks both agree).
     fn fill_status_rows(&self, outcome: &BatchOutcome) -> Result<(), StoreError> {
