@@ -141,6 +141,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(&config);
+    crate::ops::memory::configure_process();
     crate::store::sqlite_read::configure_process();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -294,6 +295,8 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
             let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     std::thread::spawn(move || {
+                        // Like the server's hashing threads.
+                        crate::auth::password::keep_work_area();
                         let mut n = 0u64;
                         while std::time::Instant::now() < deadline {
                             let _ = crate::auth::password::hash_blocking(

@@ -445,15 +445,28 @@ fn keyed_argon2(pepper: &[u8; 32], params: Params) -> Result<Argon2<'_>, HashErr
 }
 
 thread_local! {
-    /// Argon2's 19 MiB of working memory, kept by each thread and reused.
-    /// Allocating it per hash let glibc's allocator keep hundreds of MiB of
-    /// freed work areas under a sign-in load (bench/soak); kept per thread,
-    /// memory is bounded by the [`Hasher`]'s threads × 19 MiB.
-    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+    /// Argon2's 19 MiB of working memory, kept and reused by each [`Hasher`]
+    /// thread (`Some`). Allocating it per hash let glibc's allocator keep
+    /// hundreds of MiB of freed work areas under a sign-in load (bench/soak);
+    /// kept per hashing thread, memory is bounded by the [`Hasher`]'s
+    /// threads × 19 MiB. Any other thread allocates per hash and keeps
+    /// nothing (`None`): a one-off hash, such as seeding the demo accounts on
+    /// a tokio blocking thread, must not leave 19 MiB behind on a thread that
+    /// lives on serving file writes.
+    static BLOCKS: RefCell<Option<Vec<Block>>> = const { RefCell::new(None) };
 }
 
-/// Runs Argon2 on this thread's reusable working memory (no zeroing needed:
-/// Argon2 writes every block before it reads it).
+/// Makes this thread keep its Argon2 working memory between hashes: for
+/// threads that only hash (the [`Hasher`]'s, `casegate hash-rate`'s).
+pub fn keep_work_area() {
+    BLOCKS.with(|cell| {
+        cell.borrow_mut().get_or_insert_with(Vec::new);
+    });
+}
+
+/// Runs Argon2 on this thread's reusable working memory if it keeps one, on a
+/// fresh area otherwise (no zeroing needed: Argon2 writes every block before
+/// it reads it).
 fn argon2_into(
     argon2: &Argon2<'_>,
     block_count: usize,
@@ -462,7 +475,9 @@ fn argon2_into(
     out: &mut [u8],
 ) -> Result<(), HashError> {
     BLOCKS.with(|cell| {
-        let mut blocks = cell.borrow_mut();
+        let mut kept = cell.borrow_mut();
+        let mut one_off = Vec::new();
+        let blocks = kept.as_mut().unwrap_or(&mut one_off);
         if blocks.len() != block_count {
             *blocks = Vec::new(); // free the old area before taking the new one
             blocks.resize(block_count, Block::default());
@@ -732,6 +747,7 @@ fn worker_lost() -> HashError {
 }
 
 fn worker(receiver: &Mutex<mpsc::Receiver<Job>>, pepper: &[u8; 32], warm_up: bool) {
+    keep_work_area();
     if warm_up {
         // Compute the dummy hash now rather than during the first unknown-user sign-in.
         let _ = dummy_phc(pepper);
@@ -807,6 +823,7 @@ mod tests {
 
     #[test]
     fn reused_working_memory_agrees_with_the_argon2_crate_both_ways() {
+        keep_work_area();
         let mut rng = StdRng::seed_from_u64(11);
         let ours = hash_blocking(&PEPPER, "correct horse battery", &mut rng).unwrap();
         let lib = keyed_argon2(&PEPPER, policy_params().unwrap()).unwrap();
@@ -854,7 +871,34 @@ mod tests {
             verify_blocking(&PEPPER, "correct horse battery", &ours),
             Ok(true)
         );
-        BLOCKS.with(|b| assert_eq!(b.borrow().len(), policy_params().unwrap().block_count()));
+        BLOCKS.with(|b| {
+            assert_eq!(
+                b.borrow().as_ref().map(Vec::len),
+                Some(policy_params().unwrap().block_count())
+            )
+        });
+    }
+
+    #[test]
+    fn only_hashing_threads_keep_working_memory() {
+        let after_hashing = |keep: bool| {
+            std::thread::spawn(move || {
+                if keep {
+                    keep_work_area();
+                }
+                let password = "correct horse battery";
+                let phc = hash_blocking(&PEPPER, password, &mut StdRng::seed_from_u64(5)).unwrap();
+                let verified = verify_blocking(&PEPPER, password, &phc).unwrap();
+                (verified, BLOCKS.with(|b| b.borrow().as_ref().map(Vec::len)))
+            })
+            .join()
+            .unwrap()
+        };
+        // A one-off hash (demo seeding on a tokio blocking thread) frees its area …
+        assert_eq!(after_hashing(false), (true, None));
+        // … a Hasher thread keeps one of the policy's size.
+        let blocks = policy_params().unwrap().block_count();
+        assert_eq!(after_hashing(true), (true, Some(blocks)));
     }
 
     // ---- policy ----

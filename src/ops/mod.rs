@@ -1,5 +1,6 @@
 //! Operations endpoints: `/healthz` and `/metrics`.
 
+pub mod memory;
 pub mod metrics;
 
 use axum::extract::State;
