@@ -519,11 +519,17 @@ fn error_page_html(
 
 /// Renders a template into an HTML response, or a 500 page if rendering fails.
 pub fn render<T: askama::Template>(t: &T) -> Response {
-    match t.render() {
-        Ok(html) => Html(html).into_response(),
+    // askama's own estimate counts only the template's literal text; a
+    // status page is ~5 KiB, so start big enough to fill it without regrowing.
+    let mut html = String::with_capacity(T::SIZE_HINT.max(RENDER_BUFFER));
+    match t.render_into(&mut html) {
+        Ok(()) => Html(html).into_response(),
         Err(e) => crate::error::AppError::Internal(e.to_string()).into_response(),
     }
 }
+
+/// Initial capacity of a rendered page.
+const RENDER_BUFFER: usize = 8 * 1024;
 
 /// Starts serving until `shutdown` resolves; in-flight requests finish first.
 /// Connection limits and timeouts: see [`conn`].

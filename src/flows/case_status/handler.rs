@@ -51,21 +51,21 @@ pub async fn page(
             let record = state.status_cache.get(&state.db, &receipt).await?;
             let outcome = match policy::public_view(record.as_deref()) {
                 None => Outcome::NotRecognized,
-                Some(rec) => Outcome::Found {
-                    receipt: rec.receipt.as_str().to_string(),
-                    text: policy::current_text(rec, state.messages, lang),
-                    history: rec
-                        .history
-                        .iter()
-                        .map(|h| {
-                            let (day, text) = policy::history_text(rec, h, state.messages, lang);
-                            HistoryRow {
-                                date: state.messages.long_date(lang, day),
-                                text,
-                            }
-                        })
-                        .collect(),
-                },
+                Some(rec) => {
+                    let words = policy::describe(rec, state.messages, lang);
+                    Outcome::Found {
+                        receipt: rec.receipt.as_str().to_string(),
+                        text: words.current,
+                        history: words
+                            .history
+                            .into_iter()
+                            .map(|l| HistoryRow {
+                                date: l.date,
+                                text: l.text,
+                            })
+                            .collect(),
+                    }
+                }
             };
             (receipt.as_str().to_string(), outcome)
         }

@@ -62,34 +62,55 @@ fn args<'a>(
     ]
 }
 
-pub fn current_text(rec: &StatusRecord, msgs: &Messages, lang: Lang) -> StatusText {
-    let date = msgs.long_date(lang, date_of(rec.status_at));
-    let form_title = msgs.get(lang, &rec.form.title_key()).to_string();
-    let office = msgs
-        .get(lang, &format!("office.{}.name", rec.office.code()))
-        .to_string();
-    let a = args(rec, &date, &form_title, &office);
-    StatusText {
-        title: msgs.get(lang, &rec.status.title_key()).to_string(),
-        description: msgs.fmt(lang, &rec.status.desc_key(), &a),
-    }
+/// One history line in one language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryLine {
+    pub day: NaiveDate,
+    /// `day` as the language writes it ("September 5, 2023").
+    pub date: String,
+    pub text: String,
 }
 
-/// One history line: its date and the sentence describing it.
-pub fn history_text(
-    rec: &StatusRecord,
-    item: &HistoryItem,
-    msgs: &Messages,
-    lang: Lang,
-) -> (NaiveDate, String) {
-    let day = date_of(item.at);
-    let date = msgs.long_date(lang, day);
-    let form_title = msgs.get(lang, &rec.form.title_key()).to_string();
-    let office = msgs
-        .get(lang, &format!("office.{}.name", rec.office.code()))
-        .to_string();
-    let a = args(rec, &date, &form_title, &office);
-    (day, msgs.fmt(lang, &item.status.history_key(), &a))
+/// A record's status and history in one language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    pub current: StatusText,
+    /// Newest first, like [`StatusRecord::history`].
+    pub history: Vec<HistoryLine>,
+}
+
+/// Renders the current status and every history line of `rec` in `lang`.
+/// The form title and office name are looked up once for the whole record
+/// (this runs on every status page and API answer).
+pub fn describe(rec: &StatusRecord, msgs: &Messages, lang: Lang) -> Described {
+    let form_key = rec.form.title_key();
+    let form_title = msgs.get(lang, &form_key);
+    let office_key = format!("office.{}.name", rec.office.code());
+    let office = msgs.get(lang, &office_key);
+    let date = msgs.long_date(lang, date_of(rec.status_at));
+    let current = StatusText {
+        title: msgs.get(lang, &rec.status.title_key()).to_string(),
+        description: msgs.fmt(
+            lang,
+            &rec.status.desc_key(),
+            &args(rec, &date, form_title, office),
+        ),
+    };
+    let history = rec
+        .history
+        .iter()
+        .map(|item| {
+            let day = date_of(item.at);
+            let date = msgs.long_date(lang, day);
+            let text = msgs.fmt(
+                lang,
+                &item.status.history_key(),
+                &args(rec, &date, form_title, office),
+            );
+            HistoryLine { day, date, text }
+        })
+        .collect();
+    Described { current, history }
 }
 
 #[cfg(test)]
@@ -123,7 +144,7 @@ mod tests {
     #[test]
     fn approved_text_reads_like_the_agency() {
         let m = Messages::load().unwrap();
-        let en = current_text(&record(false), &m, Lang::En);
+        let en = describe(&record(false), &m, Lang::En).current;
         assert_eq!(en.title, "Case Was Approved");
         assert!(
             en.description.starts_with(
@@ -132,11 +153,41 @@ mod tests {
             "{}",
             en.description
         );
-        let es = current_text(&record(false), &m, Lang::Es);
+        let es = describe(&record(false), &m, Lang::Es).current;
         assert_eq!(es.title, "Caso Fue Aprobado");
         assert!(
             es.description
                 .starts_with("El 5 de septiembre de 2023, aprobamos su Formulario I-130")
         );
+    }
+
+    #[test]
+    fn history_lines_carry_their_own_date_and_the_record_words() {
+        let m = Messages::load().unwrap();
+        let mut rec = record(false);
+        rec.history = vec![
+            HistoryItem {
+                status: CaseStatus::CaseWasApproved,
+                at: 1_693_924_126, // 2023-09-05
+            },
+            HistoryItem {
+                status: CaseStatus::CaseWasReceived,
+                at: 1_673_352_000, // 2023-01-10
+            },
+        ];
+        let es = describe(&rec, &m, Lang::Es);
+        assert_eq!(es.history.len(), 2);
+        let first = &es.history[0];
+        assert_eq!(first.day, NaiveDate::from_ymd_opt(2023, 9, 5).unwrap());
+        assert_eq!(first.date, "5 de septiembre de 2023");
+        let last = &es.history[1];
+        assert_eq!(last.date, "10 de enero de 2023");
+        assert!(last.text.contains("I-130"), "{}", last.text);
+        assert!(
+            !last.text.contains('{'),
+            "unfilled placeholder: {}",
+            last.text
+        );
+        assert_ne!(first.text, last.text);
     }
 }

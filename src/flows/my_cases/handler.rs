@@ -197,16 +197,14 @@ pub async fn case_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let m = state.messages;
-    let text = status_policy::current_text(&rec, m, lang);
-    let history = rec
+    let words = status_policy::describe(&rec, m, lang);
+    let text = words.current;
+    let history = words
         .history
-        .iter()
-        .map(|h| {
-            let (day, text) = status_policy::history_text(&rec, h, m, lang);
-            HistoryRow {
-                date: m.long_date(lang, day),
-                text,
-            }
+        .into_iter()
+        .map(|l| HistoryRow {
+            date: l.date,
+            text: l.text,
         })
         .collect();
     let notices = crate::flows::notices::store::for_case(&state.db, &case.receipt)

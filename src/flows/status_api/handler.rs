@@ -14,7 +14,7 @@ use super::store;
 use crate::crypto::{constant_time_eq, hmac_sha256, random_hex};
 use crate::domain::ReceiptNumber;
 use crate::error::ErrorPage;
-use crate::flows::case_status::policy::{self as status_policy, date_of};
+use crate::flows::case_status::policy as status_policy;
 use crate::i18n::Lang;
 use crate::web::AppState;
 
@@ -239,15 +239,16 @@ pub async fn case_status(
         return api_error(StatusCode::NOT_FOUND, "Case not found");
     };
     let msgs = state.messages;
-    let en = status_policy::current_text(rec, msgs, Lang::En);
-    let es = status_policy::current_text(rec, msgs, Lang::Es);
-    let hist: Vec<HistEntry> = rec
+    let en = status_policy::describe(rec, msgs, Lang::En);
+    let es = status_policy::describe(rec, msgs, Lang::Es);
+    let hist: Vec<HistEntry> = en
         .history
-        .iter()
-        .map(|h| HistEntry {
-            date: date_of(h.at).format("%Y-%m-%d").to_string(),
-            completed_text_en: status_policy::history_text(rec, h, msgs, Lang::En).1,
-            completed_text_es: status_policy::history_text(rec, h, msgs, Lang::Es).1,
+        .into_iter()
+        .zip(es.history)
+        .map(|(en, es)| HistEntry {
+            date: en.day.format("%Y-%m-%d").to_string(),
+            completed_text_en: en.text,
+            completed_text_es: es.text,
         })
         .collect();
     let body = CaseStatusBody {
@@ -255,10 +256,10 @@ pub async fn case_status(
         formType: rec.form.id().to_string(),
         submittedDate: torch_datetime(rec.created_at),
         modifiedDate: torch_datetime(rec.status_at),
-        current_case_status_text_en: en.title,
-        current_case_status_desc_en: en.description,
-        current_case_status_text_es: es.title,
-        current_case_status_desc_es: es.description,
+        current_case_status_text_en: en.current.title,
+        current_case_status_desc_en: en.current.description,
+        current_case_status_text_es: es.current.title,
+        current_case_status_desc_es: es.current.description,
         hist_case_status: (!hist.is_empty()).then_some(hist),
     };
     // Serialized straight from the structs (no intermediate JSON tree).
