@@ -83,22 +83,21 @@ type Catalogue = HashMap<String, String, KeyHasher>;
 /// dozens of them.
 type KeyHasher = std::hash::BuildHasherDefault<Fnv1a>;
 
-#[derive(Default)]
 struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Fnv1a {
+        Fnv1a(0xcbf2_9ce4_8422_2325) // the 64-bit offset basis
+    }
+}
 
 impl std::hash::Hasher for Fnv1a {
     fn write(&mut self, bytes: &[u8]) {
         const PRIME: u64 = 0x0000_0100_0000_01b3;
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
         for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(PRIME);
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(PRIME);
         }
-        self.0 = h;
     }
 
     fn finish(&self) -> u64 {
@@ -349,6 +348,20 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2023, 9, 5).unwrap();
         assert_eq!(m.long_date(Lang::En, d), "September 5, 2023");
         assert_eq!(m.long_date(Lang::Es, d), "5 de septiembre de 2023");
+    }
+
+    #[test]
+    fn key_hasher_is_standard_fnv1a() {
+        use std::hash::Hasher;
+        let fnv = |bytes: &[u8]| {
+            let mut h = Fnv1a::default();
+            h.write(bytes);
+            h.finish()
+        };
+        // Published FNV-1a 64-bit test vectors.
+        assert_eq!(fnv(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv(b"foobar"), 0x8594_4171_f739_67e8);
     }
 
     #[test]

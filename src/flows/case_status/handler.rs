@@ -4,15 +4,10 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 
 use super::form::{StatusInput, StatusQuery};
-use super::policy::{self, StatusText};
+use super::policy::{self, HistoryLine, StatusText};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::web::{AppState, Chrome, render};
-
-pub struct HistoryRow {
-    pub date: String,
-    pub text: String,
-}
 
 pub enum Outcome {
     Form,
@@ -21,7 +16,7 @@ pub enum Outcome {
     Found {
         receipt: String,
         text: StatusText,
-        history: Vec<HistoryRow>,
+        history: Vec<HistoryLine>,
     },
 }
 
@@ -56,14 +51,7 @@ pub async fn page(
                     Outcome::Found {
                         receipt: rec.receipt.as_str().to_string(),
                         text: words.current,
-                        history: words
-                            .history
-                            .into_iter()
-                            .map(|l| HistoryRow {
-                                date: l.date,
-                                text: l.text,
-                            })
-                            .collect(),
+                        history: words.history,
                     }
                 }
             };
