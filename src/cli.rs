@@ -166,7 +166,9 @@ fn init_logging(config: &Config) {
     let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only on a terminal: a log file or journald gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -484,6 +486,7 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
             "\nAn API client for trying the Case Status API: casegate api-client create \"My tracker\""
         );
     }
+    println!("\nPress Ctrl-C to stop the server (requests in flight are finished first).");
     web::serve(state, listener, web::shutdown_signal()).await?;
     db.close().await;
     Ok(ExitCode::SUCCESS)
