@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::error::ErrorPage;
 use crate::flows::{
-    access_code, address, case_status, evidence, intake, link_case, my_cases, officer,
+    access_code, address, case_status, evidence, help, intake, link_case, my_cases, officer,
     processing_times, recovery, security, sign_in, sign_up, status_api, two_step,
 };
 use crate::i18n::{Lang, Messages};
@@ -145,6 +145,8 @@ pub fn router(state: AppState) -> Router {
             get(evidence::handler::download),
         )
         .route("/processing-times", get(processing_times::handler::page))
+        // Help and contact (issue 15).
+        .route("/help", get(help::handler::page))
         .route("/officer", get(officer::handler::dashboard))
         .route("/officer/cases", get(officer::handler::search))
         .route("/officer/cases/{receipt}", get(officer::handler::case_page))
