@@ -477,10 +477,17 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         );
         return Response::from_parts(parts, Body::from(body));
     }
+    // "Too many requests" says when to come back (the limit knows).
+    let retry_after_secs = parts
+        .headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|_| page == ErrorPage::TooManyRequests);
     let html = if method == Method::HEAD {
         String::new()
     } else {
-        error_page_html(&state, lang, &path, status, page)
+        error_page_html(&state, lang, &path, status, page, retry_after_secs)
     };
     parts.headers.insert(
         header::CONTENT_TYPE,
@@ -495,6 +502,8 @@ struct ErrorTemplate<'a> {
     c: Chrome<'a>,
     heading: &'a str,
     body: &'a str,
+    /// When to try again, for "too many requests".
+    retry: Option<String>,
     code: u16,
 }
 
@@ -504,6 +513,7 @@ fn error_page_html(
     path: &str,
     status: StatusCode,
     page: ErrorPage,
+    retry_after_secs: Option<u64>,
 ) -> String {
     let key = page.message_key();
     let heading_key = format!("{key}.heading");
@@ -513,6 +523,12 @@ fn error_page_html(
     let t = ErrorTemplate {
         heading,
         body: state.messages.get(lang, &body_key),
+        retry: retry_after_secs.map(|s| {
+            let minutes = s.div_ceil(60).max(1).to_string();
+            state
+                .messages
+                .fmt(lang, "help.next.try_again_in", &[("minutes", &minutes)])
+        }),
         code: status.as_u16(),
         c,
     };

@@ -22,8 +22,40 @@ struct AddTemplate<'a> {
     c: Chrome<'a>,
     f: LinkForm,
     errors: Vec<(&'static str, String)>,
-    alert: Option<(String, String, bool)>,
+    alert: Option<LinkAlert>,
     months: Vec<(String, &'a str)>,
+}
+
+/// An outcome shown above the form, with what to do next.
+struct LinkAlert {
+    heading: String,
+    body: String,
+    info: bool,
+    /// (address, text); the first is shown as a button.
+    links: Vec<(&'static str, String)>,
+    /// Whether the only way forward is a person: show how to reach one.
+    contact: bool,
+}
+
+/// The next steps of each outcome: (address, message key).
+fn next_steps(key: &str) -> &'static [(&'static str, &'static str)] {
+    match key {
+        "link.outcome.already_yours" => &[("/account", "account.title")],
+        "link.outcome.linked_elsewhere" => &[
+            ("/help#case-in-another-account", "help.next.help"),
+            ("/status", "help.next.check_status"),
+        ],
+        "link.outcome.expired"
+        | "link.outcome.used"
+        | "link.outcome.revoked"
+        | "link.outcome.exhausted"
+        | "link.outcome.wrong_code" => &[
+            ("/access-code", "help.next.new_code"),
+            ("/help#code-never-arrived", "help.next.help"),
+        ],
+        "link.outcome.account_limit" => &[("/help#too-many-requests", "help.next.help")],
+        _ => &[("/help#could-not-verify", "help.next.help")],
+    }
 }
 
 impl AddTemplate<'_> {
@@ -45,6 +77,7 @@ fn page(
     f: LinkForm,
     errors: Vec<(&'static str, &'static str)>,
     alert: Option<&str>,
+    retry_at: Option<i64>,
     status: StatusCode,
 ) -> Response {
     let m = state.messages;
@@ -53,12 +86,25 @@ fn page(
         .signed_in(true);
     let title = c.t("link.title").to_string();
     let months = m.months(lang);
-    let alert = alert.map(|k| {
-        (
-            m.get(lang, &format!("{k}.heading")).to_string(),
-            m.get(lang, &format!("{k}.body")).to_string(),
-            k == "link.outcome.already_yours",
-        )
+    let when = retry_at
+        .and_then(|at| chrono::DateTime::<chrono::Utc>::from_timestamp(at, 0))
+        .map(|d| {
+            format!(
+                "{} {}",
+                m.long_date(lang, d.date_naive()),
+                d.format("%H:%M UTC")
+            )
+        })
+        .unwrap_or_default();
+    let alert = alert.map(|k| LinkAlert {
+        heading: m.get(lang, &format!("{k}.heading")).to_string(),
+        body: m.fmt(lang, &format!("{k}.body"), &[("when", &when)]),
+        info: k == "link.outcome.already_yours",
+        links: next_steps(k)
+            .iter()
+            .map(|(href, text)| (*href, m.get(lang, text).to_string()))
+            .collect(),
+        contact: k == "link.outcome.linked_elsewhere",
     });
     let errors = errors
         .into_iter()
@@ -90,6 +136,7 @@ pub async fn form(
         LinkForm::default(),
         vec![],
         None,
+        None,
         StatusCode::OK,
     )
 }
@@ -106,7 +153,7 @@ pub async fn submit(
     let now = state.now();
     let ts = now.timestamp();
     let subject = format!("account:{}", s.account_id);
-    if let Verdict::Exceeded { .. } =
+    if let Verdict::Exceeded { retry_at } =
         limits::peek(&state.db, Limit::LinkFailuresPerAccount, &subject, ts).await?
     {
         return Ok(page(
@@ -116,6 +163,7 @@ pub async fn submit(
             f,
             vec![],
             Some("link.outcome.account_limit"),
+            Some(retry_at),
             StatusCode::TOO_MANY_REQUESTS,
         ));
     }
@@ -128,6 +176,7 @@ pub async fn submit(
                 csrf,
                 f,
                 errors,
+                None,
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ));
@@ -204,6 +253,7 @@ pub async fn submit(
         kept,
         vec![],
         Some(key),
+        None,
         StatusCode::UNPROCESSABLE_ENTITY,
     ))
 }
