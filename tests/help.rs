@@ -279,3 +279,65 @@ async fn each_access_code_refusal_has_its_next_step() {
     assert!(main.contains("2026"));
     assert!(main.contains("href=\"/help#too-many-requests\""));
 }
+
+// ---- link-case refusals -----------------------------------------------------
+
+async fn link(b: &common::Browser, receipt: &str, code: &str) -> (u16, String) {
+    let r = b
+        .post(
+            "/account/cases/add",
+            &[
+                ("receipt", receipt),
+                ("code", code),
+                ("dob_month", "2"),
+                ("dob_day", "14"),
+                ("dob_year", "1985"),
+            ],
+        )
+        .await;
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn link_case_refusals_each_have_a_next_step() {
+    let app = spawn_with(contacts()).await;
+    let maria = common::sign_in_demo(&app, "maria.nunez@example.com").await;
+    // A code that is not right: a new code, or help.
+    let (status, html) = link(&maria, "EAC9999103403", "AAAA-BBBB-CCCC").await;
+    assert_eq!(status, 422);
+    let a = alert(&html);
+    assert!(a.contains("That access code is not right"), "{a}");
+    assert!(a.contains("href=\"/access-code\""));
+    assert!(a.contains("href=\"/help#code-never-arrived\""));
+    // Could not match: the help page.
+    let (_, html) = link(&maria, "EAC0000000000", "DEM0-C0DE-0001").await;
+    assert!(alert(&html).contains("href=\"/help#could-not-verify\""));
+    // Linked, then tried from another account: help, status, and how to reach us.
+    let (status, _) = link(&maria, "EAC9999103403", "DEM0-C0DE-0001").await;
+    assert_eq!(status, 303);
+    let bea = common::enrolled_account(
+        &app,
+        "bea@example.com",
+        casegate::auth::account::Role::Applicant,
+    )
+    .await;
+    let (status, html) = link(&bea, "EAC9999103400", "DEM0-C0DE-0004").await;
+    assert_eq!(status, 422);
+    let a = alert(&html);
+    assert!(a.contains("already in another online account"));
+    assert!(a.contains("href=\"/help#case-in-another-account\""));
+    assert!(a.contains("href=\"/status\""));
+    assert!(a.contains("tel:+12025550147") && a.contains("contact@portal.example.org"));
+    // 20 failures a day: the pause says until when.
+    for _ in 0..20 {
+        link(&bea, "EAC9999103400", "AAAA-BBBB-CCCC").await;
+    }
+    let (status, html) = link(&bea, "EAC9999103400", "AAAA-BBBB-CCCC").await;
+    assert_eq!(status, 429);
+    let a = alert(&html);
+    assert!(
+        a.contains("adding cases is paused for now. You can try again after November"),
+        "{a}"
+    );
+    assert!(a.contains("href=\"/help#too-many-requests\""));
+}
