@@ -513,7 +513,11 @@ impl Config {
                 file.help_hours_es,
                 "De lunes a viernes, de 8 a. m. a 8 p. m., hora del Este",
             ),
-            email: contact("CASEGATE_HELP_EMAIL", file.help_email, "help@agency.example"),
+            email: contact(
+                "CASEGATE_HELP_EMAIL",
+                file.help_email,
+                "help@agency.example",
+            ),
             mail_address: contact(
                 "CASEGATE_HELP_MAIL_ADDRESS",
                 file.help_mail_address,
@@ -754,7 +758,10 @@ mod tests {
         let c = with(&[
             ("CASEGATE_HELP_PHONE", ""),
             ("CASEGATE_HELP_EMAIL", " "),
-            ("CASEGATE_HELP_MAIL_ADDRESS", "Agency\nPO Box 1;Town, ST 00001"),
+            (
+                "CASEGATE_HELP_MAIL_ADDRESS",
+                "Agency\nPO Box 1;Town, ST 00001",
+            ),
         ])
         .unwrap();
         assert_eq!((c.help.phone.clone(), c.help.email.clone()), (None, None));

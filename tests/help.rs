@@ -12,7 +12,10 @@ fn contacts() -> Options {
             ("CASEGATE_VERIFY_FLOOR_MS", "0"),
             ("CASEGATE_HELP_PHONE", "+1 (202) 555-0147"),
             ("CASEGATE_HELP_HOURS", "Weekdays 9 to 5 Pacific"),
-            ("CASEGATE_HELP_HOURS_ES", "Días hábiles de 9 a 5, hora del Pacífico"),
+            (
+                "CASEGATE_HELP_HOURS_ES",
+                "Días hábiles de 9 a 5, hora del Pacífico",
+            ),
             ("CASEGATE_HELP_EMAIL", "contact@portal.example.org"),
             (
                 "CASEGATE_HELP_MAIL_ADDRESS",
@@ -129,7 +132,11 @@ async fn error_pages_link_help_and_show_how_to_reach_us() {
     }
     let r = last.unwrap();
     assert_eq!(r.status(), 429);
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let html = r.text().await.unwrap();
     let minutes = retry.div_ceil(60);
     assert!(
@@ -230,7 +237,10 @@ fn set(
 /// The alert box of an answer (what the outcome says, with its links).
 fn alert(html: &str) -> &str {
     let i = html.find("<div class=\"usa-alert").expect("an alert");
-    let j = html[i..].find("</form>").map(|j| i + j).unwrap_or(html.len());
+    let j = html[i..]
+        .find("</form>")
+        .map(|j| i + j)
+        .unwrap_or(html.len());
     &html[i..j]
 }
 
@@ -244,7 +254,9 @@ async fn each_access_code_refusal_has_its_next_step() {
     let a = alert(&html);
     assert!(a.contains("does not match our records"), "{a}");
     assert!(
-        a.contains("<a class=\"usa-button cg-next-step\" href=\"/change-address\">Change your address</a>"),
+        a.contains(
+            "<a class=\"usa-button cg-next-step\" href=\"/change-address\">Change your address</a>"
+        ),
         "{a}"
     );
     assert!(a.contains("href=\"/help#address-mismatch\""));
@@ -266,7 +278,10 @@ async fn each_access_code_refusal_has_its_next_step() {
     assert_eq!(status, 200);
     let a = alert(&html);
     assert!(a.contains("We mailed you a code recently"));
-    assert!(a.contains("You can ask for another letter after November 21, 2026 15:00 UTC"), "{a}");
+    assert!(
+        a.contains("You can ask for another letter after November 21, 2026 15:00 UTC"),
+        "{a}"
+    );
     assert!(a.contains("href=\"/help#code-never-arrived\""));
 
     // Too many requests (5 a day per identifier; 4 used): when, and the help page.
