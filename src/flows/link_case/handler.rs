@@ -76,8 +76,8 @@ fn page(
     csrf: CsrfToken,
     f: LinkForm,
     errors: Vec<(&'static str, &'static str)>,
-    alert: Option<&str>,
-    retry_at: Option<i64>,
+    // The outcome's message key, and when a pause ends.
+    alert: Option<(&str, Option<i64>)>,
     status: StatusCode,
 ) -> Response {
     let m = state.messages;
@@ -86,7 +86,8 @@ fn page(
         .signed_in(true);
     let title = c.t("link.title").to_string();
     let months = m.months(lang);
-    let when = retry_at
+    let when = alert
+        .and_then(|(_, at)| at)
         .and_then(|at| chrono::DateTime::<chrono::Utc>::from_timestamp(at, 0))
         .map(|d| {
             format!(
@@ -96,7 +97,7 @@ fn page(
             )
         })
         .unwrap_or_default();
-    let alert = alert.map(|k| LinkAlert {
+    let alert = alert.map(|(k, _)| LinkAlert {
         heading: m.get(lang, &format!("{k}.heading")).to_string(),
         body: m.fmt(lang, &format!("{k}.body"), &[("when", &when)]),
         info: k == "link.outcome.already_yours",
@@ -136,7 +137,6 @@ pub async fn form(
         LinkForm::default(),
         vec![],
         None,
-        None,
         StatusCode::OK,
     )
 }
@@ -162,8 +162,7 @@ pub async fn submit(
             csrf,
             f,
             vec![],
-            Some("link.outcome.account_limit"),
-            Some(retry_at),
+            Some(("link.outcome.account_limit", Some(retry_at))),
             StatusCode::TOO_MANY_REQUESTS,
         ));
     }
@@ -176,7 +175,6 @@ pub async fn submit(
                 csrf,
                 f,
                 errors,
-                None,
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ));
@@ -252,8 +250,7 @@ pub async fn submit(
         csrf,
         kept,
         vec![],
-        Some(key),
-        None,
+        Some((key, None)),
         StatusCode::UNPROCESSABLE_ENTITY,
     ))
 }
