@@ -48,10 +48,14 @@ fn next_steps(key: &str) -> &'static [(&'static str, &'static str)] {
         "link.outcome.expired"
         | "link.outcome.used"
         | "link.outcome.revoked"
-        | "link.outcome.exhausted"
-        | "link.outcome.wrong_code" => &[
+        | "link.outcome.exhausted" => &[
             ("/access-code", "help.next.new_code"),
             ("/help#code-never-arrived", "help.next.help"),
+        ],
+        // The form below is the first next step (check the code, try again).
+        "link.outcome.wrong_code" => &[
+            ("/help#code-never-arrived", "help.next.help"),
+            ("/access-code", "help.next.new_code"),
         ],
         "link.outcome.account_limit" => &[("/help#too-many-requests", "help.next.help")],
         _ => &[("/help#could-not-verify", "help.next.help")],
