@@ -340,13 +340,8 @@ pub async fn submit(
                 (Outcome::NoEmailOnFile, _) => {
                     let mut f = raw;
                     f.delivery = "post".into();
-                    let mut a = alert(&state, lang, "info", "access.no_email", &[]);
-                    a.links = vec![next(
-                        &state,
-                        lang,
-                        "/help#code-never-arrived",
-                        "help.next.help",
-                    )];
+                    // Not a refusal: the form below, set to a letter, is the next step.
+                    let a = alert(&state, lang, "info", "access.no_email", &[]);
                     form_page(&state, lang, &csrf, f, vec![], Some(a), StatusCode::OK)
                 }
                 (Outcome::LetterNotYet { next_at }, _) => {
