@@ -357,7 +357,7 @@ pub async fn submit(
                         &state,
                         lang,
                         "/help#code-never-arrived",
-                        "help.next.help",
+                        "help.next.code_not_arrived",
                     )];
                     form_page(&state, lang, &csrf, raw, vec![], Some(a), StatusCode::OK)
                 }
@@ -369,7 +369,7 @@ pub async fn submit(
                         &state,
                         lang,
                         "/help#could-not-verify",
-                        "help.next.help",
+                        "help.next.what_to_check",
                     )];
                     form_page(&state, lang, &csrf, raw, vec![], Some(a), StatusCode::OK)
                 }
