@@ -81,6 +81,52 @@ pub struct Config {
     pub client_ip_header: Option<String>,
     /// `host:port` of a ClamAV clamd for scanning uploads; unset → "not scanned".
     pub clamd: Option<String>,
+    /// How people reach the agency, shown on `/help` and on every dead end.
+    pub help: HelpContacts,
+}
+
+/// The contact options an operator configures (`CASEGATE_HELP_*`). Each is
+/// optional: an empty value leaves its line off the help page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HelpContacts {
+    pub phone: Option<String>,
+    /// Opening hours of the phone line, in English and in Spanish.
+    pub hours: Option<String>,
+    pub hours_es: Option<String>,
+    pub email: Option<String>,
+    /// Postal address for a paper AR-11 (change of address), one line each.
+    pub mail_address: Option<String>,
+}
+
+impl HelpContacts {
+    /// Whether at least one way to reach a person is configured.
+    pub fn any(&self) -> bool {
+        self.phone.is_some() || self.email.is_some() || self.mail_address.is_some()
+    }
+
+    /// `tel:` target: the digits and a leading `+` of the phone number.
+    pub fn phone_href(&self) -> Option<String> {
+        self.phone.as_ref().map(|p| {
+            let digits: String = p
+                .chars()
+                .filter(|ch| ch.is_ascii_digit() || *ch == '+')
+                .collect();
+            format!("tel:{digits}")
+        })
+    }
+
+    /// The AR-11 postal address split into its lines (`;` or a newline).
+    pub fn mail_lines(&self) -> Vec<&str> {
+        self.mail_address
+            .as_deref()
+            .map(|a| {
+                a.split(['\n', ';'])
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// Documentation of one setting: environment variable, TOML key, default, meaning.
@@ -266,6 +312,37 @@ pub const SETTINGS: &[Setting] = &[
         default: "unset: uploads are marked \"not scanned\"",
         meaning: "`host:port` of a ClamAV clamd; uploads wait as \"pending scan\" until it answers, infected files are quarantined",
     },
+    // Contact options shown on /help and on every dead end (empty → left off).
+    Setting {
+        env: "CASEGATE_HELP_PHONE",
+        toml: "help_phone",
+        default: "`800-555-0100` (demo)",
+        meaning: "phone number people can call for help; empty leaves it off the help page",
+    },
+    Setting {
+        env: "CASEGATE_HELP_HOURS",
+        toml: "help_hours",
+        default: "`Monday to Friday, 8 a.m. to 8 p.m. Eastern Time` (demo)",
+        meaning: "when the phone line answers (English)",
+    },
+    Setting {
+        env: "CASEGATE_HELP_HOURS_ES",
+        toml: "help_hours_es",
+        default: "`De lunes a viernes, de 8 a. m. a 8 p. m., hora del Este` (demo)",
+        meaning: "when the phone line answers (Spanish)",
+    },
+    Setting {
+        env: "CASEGATE_HELP_EMAIL",
+        toml: "help_email",
+        default: "`help@agency.example` (demo)",
+        meaning: "email address for help; empty leaves it off",
+    },
+    Setting {
+        env: "CASEGATE_HELP_MAIL_ADDRESS",
+        toml: "help_mail_address",
+        default: "`Change of Address (AR-11); P.O. Box 0000; Springfield, IL 62701` (demo)",
+        meaning: "postal address for a paper Form AR-11 and letters; lines separated by `;`; empty leaves it off",
+    },
 ];
 
 /// The TOML file's shape: every key optional.
@@ -301,6 +378,11 @@ struct FileConfig {
     verify_floor_ms: Option<u64>,
     client_ip_header: Option<String>,
     clamd: Option<String>,
+    help_phone: Option<String>,
+    help_hours: Option<String>,
+    help_hours_es: Option<String>,
+    help_email: Option<String>,
+    help_mail_address: Option<String>,
 }
 
 impl Config {
@@ -413,7 +495,37 @@ impl Config {
                 message: "must be between 0 and 28".into(),
             });
         }
+        // Help contacts: a demo value by default, an empty value leaves it off.
+        let contact = |name: &str, from_file: Option<String>, default: &str| {
+            Some(pick(name, from_file).unwrap_or_else(|| default.to_string()))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let help = HelpContacts {
+            phone: contact("CASEGATE_HELP_PHONE", file.help_phone, "800-555-0100"),
+            hours: contact(
+                "CASEGATE_HELP_HOURS",
+                file.help_hours,
+                "Monday to Friday, 8 a.m. to 8 p.m. Eastern Time",
+            ),
+            hours_es: contact(
+                "CASEGATE_HELP_HOURS_ES",
+                file.help_hours_es,
+                "De lunes a viernes, de 8 a. m. a 8 p. m., hora del Este",
+            ),
+            email: contact(
+                "CASEGATE_HELP_EMAIL",
+                file.help_email,
+                "help@agency.example",
+            ),
+            mail_address: contact(
+                "CASEGATE_HELP_MAIL_ADDRESS",
+                file.help_mail_address,
+                "Change of Address (AR-11); P.O. Box 0000; Springfield, IL 62701",
+            ),
+        };
         Ok(Config {
+            help,
             clamd: pick("CASEGATE_CLAMD", file.clamd).filter(|s| !s.trim().is_empty()),
             smtp_url: pick("CASEGATE_SMTP_URL", file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from: pick("CASEGATE_MAIL_FROM", file.mail_from).unwrap_or_else(|| {
@@ -635,6 +747,29 @@ mod tests {
                 s.env
             );
         }
+    }
+
+    #[test]
+    fn help_contacts_default_to_demo_values_and_empty_hides_them() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.help.phone.as_deref(), Some("800-555-0100"));
+        assert_eq!(c.help.phone_href().as_deref(), Some("tel:8005550100"));
+        assert_eq!(c.help.mail_lines().len(), 3);
+        let c = with(&[
+            ("CASEGATE_HELP_PHONE", ""),
+            ("CASEGATE_HELP_EMAIL", " "),
+            (
+                "CASEGATE_HELP_MAIL_ADDRESS",
+                "Agency\nPO Box 1;Town, ST 00001",
+            ),
+        ])
+        .unwrap();
+        assert_eq!((c.help.phone.clone(), c.help.email.clone()), (None, None));
+        assert_eq!(
+            c.help.mail_lines(),
+            vec!["Agency", "PO Box 1", "Town, ST 00001"]
+        );
+        assert!(c.help.any());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod access_code;
 pub mod address;
 pub mod case_status;
 pub mod evidence;
+pub mod help;
 pub mod intake;
 pub mod link_case;
 pub mod my_cases;

@@ -1,6 +1,7 @@
 //! What every page's layout needs: language, messages, agency name and the
 //! link to the same page in the other language.
 
+use crate::config::HelpContacts;
 use crate::i18n::{Lang, Messages};
 
 use super::AppState;
@@ -17,6 +18,8 @@ pub struct Chrome<'a> {
     pub csrf: String,
     /// Whether to offer "My account" and "Sign out" rather than "Sign in".
     pub signed_in: bool,
+    /// How to reach the agency (`web/contact.html` shows it on dead ends).
+    pub help: &'a HelpContacts,
 }
 
 impl<'a> Chrome<'a> {
@@ -36,6 +39,15 @@ impl<'a> Chrome<'a> {
             title: String::new(),
             csrf: String::new(),
             signed_in: false,
+            help: &state.config.help,
+        }
+    }
+
+    /// The phone line's hours in this page's language.
+    pub fn help_hours(&self) -> Option<&str> {
+        match self.lang {
+            Lang::En => self.help.hours.as_deref(),
+            Lang::Es => self.help.hours_es.as_deref().or(self.help.hours.as_deref()),
         }
     }
 

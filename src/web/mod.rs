@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::error::ErrorPage;
 use crate::flows::{
-    access_code, address, case_status, evidence, intake, link_case, my_cases, officer,
+    access_code, address, case_status, evidence, help, intake, link_case, my_cases, officer,
     processing_times, recovery, security, sign_in, sign_up, status_api, two_step,
 };
 use crate::i18n::{Lang, Messages};
@@ -145,6 +145,8 @@ pub fn router(state: AppState) -> Router {
             get(evidence::handler::download),
         )
         .route("/processing-times", get(processing_times::handler::page))
+        // Help and contact (issue 15).
+        .route("/help", get(help::handler::page))
         .route("/officer", get(officer::handler::dashboard))
         .route("/officer/cases", get(officer::handler::search))
         .route("/officer/cases/{receipt}", get(officer::handler::case_page))
@@ -475,10 +477,17 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         );
         return Response::from_parts(parts, Body::from(body));
     }
+    // "Too many requests" says when to come back (the limit knows).
+    let retry_after_secs = parts
+        .headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|_| page == ErrorPage::TooManyRequests);
     let html = if method == Method::HEAD {
         String::new()
     } else {
-        error_page_html(&state, lang, &path, status, page)
+        error_page_html(&state, lang, &path, status, page, retry_after_secs)
     };
     parts.headers.insert(
         header::CONTENT_TYPE,
@@ -493,6 +502,8 @@ struct ErrorTemplate<'a> {
     c: Chrome<'a>,
     heading: &'a str,
     body: &'a str,
+    /// When to try again, for "too many requests".
+    retry: Option<String>,
     code: u16,
 }
 
@@ -502,6 +513,7 @@ fn error_page_html(
     path: &str,
     status: StatusCode,
     page: ErrorPage,
+    retry_after_secs: Option<u64>,
 ) -> String {
     let key = page.message_key();
     let heading_key = format!("{key}.heading");
@@ -511,6 +523,12 @@ fn error_page_html(
     let t = ErrorTemplate {
         heading,
         body: state.messages.get(lang, &body_key),
+        retry: retry_after_secs.map(|s| {
+            let minutes = s.div_ceil(60).max(1).to_string();
+            state
+                .messages
+                .fmt(lang, "help.next.try_again_in", &[("minutes", &minutes)])
+        }),
         code: status.as_u16(),
         c,
     };

@@ -28,7 +28,8 @@ pub struct Alert {
     pub kind: &'static str,
     pub heading: String,
     pub body: String,
-    pub link: Option<(String, String)>,
+    /// The next steps, (address, text): the first is shown as a button.
+    pub links: Vec<(String, String)>,
 }
 
 #[derive(askama::Template)]
@@ -169,8 +170,13 @@ fn alert(
         kind,
         heading: m.get(lang, &format!("{key}.heading")).to_string(),
         body: m.fmt(lang, &format!("{key}.body"), args),
-        link: None,
+        links: vec![],
     }
+}
+
+/// A next-step link: an address and the message key of its text.
+fn next(state: &AppState, lang: Lang, href: &str, key: &str) -> (String, String) {
+    (href.to_string(), state.messages.get(lang, key).to_string())
 }
 
 pub async fn submit(
@@ -325,32 +331,46 @@ pub async fn submit(
                 }
                 (Outcome::AddressMismatch, _) => {
                     let mut a = alert(&state, lang, "error", "access.mismatch", &[]);
-                    a.link = Some((
-                        "/account/address".to_string(),
-                        state.messages.get(lang, "access.mismatch.link").to_string(),
-                    ));
+                    a.links = vec![
+                        next(&state, lang, "/change-address", "help.next.change_address"),
+                        next(&state, lang, "/help#address-mismatch", "help.next.help"),
+                    ];
                     form_page(&state, lang, &csrf, raw, vec![], Some(a), StatusCode::OK)
                 }
                 (Outcome::NoEmailOnFile, _) => {
                     let mut f = raw;
                     f.delivery = "post".into();
+                    // Not a refusal: the form below, set to a letter, is the next step.
                     let a = alert(&state, lang, "info", "access.no_email", &[]);
                     form_page(&state, lang, &csrf, f, vec![], Some(a), StatusCode::OK)
                 }
                 (Outcome::LetterNotYet { next_at }, _) => {
                     let date = expiry_text(&state, lang, next_at);
-                    let a = alert(
+                    let mut a = alert(
                         &state,
                         lang,
                         "warning",
                         "access.letter_not_yet",
                         &[("date", &date)],
                     );
+                    a.links = vec![next(
+                        &state,
+                        lang,
+                        "/help#code-never-arrived",
+                        "help.next.code_not_arrived",
+                    )];
                     form_page(&state, lang, &csrf, raw, vec![], Some(a), StatusCode::OK)
                 }
                 // NotVerified, and (defensively) an Issue without a person.
                 _ => {
-                    let a = alert(&state, lang, "error", "access.not_verified", &[]);
+                    // The same answer for unknown, mismatched and protected.
+                    let mut a = alert(&state, lang, "error", "access.not_verified", &[]);
+                    a.links = vec![next(
+                        &state,
+                        lang,
+                        "/help#could-not-verify",
+                        "help.next.what_to_check",
+                    )];
                     form_page(&state, lang, &csrf, raw, vec![], Some(a), StatusCode::OK)
                 }
             };

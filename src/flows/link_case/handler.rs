@@ -22,8 +22,44 @@ struct AddTemplate<'a> {
     c: Chrome<'a>,
     f: LinkForm,
     errors: Vec<(&'static str, String)>,
-    alert: Option<(String, String, bool)>,
+    alert: Option<LinkAlert>,
     months: Vec<(String, &'a str)>,
+}
+
+/// An outcome shown above the form, with what to do next.
+struct LinkAlert {
+    heading: String,
+    body: String,
+    info: bool,
+    /// (address, text); the first is shown as a button.
+    links: Vec<(&'static str, String)>,
+    /// Whether the only way forward is a person: show how to reach one.
+    contact: bool,
+}
+
+/// The next steps of each outcome: (address, message key).
+fn next_steps(key: &str) -> &'static [(&'static str, &'static str)] {
+    match key {
+        "link.outcome.already_yours" => &[("/account", "account.title")],
+        "link.outcome.linked_elsewhere" => &[
+            ("/help#case-in-another-account", "help.next.help"),
+            ("/status", "help.next.check_status"),
+        ],
+        "link.outcome.expired"
+        | "link.outcome.used"
+        | "link.outcome.revoked"
+        | "link.outcome.exhausted" => &[
+            ("/access-code", "help.next.new_code"),
+            ("/help#code-never-arrived", "help.next.help"),
+        ],
+        // The form below is the first next step (check the code, try again).
+        "link.outcome.wrong_code" => &[
+            ("/help#code-never-arrived", "help.next.help"),
+            ("/access-code", "help.next.new_code"),
+        ],
+        "link.outcome.account_limit" => &[("/help#too-many-requests", "help.next.help")],
+        _ => &[("/help#could-not-verify", "help.next.help")],
+    }
 }
 
 impl AddTemplate<'_> {
@@ -44,7 +80,8 @@ fn page(
     csrf: CsrfToken,
     f: LinkForm,
     errors: Vec<(&'static str, &'static str)>,
-    alert: Option<&str>,
+    // The outcome's message key, and when a pause ends.
+    alert: Option<(&str, Option<i64>)>,
     status: StatusCode,
 ) -> Response {
     let m = state.messages;
@@ -53,12 +90,26 @@ fn page(
         .signed_in(true);
     let title = c.t("link.title").to_string();
     let months = m.months(lang);
-    let alert = alert.map(|k| {
-        (
-            m.get(lang, &format!("{k}.heading")).to_string(),
-            m.get(lang, &format!("{k}.body")).to_string(),
-            k == "link.outcome.already_yours",
-        )
+    let when = alert
+        .and_then(|(_, at)| at)
+        .and_then(|at| chrono::DateTime::<chrono::Utc>::from_timestamp(at, 0))
+        .map(|d| {
+            format!(
+                "{} {}",
+                m.long_date(lang, d.date_naive()),
+                d.format("%H:%M UTC")
+            )
+        })
+        .unwrap_or_default();
+    let alert = alert.map(|(k, _)| LinkAlert {
+        heading: m.get(lang, &format!("{k}.heading")).to_string(),
+        body: m.fmt(lang, &format!("{k}.body"), &[("when", &when)]),
+        info: k == "link.outcome.already_yours",
+        links: next_steps(k)
+            .iter()
+            .map(|(href, text)| (*href, m.get(lang, text).to_string()))
+            .collect(),
+        contact: k == "link.outcome.linked_elsewhere",
     });
     let errors = errors
         .into_iter()
@@ -106,7 +157,7 @@ pub async fn submit(
     let now = state.now();
     let ts = now.timestamp();
     let subject = format!("account:{}", s.account_id);
-    if let Verdict::Exceeded { .. } =
+    if let Verdict::Exceeded { retry_at } =
         limits::peek(&state.db, Limit::LinkFailuresPerAccount, &subject, ts).await?
     {
         return Ok(page(
@@ -115,7 +166,7 @@ pub async fn submit(
             csrf,
             f,
             vec![],
-            Some("link.outcome.account_limit"),
+            Some(("link.outcome.account_limit", Some(retry_at))),
             StatusCode::TOO_MANY_REQUESTS,
         ));
     }
@@ -203,7 +254,7 @@ pub async fn submit(
         csrf,
         kept,
         vec![],
-        Some(key),
+        Some((key, None)),
         StatusCode::UNPROCESSABLE_ENTITY,
     ))
 }
