@@ -603,9 +603,10 @@ fn route_and_box_lines(tokens: Vec<String>) -> Vec<String> {
     tokens
 }
 
-/// The ZIP code that `token` is, if it is one (`62701`, `62701-1234`).
+/// The ZIP code that `token` is, if it is one (`62701`, `62701-1234`,
+/// `627011234`).
 fn zip_token(token: &str) -> Option<ZipCode> {
-    matches!(token.len(), 5 | 10)
+    matches!(token.len(), 5 | 9 | 10)
         .then(|| ZipCode::parse(token).ok())
         .flatten()
 }
@@ -854,14 +855,14 @@ fn street_words_key(words: &[String]) -> Vec<String> {
             if let Some(l) = w.last_mut() {
                 *l = "US".to_owned();
             }
-        } else if let Some(o) = ordinal_token(t) {
-            w.push(o);
-        } else if w.last().and_then(|l| word_value(TENS_WORDS, l)).is_some()
+        } else if let Some(tens) = w.last().and_then(|l| word_value(TENS_WORDS, l))
             && let Some(o) = word_value(ORDINAL_WORDS, t).filter(|n| *n < 10)
         {
             if let Some(l) = w.last_mut() {
-                *l = ordinal(word_value(TENS_WORDS, l).unwrap_or(0) + o);
+                *l = ordinal(tens + o);
             }
+        } else if let Some(o) = ordinal_token(t) {
+            w.push(o);
         } else {
             w.push(t.clone());
         }
@@ -1606,6 +1607,606 @@ mod tests {
             zip: &zip,
         })
         .unwrap()
+    }
+
+    fn at(street: &str, unit: &str, city: &str, zip: &str) -> UsAddress {
+        UsAddress::parse(AddressInput {
+            street,
+            unit,
+            city,
+            state: "IL",
+            zip,
+        })
+        .unwrap()
+    }
+
+    /// Every spelling in `same` matches the first; none in `other` does.
+    fn street_class(same: &[(&str, &str)], other: &[(&str, &str)]) {
+        let base = UsAddress::parse(input(same[0].0, same[0].1)).unwrap();
+        for (s, u) in same {
+            let a = UsAddress::parse(input(s, u)).unwrap();
+            assert!(base.matches(&a), "{s} | {u} vs {base:?}");
+            assert!(a.matches(&base), "{s} | {u} (symmetric)");
+            assert!(reparse(&a).matches(&base), "{s} | {u} stored and read back");
+        }
+        for (s, u) in other {
+            let a = UsAddress::parse(input(s, u)).unwrap();
+            assert!(!base.matches(&a), "{s} | {u} must not match {base:?}");
+        }
+    }
+
+    #[test]
+    fn two_word_directionals_in_every_position() {
+        assert_eq!(street("123 North West Main Street"), "123 NW MAIN ST");
+        assert_eq!(street("123 Main St South East"), "123 MAIN ST SE");
+        assert_eq!(street("123 N. W. Main St"), "123 NW MAIN ST");
+        street_class(
+            &[
+                ("123 NW Main St", ""),
+                ("123 Northwest Main Street", ""),
+                ("123 North West Main Street", ""),
+                ("123 N W Main St", ""),
+                ("123 n.w. main st.", ""),
+                ("123 N.W. Main St", ""),
+            ],
+            &[
+                ("123 NE Main St", ""),
+                ("123 Main St NW", ""),
+                ("124 NW Main St", ""),
+            ],
+        );
+        street_class(
+            &[
+                ("9 Oak Ave SW", ""),
+                ("9 Oak Avenue South West", ""),
+                ("9 Oak Av S W", ""),
+                ("9 oak ave southwest", ""),
+            ],
+            &[("9 Oak Ave SE", ""), ("9 SW Oak Ave", "")],
+        );
+        // East-West Highway keeps its name.
+        assert_eq!(street("123 East West Highway"), "123 E WEST HWY");
+    }
+
+    #[test]
+    fn every_c1_suffix_spelling_is_its_standard() {
+        let mut n = 0;
+        for (std, spellings) in pub28::SUFFIXES {
+            for w in std::iter::once(std).chain(spellings.iter()) {
+                let want = if suffix(w).is_some() { *std } else { w };
+                assert_eq!(street(&format!("12 Elm {w}")), format!("12 ELM {want}"));
+                n += 1;
+            }
+        }
+        assert!(pub28::SUFFIXES.len() >= 200, "{}", pub28::SUFFIXES.len());
+        assert!(n > 500, "{n}");
+        street_class(
+            &[
+                ("5 Ocean Way", ""),
+                ("5 Ocean Wy", ""),
+                ("5 ocean WAY.", ""),
+            ],
+            &[("5 Ocean Walk", ""), ("5 Ocean Ways", "")],
+        );
+    }
+
+    #[test]
+    fn hash_stands_for_any_designator() {
+        street_class(
+            &[
+                ("123 Main St", "APT 4B"),
+                ("123 Main St #4B", ""),
+                ("123 Main St # 4B", ""),
+                ("123 Main St", "#4B"),
+                ("123 Main St", "4B"),
+                ("123 Main St", "Unit 4B"),
+                ("123 Main St Apartment 4-B", ""),
+                ("123 Main St", "apt. 4 b"),
+                ("123 Main St Suite 4B", ""),
+            ],
+            &[
+                ("123 Main St", "APT 4C"),
+                ("123 Main St", "#4"),
+                ("123 Main St", "BLDG 4B"),
+                ("123 Main St", ""),
+            ],
+        );
+        // Every C2 designator, with and without an identifier where allowed.
+        for (std, spellings, needs_id) in pub28::DESIGNATORS {
+            for w in std::iter::once(std).chain(spellings.iter()) {
+                let a = UsAddress::parse(input("1 Elm St", &format!("{w} 7"))).unwrap();
+                assert_eq!(a.unit(), Some(format!("{std} 7").as_str()));
+                assert!(a.matches(&UsAddress::parse(input("1 Elm St", "#7")).unwrap()));
+                let alone = UsAddress::parse(input("1 Elm St", w));
+                assert_eq!(alone.is_ok(), !needs_id, "{w}");
+            }
+        }
+    }
+
+    #[test]
+    fn po_box_rural_route_and_highway_contract_spellings() {
+        for s in [
+            "PO Box 1234",
+            "P.O. Box 1234",
+            "P O Box 1234",
+            "p.o. box #1234",
+            "Post Office Box 1234",
+            "POB 1234",
+            "P.O.B. 1234",
+            "Post Box 1234",
+            "Box 1234",
+            "PO Bx 1234",
+            "POBox 1234",
+        ] {
+            assert_eq!(street(s), "PO BOX 1234", "{s}");
+        }
+        street_class(
+            &[("PO Box 1234", ""), ("Post Office Box 1234", "")],
+            &[("PO Box 1235", ""), ("RR 1234", "")],
+        );
+        for s in [
+            "RR 2 Box 15",
+            "R.R. 2, Box 15",
+            "Rural Route 2 Box 15",
+            "Rural Rte 2 Bx 15",
+            "RFD 2 Box 15",
+            "R.F.D. 2 Box #15",
+            "Route 2 Box 15",
+        ] {
+            assert_eq!(street(s), "RR 2 BOX 15", "{s}");
+        }
+        for s in [
+            "HC 3 Box 7",
+            "H.C. 3 Box 7",
+            "Highway Contract 3 Box 7",
+            "Highway Contract Route 3 Box 7",
+            "HCR 3 Box 7",
+            "Star Route 3 Box 7",
+        ] {
+            assert_eq!(street(s), "HC 3 BOX 7", "{s}");
+        }
+        // Not boxes.
+        assert_eq!(street("Box Elder Road"), "BOX ELDER RD");
+        assert_eq!(street("Route 9"), "ROUTE 9");
+        assert_eq!(street("12 Star Route Rd"), "12 STAR ROUTE RD");
+    }
+
+    #[test]
+    fn numbered_streets_and_highways() {
+        street_class(
+            &[("1 Fifth Ave", ""), ("1 5th Ave", ""), ("1 5TH Avenue", "")],
+            &[("1 Sixth Ave", ""), ("1 5 Ave", ""), ("2 Fifth Ave", "")],
+        );
+        street_class(
+            &[
+                ("21 Twenty-First St", ""),
+                ("21 Twenty First St", ""),
+                ("21 21st St", ""),
+            ],
+            &[("21 Twenty-Second St", ""), ("21 31st St", "")],
+        );
+        street_class(
+            &[("2 Second St", ""), ("2 2nd St", ""), ("2 2d St", "")],
+            &[("2 3rd St", "")],
+        );
+        street_class(
+            &[
+                ("123 Highway 66", ""),
+                ("123 Hwy 66", ""),
+                ("123 Hiway 66", ""),
+            ],
+            &[("123 Highway 67", ""), ("123 Route 66", "")],
+        );
+        street_class(
+            &[
+                ("1 US Highway 1", ""),
+                ("1 U.S. Hwy 1", ""),
+                ("1 U S Highway 1", ""),
+                ("1 US 1", ""),
+                ("1 US Route 1", ""),
+            ],
+            &[("1 State Highway 1", ""), ("1 US Highway 11", "")],
+        );
+        street_class(
+            &[
+                ("9 State Highway 9", ""),
+                ("9 State Hwy 9", ""),
+                ("9 SH 9", ""),
+            ],
+            &[("9 State Route 9", ""), ("9 US Hwy 9", "")],
+        );
+        street_class(
+            &[("9 State Route 9", ""), ("9 SR 9", ""), ("9 St Rte 9", "")],
+            &[("9 Route 9", "")],
+        );
+        street_class(
+            &[("5 County Road 5", ""), ("5 CR 5", ""), ("5 Co Rd 5", "")],
+            &[("5 County Road 6", "")],
+        );
+        street_class(
+            &[("5 Interstate 95", ""), ("5 I-95", ""), ("5 I 95", "")],
+            &[("5 I-94", "")],
+        );
+    }
+
+    #[test]
+    fn zip_and_state_typed_anywhere_on_the_last_line() {
+        let base = at("123 Main St", "", "Springfield", "62701");
+        for (s, city, zip) in [
+            ("123 Main St", "Springfield IL 62701", "62701"),
+            ("123 Main St", "Springfield, IL", "62701"),
+            ("123 Main St", "Springfield, Illinois 62701-1234", ""),
+            ("123 Main St", "Springfield", "IL 62701"),
+            ("123 Main St", "Springfield", "Springfield, IL 62701-1234"),
+            ("123 Main St, Springfield, IL 62701", "Springfield", "62701"),
+            ("123 Main St IL 62701", "Springfield", "62701"),
+        ] {
+            let a = at(s, "", city, zip);
+            assert!(base.matches(&a), "{s} | {city} | {zip}: {a:?}");
+            assert_eq!(a.city(), "SPRINGFIELD");
+            assert_eq!(a.street(), "123 MAIN ST");
+        }
+        // Disagreeing ZIP or state in the city is not dropped: invalid.
+        let bad = |city: &str, zip: &str| {
+            UsAddress::parse(AddressInput {
+                street: "123 Main St",
+                unit: "",
+                city,
+                state: "IL",
+                zip,
+            })
+            .unwrap_err()
+            .into_vec()
+        };
+        assert_eq!(
+            bad("Springfield IL 62702", "62701"),
+            vec![(AddressField::City, AddressProblem::Invalid)]
+        );
+        assert_eq!(
+            bad("Springfield", "MO 62701"),
+            vec![(AddressField::Zip, AddressProblem::Invalid)]
+        );
+        // A street line ending in a different ZIP keeps it (and differs).
+        let other = at("123 Main St IL 62702", "", "Springfield", "62701");
+        assert!(!base.matches(&other));
+        // City spellings.
+        assert!(at("1 A St", "", "Saint Louis", "63101").matches(&at(
+            "1 A St",
+            "",
+            "St. Louis",
+            "63101"
+        )));
+        assert!(at("1 A St", "", "Winston-Salem", "27101").matches(&at(
+            "1 A St",
+            "",
+            "winston salem",
+            "27101"
+        )));
+        assert!(!at("1 A St", "", "Salem", "27101").matches(&at(
+            "1 A St",
+            "",
+            "Winston Salem",
+            "27101"
+        )));
+    }
+
+    // ---- Generated variants (issue 15): a canonical record, every token
+    // rewritten with a Pub 28 spelling, case, punctuation and spacing varied.
+
+    /// All spellings of a C1 standard suffix (standard first).
+    fn suffix_spellings(std: &'static str) -> Vec<&'static str> {
+        pub28::SUFFIXES
+            .iter()
+            .filter(|(s, _)| *s == std)
+            .flat_map(|(s, v)| std::iter::once(*s).chain(v.iter().copied()))
+            .collect()
+    }
+
+    /// Every way to write a directional, in one or two words.
+    fn directional_spellings(std: &str) -> Vec<String> {
+        let full = |d: char| match d {
+            'N' => "NORTH",
+            'S' => "SOUTH",
+            'E' => "EAST",
+            _ => "WEST",
+        };
+        let letters: Vec<char> = std.chars().collect();
+        let mut out = vec![std.to_owned(), letters.iter().map(|c| full(*c)).collect()];
+        if let [a, b] = letters.as_slice() {
+            out.push(format!("{} {}", full(*a), full(*b)));
+            out.push(format!("{a} {b}"));
+            out.push(format!("{a}.{b}."));
+            out.push(format!("{a}. {b}."));
+        } else {
+            out.push(format!("{std}."));
+        }
+        out
+    }
+
+    /// Street names that are none of the Pub 28 words.
+    const NAMES: &[&str] = &[
+        "MAIN",
+        "ELM",
+        "MAPLE",
+        "CEDAR",
+        "LINCOLN",
+        "JEFFERSON",
+        "MARTIN LUTHER KING",
+        "SUNSET",
+        "HARRISON",
+        "PINEHURST",
+        "OAKWOOD",
+        "MCKINLEY",
+    ];
+    const CITIES: &[&str] = &[
+        "SPRINGFIELD",
+        "SAINT PAUL",
+        "WINSTON-SALEM",
+        "FORT WORTH",
+        "EL PASO",
+    ];
+    const DIRS: &[&str] = &["N", "S", "E", "W", "NE", "NW", "SE", "SW"];
+    const UNIT_DESIGS: &[&str] = &["APT", "UNIT", "STE", "RM"];
+
+    #[derive(Debug, Clone)]
+    struct Canonical {
+        number: u32,
+        pre: Option<&'static str>,
+        name: &'static str,
+        suffix: &'static str,
+        post: Option<&'static str>,
+        unit: Option<(&'static str, String)>,
+        city: &'static str,
+        state: UsState,
+        zip: u32,
+    }
+
+    impl Canonical {
+        fn address(&self) -> UsAddress {
+            let mut street = self.number.to_string();
+            for part in [self.pre, Some(self.name), Some(self.suffix), self.post]
+                .into_iter()
+                .flatten()
+            {
+                street.push(' ');
+                street.push_str(part);
+            }
+            let unit = self
+                .unit
+                .as_ref()
+                .map(|(d, id)| format!("{d} {id}"))
+                .unwrap_or_default();
+            let zip = format!("{:05}", self.zip);
+            UsAddress::parse(AddressInput {
+                street: &street,
+                unit: &unit,
+                city: self.city,
+                state: self.state.code(),
+                zip: &zip,
+            })
+            .unwrap()
+        }
+    }
+
+    fn canonical() -> impl Strategy<Value = Canonical> {
+        let std_suffixes: Vec<&'static str> = pub28::SUFFIXES
+            .iter()
+            .map(|(s, _)| *s)
+            .filter(|s| suffix(s).is_some() && designator(s).is_none())
+            .collect();
+        (
+            (1u32..99_999, prop::option::of(prop::sample::select(DIRS))),
+            prop::sample::select(NAMES),
+            prop::sample::select(std_suffixes),
+            prop::option::of(prop::sample::select(DIRS)),
+            prop::option::of((prop::sample::select(UNIT_DESIGS), "[1-9][0-9]{0,2}[A-D]?")),
+            prop::sample::select(CITIES),
+            (0usize..59, 1u32..99_999),
+        )
+            .prop_map(
+                |((number, pre), name, suffix, post, unit, city, (si, zip))| Canonical {
+                    number,
+                    pre,
+                    name,
+                    suffix,
+                    post,
+                    unit,
+                    city,
+                    state: UsState::ALL[si],
+                    zip,
+                },
+            )
+    }
+
+    /// One random way of writing `word`: case and a trailing period.
+    fn dress(word: &str, case: u8, dot: bool) -> String {
+        let w = match case % 3 {
+            0 => word.to_uppercase(),
+            1 => word.to_lowercase(),
+            _ => {
+                let mut c = word.chars();
+                c.next()
+                    .map(|f| {
+                        f.to_uppercase()
+                            .chain(c.flat_map(char::to_lowercase))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }
+        };
+        if dot && !w.ends_with('.') {
+            format!("{w}.")
+        } else {
+            w
+        }
+    }
+
+    /// Picks from `choices` with `seed` (proptest supplies the seeds).
+    fn pick<T: Clone>(choices: &[T], seed: usize) -> T {
+        choices[seed % choices.len()].clone()
+    }
+
+    /// A variant of `c` as a person might type it, from random choices.
+    fn variant(c: &Canonical, seeds: &[usize]) -> (String, String, String, String, String) {
+        let s = |i: usize| seeds[i % seeds.len()];
+        let case = |i: usize| (s(i) % 3) as u8;
+        let dot = |i: usize| s(i) % 4 == 0;
+        let sep = |i: usize| pick(&[" ", "  ", ", ", " , "], s(i)).to_owned();
+        let mut parts: Vec<String> = vec![c.number.to_string()];
+        if let Some(d) = c.pre {
+            parts.push(dress(
+                &pick(&directional_spellings(d), s(1)),
+                case(2),
+                false,
+            ));
+        }
+        for w in c.name.split(' ') {
+            parts.push(dress(w, case(3), false));
+        }
+        parts.push(dress(
+            pick(&suffix_spellings(c.suffix), s(4)),
+            case(5),
+            dot(6),
+        ));
+        if let Some(d) = c.post {
+            parts.push(dress(
+                &pick(&directional_spellings(d), s(7)),
+                case(8),
+                false,
+            ));
+        }
+        let mut street = parts.join(&pick(&[" ", "  "], s(9)));
+        let mut unit = String::new();
+        if let Some((d, id)) = &c.unit {
+            let desig_spellings: Vec<String> = {
+                let mut v: Vec<String> = vec!["#".into()];
+                for std in UNIT_DESIGS {
+                    let (_, sp, _) = pub28::DESIGNATORS
+                        .iter()
+                        .find(|(x, _, _)| x == std)
+                        .unwrap();
+                    v.push((*std).into());
+                    v.extend(sp.iter().map(|x| (*x).to_owned()));
+                }
+                let _ = d;
+                v
+            };
+            let desig = dress(&pick(&desig_spellings, s(10)), case(11), dot(12));
+            let id = match s(13) % 3 {
+                0 => id.clone(),
+                1 if id.len() > 1 && id.ends_with(|ch: char| ch.is_ascii_alphabetic()) => {
+                    format!("{}-{}", &id[..id.len() - 1], &id[id.len() - 1..])
+                }
+                _ => id.to_lowercase(),
+            };
+            let id_sep = if desig == "#" {
+                pick(&["", " "], s(14))
+            } else {
+                " "
+            };
+            let text = format!("{desig}{id_sep}{id}");
+            if s(15) % 2 == 0 {
+                street = format!("{street}{}{text}", sep(16));
+            } else if s(17) % 3 == 0 {
+                // Bare identifier in the unit field.
+                unit = id;
+            } else {
+                unit = text;
+            }
+        }
+        let state = match s(18) % 3 {
+            0 => c.state.code().to_lowercase(),
+            1 => c.state.name().to_owned(),
+            _ => c.state.name().to_uppercase(),
+        };
+        let city_word = |w: &str| match w {
+            "SAINT" => pick(&["Saint", "St", "St."], s(19)).to_owned(),
+            "FORT" => pick(&["Fort", "Ft", "FT."], s(19)).to_owned(),
+            w => dress(w, case(20), false),
+        };
+        let city_sep = if c.city.contains('-') {
+            pick(&["-", " "], s(21))
+        } else {
+            " "
+        };
+        let mut city = c
+            .city
+            .split([' ', '-'])
+            .map(city_word)
+            .collect::<Vec<_>>()
+            .join(city_sep);
+        let zip5 = format!("{:05}", c.zip);
+        let plus4 = format!("{zip5}-{:04}", s(22) % 10_000);
+        let mut zip = pick(
+            &[
+                zip5.clone(),
+                plus4.clone(),
+                format!("{zip5}{:04}", s(22) % 10_000),
+            ],
+            s(23),
+        );
+        match s(24) % 6 {
+            0 => city = format!("{city}, {} {zip}", c.state.code()),
+            1 => zip = format!("{} {zip}", c.state.code()),
+            2 => zip = format!("{city}, {} {zip}", c.state.code()),
+            _ => {}
+        }
+        (street, unit, city, state, zip)
+    }
+
+    fn parse_variant(
+        v: &(String, String, String, String, String),
+    ) -> Result<UsAddress, AddressErrors> {
+        UsAddress::parse(AddressInput {
+            street: &v.0,
+            unit: &v.1,
+            city: &v.2,
+            state: &v.3,
+            zip: &v.4,
+        })
+    }
+
+    /// Cases of the generated-variant tests (stated in the README).
+    const VARIANT_CASES: u32 = 4_000;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(VARIANT_CASES))]
+
+        #[test]
+        fn every_generated_variant_matches(c in canonical(), seeds in prop::collection::vec(any::<usize>(), 25)) {
+            let record = c.address();
+            let v = variant(&c, &seeds);
+            let typed = parse_variant(&v);
+            prop_assert!(typed.is_ok(), "{v:?}: {typed:?}");
+            let typed = typed.unwrap();
+            prop_assert!(record.matches(&typed), "{v:?}\n{typed:?}\n{record:?}");
+            // Also against the record as stored and read back.
+            prop_assert!(reparse(&record).matches(&typed));
+        }
+
+        #[test]
+        fn other_addresses_never_match(c in canonical(), seeds in prop::collection::vec(any::<usize>(), 25),
+                                       change in 0usize..5, other in canonical()) {
+            let record = c.address();
+            let mut o = c.clone();
+            match change {
+                0 => o.number = if other.number == c.number { c.number % 99_998 + 1 } else { other.number },
+                1 => o.name = if other.name == c.name { pick(NAMES, NAMES.iter().position(|n| *n == c.name).unwrap_or(0) + 1) } else { other.name },
+                2 => o.unit = match &c.unit {
+                    Some((d, id)) => Some((d, format!("{id}9"))),
+                    None => Some(("APT", "1".into())),
+                },
+                3 => o.zip = if other.zip == c.zip { c.zip % 99_998 + 1 } else { other.zip },
+                _ => o = other.clone(),
+            }
+            let differs = o.number != c.number || o.name != c.name || o.zip != c.zip
+                || o.unit.as_ref().map(|u| &u.1) != c.unit.as_ref().map(|u| &u.1)
+                || o.city != c.city || o.state != c.state || o.suffix != c.suffix
+                || o.pre != c.pre || o.post != c.post;
+            prop_assume!(differs);
+            let typed = parse_variant(&variant(&o, &seeds)).unwrap();
+            prop_assert!(!record.matches(&typed), "{o:?} matched {c:?}");
+        }
     }
 
     const POOL: &[&str] = &[
