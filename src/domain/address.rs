@@ -460,15 +460,15 @@ fn normalise_unit(tokens: &[String]) -> Result<String, AddressProblem> {
     Ok(unit)
 }
 
-/// Joins two-word directionals: `NORTH WEST` → `NORTHWEST`, `N W` → `NW`
-/// (a north/south word then an east/west word, both spelled out or both
-/// single letters).
+/// Joins two-word directionals into the standard abbreviation: `NORTH
+/// WEST`, `N W`, `NORTH W` → `NW` (a north/south word then an east/west one).
 fn join_directionals(tokens: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(tokens.len());
     for t in tokens {
         let joined = match (out.last().map(String::as_str), t.as_str()) {
-            (Some(a @ ("NORTH" | "SOUTH")), b @ ("EAST" | "WEST"))
-            | (Some(a @ ("N" | "S")), b @ ("E" | "W")) => Some(format!("{a}{b}")),
+            (Some(a @ ("NORTH" | "SOUTH" | "N" | "S")), b @ ("EAST" | "WEST" | "E" | "W")) => {
+                Some(format!("{}{}", &a[..1], &b[..1]))
+            }
             _ => None,
         };
         match joined {

@@ -72,7 +72,7 @@ fn is_latin_letter(c: char) -> bool {
             | 0xA720..=0xA7FF | 0xAB30..=0xAB6F)
 }
 
-/// Apostrophes, periods, hyphens and dashes: deleted before comparison,
+/// Apostrophes, periods (and the Catalan middle dot), hyphens and dashes: deleted before comparison,
 /// like spaces.
 fn is_ignored_mark(c: char) -> bool {
     matches!(
@@ -89,6 +89,7 @@ fn is_ignored_mark(c: char) -> bool {
             | '`'
             | '\u{00B4}'
             | '.'
+            | '\u{00B7}'
     )
 }
 
@@ -592,6 +593,90 @@ mod tests {
         assert_eq!(DateOfBirth::parse_iso("9999-01-01"), Err(Future));
     }
 
+    /// Name pieces: a Latin letter (or letters) as written on file, and its
+    /// ASCII transliteration as a person may type it.
+    const PIECES: &[(&str, &str)] = &[
+        ("a", "a"),
+        ("B", "B"),
+        ("c", "c"),
+        ("D", "D"),
+        ("e", "e"),
+        ("k", "k"),
+        ("M", "M"),
+        ("o", "o"),
+        ("r", "r"),
+        ("S", "S"),
+        ("t", "t"),
+        ("u", "u"),
+        ("v", "v"),
+        ("y", "y"),
+        ("Ł", "L"),
+        ("ł", "l"),
+        ("Ø", "O"),
+        ("ø", "o"),
+        ("ß", "ss"),
+        ("Æ", "AE"),
+        ("æ", "ae"),
+        ("Œ", "OE"),
+        ("œ", "oe"),
+        ("Đ", "D"),
+        ("đ", "d"),
+        ("Þ", "TH"),
+        ("þ", "th"),
+        ("ı", "i"),
+        ("İ", "I"),
+        ("é", "e"),
+        ("Ñ", "N"),
+        ("ü", "u"),
+        ("Å", "A"),
+        ("ğ", "g"),
+        ("ș", "s"),
+        ("Ț", "T"),
+        ("ř", "r"),
+        ("ő", "o"),
+        ("ŋ", "ng"),
+        ("ĸ", "k"),
+        ("ƒ", "f"),
+        ("ǆ", "dz"),
+        ("ħ", "h"),
+        ("ŀ", "l"),
+        ("ʼ", ""),
+        ("'", ""),
+        ("-", ""),
+        (".", ""),
+        (" ", ""),
+    ];
+
+    fn latin_piece() -> impl Strategy<Value = (&'static str, &'static str)> {
+        prop::sample::select(PIECES).prop_map(|p| (p.0, p.1))
+    }
+
+    /// Writes pieces on file (`typed` false) or as typed: transliterated,
+    /// random case, random apostrophes/hyphens/spaces between pieces. Always
+    /// starts with a letter so the name is valid.
+    fn join(pieces: &[(&str, &str)], seeds: &[u8], typed: bool, k: usize) -> String {
+        let mut out = String::from(if typed { "Q" } else { "q" });
+        for (i, (file, ascii)) in pieces.iter().enumerate() {
+            let s = seeds[(i + k) % seeds.len()];
+            if !typed {
+                out.push_str(file);
+                continue;
+            }
+            match s % 5 {
+                0 => out.push(' '),
+                1 => out.push('-'),
+                2 => out.push('\''),
+                _ => {}
+            }
+            match (s / 5) % 3 {
+                0 => out.push_str(&ascii.to_uppercase()),
+                1 => out.push_str(&ascii.to_lowercase()),
+                _ => out.push_str(ascii),
+            }
+        }
+        out
+    }
+
     proptest! {
         #[test]
         fn name_never_panics(g in any::<String>(), f in any::<String>()) {
@@ -613,6 +698,36 @@ mod tests {
                                                &n.family().replace(' ', "   ")).unwrap();
                 prop_assert!(n.matches_loosely(&spaced));
             }
+        }
+
+        #[test]
+        fn transliterated_variants_match(given in prop::collection::vec(latin_piece(), 1..4),
+                                         family in prop::collection::vec(latin_piece(), 1..4),
+                                         seeds in prop::collection::vec(any::<u8>(), 8)) {
+            let on_file = PersonName::parse(&join(&given, &seeds, false, 0),
+                                            &join(&family, &seeds, false, 4)).unwrap();
+            let typed = PersonName::parse(&join(&given, &seeds, true, 1),
+                                          &join(&family, &seeds, true, 5)).unwrap();
+            prop_assert!(on_file.matches_loosely(&typed), "{:?} / {:?}", on_file.full(), typed.full());
+            prop_assert!(typed.matches_loosely(&on_file));
+            // Given and family never swap (unless they fold alike).
+            let swapped = PersonName::parse(typed.family(), typed.given()).unwrap();
+            prop_assert_eq!(on_file.matches_loosely(&swapped), fold(on_file.given()) == fold(on_file.family()));
+        }
+
+        #[test]
+        fn other_names_never_match(given in prop::collection::vec(latin_piece(), 1..4),
+                                   family in prop::collection::vec(latin_piece(), 1..4),
+                                   other in prop::collection::vec(latin_piece(), 1..4),
+                                   which in any::<bool>(), seeds in prop::collection::vec(any::<u8>(), 8)) {
+            let ascii = |v: &[(&str, &str)]| v.iter().map(|p| p.1).collect::<String>().to_lowercase();
+            let target = if which { &given } else { &family };
+            prop_assume!(ascii(target) != ascii(&other));
+            let on_file = PersonName::parse(&join(&given, &seeds, false, 0),
+                                            &join(&family, &seeds, false, 4)).unwrap();
+            let (g, f) = if which { (&other, &family) } else { (&given, &other) };
+            let typed = PersonName::parse(&join(g, &seeds, true, 1), &join(f, &seeds, true, 5)).unwrap();
+            prop_assert!(!on_file.matches_loosely(&typed), "{:?} / {:?}", on_file.full(), typed.full());
         }
 
         #[test]
