@@ -302,7 +302,7 @@ pub struct UsAddress {
     zip: ZipCode,
 }
 
-mod pub28;
+pub mod pub28;
 
 /// Designators split out of a street line (`123 MAIN ST APT 4`). The other
 /// Appendix C2 designators (`FRONT`, `LOWER`, `KEY`, `PIER`…) are also
