@@ -1,4 +1,5 @@
-//! US postal addresses, normalised roughly the USPS Publication 28 way.
+//! US postal addresses, normalised the USPS Publication 28 way (tables in
+//! [`pub28`]: Appendix C1 suffixes, C2 unit designators, directionals).
 //!
 //! Normalisation of every text field:
 //! * control characters are rejected;
@@ -8,31 +9,60 @@
 //! * street/unit may then contain only `A–Z 0–9 space - / # &`; city only
 //!   `A–Z space -`; anything else is `Invalid`.
 //!
-//! Street line rules (tokens after the house number, if the first token
-//! starts with a digit; a following fraction such as `1/2` is part of it):
-//! * **post-directional**: the last token, if it is a directional and at least
-//!   one other token precedes it, is abbreviated (`NORTH` → `N`);
-//! * **suffix**: the last remaining token, if it is a Pub 28 suffix and at least
-//!   one other token precedes it, is abbreviated (`STREET` → `ST`);
-//! * **pre-directional**: the first token, if it is a directional and at least
-//!   one street-name token remains between it and the suffix/post-directional,
-//!   is abbreviated. So `123 NORTH STREET` → `123 NORTH ST` (NORTH is the
-//!   name) but `123 NORTH MAIN STREET` → `123 N MAIN ST`.
-//! * Suffix/directional words anywhere else are left alone
-//!   (`123 ST JAMES PLACE` → `123 ST JAMES PL`, `AVENUE B` stays).
+//! Last line typed where it does not belong: a ZIP field holding
+//! `IL 62701` or `Springfield, IL 62701`, a city ending `IL 62701` or `IL`,
+//! and a street line ending `[CITY] STATE ZIP` are accepted when the extra
+//! parts agree with the state/ZIP fields (or fill an empty one); they are
+//! dropped. A city ending with a ZIP that disagrees is `Invalid`.
+//!
+//! Street line rules:
+//! * two-word directionals are joined (`NORTH WEST`, `N W` → `NW`);
+//! * lines without a house number in the Pub 28 forms `PO BOX 12`
+//!   (`P.O. Box`, `P O Box`, `Post Office Box`, `POB`, `Post Box`, `Box`),
+//!   `RR 2 BOX 15` (`Rural Route`, `RFD`, `R R`, `Route n Box m`) and
+//!   `HC 3 BOX 7` (`Highway Contract`, `Star Route`, `HCR`);
+//! * tokens after the house number (if the first token starts with a digit;
+//!   a following fraction such as `1/2` is part of it):
+//!   * **post-directional**: the last token, if it is a directional and at
+//!     least one other token precedes it, is abbreviated (`NORTH` → `N`);
+//!   * **suffix**: the last remaining token, if it is a C1 suffix spelling
+//!     and at least one other token precedes it, becomes the standard
+//!     abbreviation (`STREET` → `ST`, `WY` → `WAY`; `TRAILER` is left as
+//!     typed, being a unit designator too);
+//!   * **pre-directional**: the first token, if it is a directional and at
+//!     least one street-name token remains between it and the
+//!     suffix/post-directional, is abbreviated. So `123 NORTH STREET` →
+//!     `123 NORTH ST` (NORTH is the name) but `123 NORTH MAIN STREET` →
+//!     `123 N MAIN ST`.
+//!   * Suffix/directional words anywhere else are left alone
+//!     (`123 ST JAMES PLACE` → `123 ST JAMES PL`, `AVENUE B` stays).
 //!
 //! A unit inside the street line is split out into `unit`: the first token at
-//! index ≥ 2 (index ≥ 1 for `#`) that is a unit designator and is followed by
-//! an identifier (a token containing a digit, a single letter, or a
+//! index ≥ 2 (index ≥ 1 for `#`) that is one of the common designators (`APT
+//! STE UNIT BLDG FL RM DEPT TRLR LOT SPC` in any C2 spelling) and is followed
+//! by an identifier (a token containing a digit, a single letter, or a
 //! directional; an optional `#` between designator and identifier is
-//! dropped). Everything from the designator on becomes the unit.
+//! dropped). Everything from the designator on becomes the unit. The other
+//! C2 designators (`FRONT`, `LOWER`, `KEY`, `PIER`…) are also words of street
+//! names and are recognised in the unit field only.
 //!
-//! Unit: a known designator is abbreviated (`APARTMENT 4` → `APT 4`); a unit
+//! Unit: a C2 designator is abbreviated (`APARTMENT 4` → `APT 4`); a unit
 //! without a designator gets Pub 28's generic `#` (`4`, `#4` → `# 4`). A
-//! designator with no identifier (`APT`) is `Invalid`. If the street line and
-//! the unit field both carry a unit they must agree (a generic `# 4` agrees
-//! with `APT 4`, and the specific one is kept), else `Conflict`. A problem
-//! with a unit found inside the street line is reported on `Street`.
+//! designator that needs an identifier (`APT`) without one is `Invalid`; the
+//! ones that need none stand alone (`BASEMENT` → `BSMT`, `REAR`). If the street
+//! line and the unit field both carry a unit they must agree (a generic `# 4`
+//! agrees with `APT 4`, and the specific one is kept), else `Conflict`. A
+//! problem with a unit found inside the street line is reported on `Street`.
+//!
+//! Matching ([`UsAddress::matches`]) compares keys computed from both
+//! normalised addresses at comparison time: ordinals as numerals (`FIFTH` =
+//! `5TH`), numbered highways in one spelling (`HIGHWAY 66` = `HWY 66`, `US 1`
+//! = `US HWY 1`, `SR 9` = `STATE RTE 9`, `CR 5` = `COUNTY RD 5`, `I-95` =
+//! `I 95`), unit identifiers without spaces or hyphens with agreeing
+//! designators (`#` agrees with any, `APT`/`UNIT`/`STE`/`RM` with each
+//! other), city hyphens as spaces and `SAINT`/`FORT`/`MOUNT` abbreviated,
+//! state, ZIP5. House number, street name, unit identifier and ZIP5 must be
+//! equal.
 
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
@@ -824,10 +854,10 @@ fn ordinal_token(t: &str) -> Option<String> {
     let digits = t.chars().take_while(char::is_ascii_digit).count();
     if digits > 0 {
         let (num, tail) = t.split_at(digits);
-        if matches!(tail, "ST" | "ND" | "RD" | "TH" | "D") {
-            return num.parse().ok().map(ordinal);
-        }
-        return None;
+        let n: u32 = num.parse().ok()?;
+        // `2D`, `3D` (older style) but not `4D`.
+        let old_style = tail == "D" && matches!(n % 10, 2 | 3) && !matches!(n % 100, 12 | 13);
+        return (matches!(tail, "ST" | "ND" | "RD" | "TH") || old_style).then(|| ordinal(n));
     }
     if let Some(n) = word_value(ORDINAL_WORDS, t) {
         return Some(ordinal(n));
@@ -1787,7 +1817,7 @@ mod tests {
         );
         street_class(
             &[("2 Second St", ""), ("2 2nd St", ""), ("2 2d St", "")],
-            &[("2 3rd St", "")],
+            &[("2 3rd St", ""), ("2 3d St", ""), ("2 4d St", "")],
         );
         street_class(
             &[
@@ -2075,9 +2105,9 @@ mod tests {
                 false,
             ));
         }
-        let mut street = parts.join(&pick(&[" ", "  "], s(9)));
+        let mut street = parts.join(pick(&[" ", "  "], s(9)));
         let mut unit = String::new();
-        if let Some((d, id)) = &c.unit {
+        if let Some((_, id)) = &c.unit {
             let desig_spellings: Vec<String> = {
                 let mut v: Vec<String> = vec!["#".into()];
                 for std in UNIT_DESIGS {
@@ -2088,7 +2118,6 @@ mod tests {
                     v.push((*std).into());
                     v.extend(sp.iter().map(|x| (*x).to_owned()));
                 }
-                let _ = d;
                 v
             };
             let desig = dress(&pick(&desig_spellings, s(10)), case(11), dot(12));
