@@ -506,7 +506,11 @@ fn join_directionals(tokens: Vec<String>) -> Vec<String> {
     for t in tokens {
         let joined = match (out.last().map(String::as_str), t.as_str()) {
             (Some(a @ ("NORTH" | "SOUTH" | "N" | "S")), b @ ("EAST" | "WEST" | "E" | "W")) => {
-                Some(format!("{}{}", &a[..1], &b[..1]))
+                Some(format!(
+                    "{}{}",
+                    a.get(..1).unwrap_or_default(),
+                    b.get(..1).unwrap_or_default()
+                ))
             }
             _ => None,
         };
@@ -955,14 +959,12 @@ fn street_words_key(words: &[String]) -> Vec<String> {
         if let Some(q) = qualifier {
             out.pop();
             out.push(q.to_owned());
-            out.push(
-                if q == "US" {
-                    "HWY"
-                } else {
-                    road[road.len() - 1]
-                }
-                .to_owned(),
-            );
+            let kind = if q == "US" {
+                "HWY"
+            } else {
+                road.last().copied().unwrap_or("HWY")
+            };
+            out.push(kind.to_owned());
         } else {
             out.extend(road.iter().map(|r| (*r).to_owned()));
         }
