@@ -63,23 +63,61 @@ fn clean_part(input: &str) -> Result<String, PartProblem> {
     Ok(out)
 }
 
-/// Folding used for loose comparison: NFKD without combining marks,
-/// lowercase, `ß`→`ss`, hyphens/apostrophes/periods as spaces, spaces
-/// collapsed.
+/// Whether `c` is a letter of the Latin script (Latin-1 Supplement,
+/// Extended-A/B/C/D/E, IPA, phonetic and Extended Additional blocks).
+fn is_latin_letter(c: char) -> bool {
+    c.is_alphabetic()
+        && matches!(u32::from(c),
+            0x00C0..=0x02AF | 0x1D00..=0x1DBF | 0x1E00..=0x1EFF | 0x2C60..=0x2C7F
+            | 0xA720..=0xA7FF | 0xAB30..=0xAB6F)
+}
+
+/// Apostrophes, periods (and the Catalan middle dot), hyphens and dashes: deleted before comparison,
+/// like spaces.
+fn is_ignored_mark(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\u{2010}'
+            | '\u{2011}'
+            | '\u{2012}'
+            | '\u{2013}'
+            | '\u{2014}'
+            | '\''
+            | '\u{2018}'
+            | '\u{2019}'
+            | '\u{02BC}'
+            | '`'
+            | '\u{00B4}'
+            | '.'
+            | '\u{00B7}'
+    )
+}
+
+/// Folding used for loose comparison: NFKD without combining marks, every
+/// remaining Latin letter transliterated to ASCII (`Ł`→`L`, `Ø`→`O`,
+/// `ß`→`ss`, `Æ`→`AE`, `Þ`→`TH`, `ı`→`i`; the `deunicode` tables), lowercase,
+/// and apostrophes, periods, hyphens and spaces deleted (so `O'Neil-Smith`,
+/// `ONeil Smith` and `o neil smith` fold alike). Letters of other scripts
+/// are kept as they are.
 fn fold(s: &str) -> String {
-    let mapped: String = s
-        .nfkd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .flat_map(|c| match c {
-            '-' | '\u{2010}' | '\u{2011}' | '\u{2013}' | '\'' | '\u{2018}' | '\u{2019}'
-            | '\u{02BC}' | '`' | '.' => ['\u{20}', '\0'],
-            'ß' => ['s', 's'],
-            c => [c, '\0'],
-        })
-        .filter(|c| *c != '\0')
-        .collect();
-    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfkd().filter(|c| !is_combining_mark(*c)) {
+        if c.is_whitespace() || is_ignored_mark(c) {
+            continue;
+        }
+        let ascii = is_latin_letter(c)
+            .then(|| deunicode::deunicode_char(c))
+            .flatten();
+        match ascii {
+            Some(a) => out.extend(
+                a.chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .map(|c| c.to_ascii_lowercase()),
+            ),
+            None => out.extend(c.to_lowercase()),
+        }
+    }
+    out
 }
 
 impl PersonName {
@@ -121,9 +159,11 @@ impl PersonName {
         }
     }
 
-    /// True if both parts are equal ignoring case, accents, hyphens,
-    /// apostrophes, periods and extra spaces (`José O'Neil-Smith` matches
-    /// `jose o neil smith`). Given and family are compared separately.
+    /// True if both parts are equal after [`fold`]: case, accents, Latin
+    /// letters beyond ASCII (`Łukasz Østergård` matches `Lukasz Ostergard`),
+    /// apostrophes, periods, hyphens and spaces do not count (`José
+    /// O'Neil-Smith` matches `jose oneil smith`). Given and family are compared
+    /// separately, so they never swap.
     pub fn matches_loosely(&self, other: &PersonName) -> bool {
         fold(&self.given) == fold(&other.given) && fold(&self.family) == fold(&other.family)
     }
@@ -394,8 +434,31 @@ mod tests {
             ("  Jose\u{301} ", "o.neil  smith"),
         ] {
             let b = PersonName::parse(g, f).unwrap();
-            assert_eq!(a.matches_loosely(&b), f != "ONeil Smith", "{g} {f}");
+            assert!(a.matches_loosely(&b), "{g} {f}");
         }
+        // Transliterated Latin letters, apostrophes deleted, hyphens and
+        // spaces and their absence alike.
+        for (g1, f1, g2, f2) in [
+            ("Łukasz", "Wałęsa", "Lukasz", "Walesa"),
+            ("Søren", "Kierkegård", "soren", "KIERKEGARD"),
+            ("Ægir", "Þórsson", "Aegir", "Thorsson"),
+            ("Œdipe", "Đorđević", "Oedipe", "Dordevic"),
+            ("Iıl", "Yıldız", "Iil", "Yildiz"),
+            ("Hans", "Weiß", "Hans", "Weiss"),
+            ("D'Angelo", "O'Brien", "DAngelo", "O Brien"),
+            ("Mary-Kate", "Smith Jones", "Marykate", "SmithJones"),
+            ("Jean-Luc", "Le Pen", "jean luc", "lepen"),
+        ] {
+            let a = PersonName::parse(g1, f1).unwrap();
+            let b = PersonName::parse(g2, f2).unwrap();
+            assert!(a.matches_loosely(&b), "{g1} {f1} / {g2} {f2}");
+        }
+        // Other scripts are not romanised: 张 is not 章.
+        let z1 = PersonName::parse("伟", "张").unwrap();
+        let z2 = PersonName::parse("伟", "章").unwrap();
+        assert!(!z1.matches_loosely(&z2));
+        let z3 = PersonName::parse("Wei", "Zhang").unwrap();
+        assert!(!z1.matches_loosely(&z3));
         let s1 = PersonName::parse("Hans", "Straße").unwrap();
         let s2 = PersonName::parse("hans", "STRASSE").unwrap();
         assert!(s1.matches_loosely(&s2));
@@ -530,6 +593,90 @@ mod tests {
         assert_eq!(DateOfBirth::parse_iso("9999-01-01"), Err(Future));
     }
 
+    /// Name pieces: a Latin letter (or letters) as written on file, and its
+    /// ASCII transliteration as a person may type it.
+    const PIECES: &[(&str, &str)] = &[
+        ("a", "a"),
+        ("B", "B"),
+        ("c", "c"),
+        ("D", "D"),
+        ("e", "e"),
+        ("k", "k"),
+        ("M", "M"),
+        ("o", "o"),
+        ("r", "r"),
+        ("S", "S"),
+        ("t", "t"),
+        ("u", "u"),
+        ("v", "v"),
+        ("y", "y"),
+        ("Ł", "L"),
+        ("ł", "l"),
+        ("Ø", "O"),
+        ("ø", "o"),
+        ("ß", "ss"),
+        ("Æ", "AE"),
+        ("æ", "ae"),
+        ("Œ", "OE"),
+        ("œ", "oe"),
+        ("Đ", "D"),
+        ("đ", "d"),
+        ("Þ", "TH"),
+        ("þ", "th"),
+        ("ı", "i"),
+        ("İ", "I"),
+        ("é", "e"),
+        ("Ñ", "N"),
+        ("ü", "u"),
+        ("Å", "A"),
+        ("ğ", "g"),
+        ("ș", "s"),
+        ("Ț", "T"),
+        ("ř", "r"),
+        ("ő", "o"),
+        ("ŋ", "ng"),
+        ("ĸ", "k"),
+        ("ƒ", "f"),
+        ("ǆ", "dz"),
+        ("ħ", "h"),
+        ("ŀ", "l"),
+        ("ʼ", ""),
+        ("'", ""),
+        ("-", ""),
+        (".", ""),
+        (" ", ""),
+    ];
+
+    fn latin_piece() -> impl Strategy<Value = (&'static str, &'static str)> {
+        prop::sample::select(PIECES).prop_map(|p| (p.0, p.1))
+    }
+
+    /// Writes pieces on file (`typed` false) or as typed: transliterated,
+    /// random case, random apostrophes/hyphens/spaces between pieces. Always
+    /// starts with a letter so the name is valid.
+    fn join(pieces: &[(&str, &str)], seeds: &[u8], typed: bool, k: usize) -> String {
+        let mut out = String::from(if typed { "Q" } else { "q" });
+        for (i, (file, ascii)) in pieces.iter().enumerate() {
+            let s = seeds[(i + k) % seeds.len()];
+            if !typed {
+                out.push_str(file);
+                continue;
+            }
+            match s % 5 {
+                0 => out.push(' '),
+                1 => out.push('-'),
+                2 => out.push('\''),
+                _ => {}
+            }
+            match (s / 5) % 3 {
+                0 => out.push_str(&ascii.to_uppercase()),
+                1 => out.push_str(&ascii.to_lowercase()),
+                _ => out.push_str(ascii),
+            }
+        }
+        out
+    }
+
     proptest! {
         #[test]
         fn name_never_panics(g in any::<String>(), f in any::<String>()) {
@@ -551,6 +698,36 @@ mod tests {
                                                &n.family().replace(' ', "   ")).unwrap();
                 prop_assert!(n.matches_loosely(&spaced));
             }
+        }
+
+        #[test]
+        fn transliterated_variants_match(given in prop::collection::vec(latin_piece(), 1..4),
+                                         family in prop::collection::vec(latin_piece(), 1..4),
+                                         seeds in prop::collection::vec(any::<u8>(), 8)) {
+            let on_file = PersonName::parse(&join(&given, &seeds, false, 0),
+                                            &join(&family, &seeds, false, 4)).unwrap();
+            let typed = PersonName::parse(&join(&given, &seeds, true, 1),
+                                          &join(&family, &seeds, true, 5)).unwrap();
+            prop_assert!(on_file.matches_loosely(&typed), "{:?} / {:?}", on_file.full(), typed.full());
+            prop_assert!(typed.matches_loosely(&on_file));
+            // Given and family never swap (unless they fold alike).
+            let swapped = PersonName::parse(typed.family(), typed.given()).unwrap();
+            prop_assert_eq!(on_file.matches_loosely(&swapped), fold(on_file.given()) == fold(on_file.family()));
+        }
+
+        #[test]
+        fn other_names_never_match(given in prop::collection::vec(latin_piece(), 1..4),
+                                   family in prop::collection::vec(latin_piece(), 1..4),
+                                   other in prop::collection::vec(latin_piece(), 1..4),
+                                   which in any::<bool>(), seeds in prop::collection::vec(any::<u8>(), 8)) {
+            let ascii = |v: &[(&str, &str)]| v.iter().map(|p| p.1).collect::<String>().to_lowercase();
+            let target = if which { &given } else { &family };
+            prop_assume!(ascii(target) != ascii(&other));
+            let on_file = PersonName::parse(&join(&given, &seeds, false, 0),
+                                            &join(&family, &seeds, false, 4)).unwrap();
+            let (g, f) = if which { (&other, &family) } else { (&given, &other) };
+            let typed = PersonName::parse(&join(g, &seeds, true, 1), &join(f, &seeds, true, 5)).unwrap();
+            prop_assert!(!on_file.matches_loosely(&typed), "{:?} / {:?}", on_file.full(), typed.full());
         }
 
         #[test]
