@@ -669,3 +669,337 @@ async fn officers_set_up_with_a_one_time_code_and_must_enrol() {
         .await;
     assert_eq!(again.status(), 422, "the link works once");
 }
+
+// ---------------------------------------------------------------------------
+// Security review (issue 16): attack tests for the authentication findings.
+// ---------------------------------------------------------------------------
+
+/// Like [`opts`], with the client address taken from `X-Test-Client-Ip` so a
+/// test can act from several addresses.
+fn opts_ips() -> Options {
+    Options {
+        demo: false,
+        extra: vec![
+            ("CASEGATE_PUBLIC_URL", "https://portal.example.org"),
+            ("CASEGATE_CLIENT_IP_HEADER", "X-Test-Client-Ip"),
+        ],
+        ..Options::default()
+    }
+}
+
+async fn two_step(app: &TestApp, b: &Browser, secret: &totp::TotpSecret) -> reqwest::Response {
+    app.clock.advance_secs(30);
+    let code = totp::code_at(secret, totp::step_of(app.clock.now().timestamp()));
+    b.post("/sign-in/two-step", &[("code", &code)]).await
+}
+
+/// Finding 1: a help-desk reset leaves no usable credential; the officer
+/// records the evidence checked; the owner is told, with a way to object.
+#[tokio::test]
+async fn a_help_desk_reset_leaves_no_usable_credential() {
+    let app = spawn_with(opts()).await;
+    let (victim, _secret, _) = enrolled(&app, "phished@example.com").await;
+    let admin = common::enrolled_account(
+        &app,
+        "desk@agency.example",
+        casegate::auth::account::Role::Admin,
+    )
+    .await;
+    // Without the identity evidence, nothing happens.
+    let r = admin
+        .post(
+            "/officer/admin",
+            &[("action", "start_reset"), ("email", "phished@example.com")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Choose the identity evidence you checked")
+    );
+    assert_eq!(victim.get("/account").await.status(), 200, "not reset");
+    let r = admin
+        .post(
+            "/officer/admin",
+            &[
+                ("action", "start_reset"),
+                ("email", "phished@example.com"),
+                ("evidence", "photo_id_in_person"),
+                ("evidence_note", "Passport checked at the Newark field office"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    // Every session ended.
+    assert_eq!(location(&victim.get("/account").await), "/sign-in");
+    // The phished password no longer signs in (and leads to no enrolment).
+    let (_, r) = sign_in_password(&app, "phished@example.com", PASSWORD).await;
+    assert_eq!(r.status(), 422, "the old password is dead");
+    assert_ne!(location(&r), "/two-step/setup");
+    // The audit log keeps the evidence.
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'account.reset_started'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert!(detail.contains("photo_id_in_person"), "{detail}");
+    assert!(detail.contains("Passport checked"), "{detail}");
+    // The owner is told, with a "this was not me" path, and gets the code.
+    deliver(&app).await;
+    let mails = mails_to(&app, "phished@example.com");
+    let notice = mails
+        .iter()
+        .find(|m| m.contains("If this was not you"))
+        .expect("a reset notice");
+    assert!(notice.contains("https://portal.example.org/help"), "{notice}");
+    assert!(!notice.contains("Passport"), "the note stays inside the agency");
+    let code = code_after(
+        mails.iter().rev().find(|m| m.contains("code is:")).unwrap(),
+        "code is:",
+    );
+    // Only the emailed code leads on: new password, then a new second factor.
+    let b = app.browser();
+    let r = b
+        .post(
+            "/forgot-password/reset",
+            &[
+                ("email", "phished@example.com"),
+                ("code", &code),
+                ("password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/two-step/setup");
+    let (_, r) = sign_in_password(&app, "phished@example.com", PASSWORD).await;
+    assert_eq!(r.status(), 422);
+}
+
+/// Finding 2: a password reset must not clear second-factor throttling.
+#[tokio::test]
+async fn a_password_reset_does_not_reset_two_step_throttling() {
+    let app = spawn_with(opts()).await;
+    let (_b, secret, _) = enrolled(&app, "mailbox@example.com").await;
+    // Someone with the password (and the mailbox) guesses authenticator codes.
+    let (b, r) = sign_in_password(&app, "mailbox@example.com", PASSWORD).await;
+    assert_eq!(location(&r), "/sign-in/two-step");
+    let mut refused = false;
+    for _ in 0..12 {
+        let r = b.post("/sign-in/two-step", &[("code", "000000")]).await;
+        if r.status() == 429 {
+            refused = true;
+            break;
+        }
+        app.clock.advance_secs(61);
+    }
+    assert!(refused, "authenticator guessing is throttled");
+    // A reset through the mailbox...
+    let b = app.browser();
+    b.post("/forgot-password", &[("email", "mailbox@example.com")])
+        .await;
+    deliver(&app).await;
+    let code = code_after(
+        &mails_to(&app, "mailbox@example.com").pop().unwrap(),
+        "code is:",
+    );
+    let r = b
+        .post(
+            "/forgot-password/reset",
+            &[
+                ("email", "mailbox@example.com"),
+                ("code", &code),
+                ("password", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    // ...does not give the guesser fresh authenticator tries.
+    let (b, r) = sign_in_password(&app, "mailbox@example.com", NEW_PASSWORD).await;
+    assert_eq!(location(&r), "/sign-in/two-step");
+    let r = two_step(&app, &b, &secret).await;
+    assert_eq!(r.status(), 429, "still throttled after the reset");
+}
+
+/// Finding 7: an attacker who knows only the email cannot keep the owner
+/// out, neither for twenty minutes nor for good (100 failures).
+#[tokio::test]
+async fn someone_who_knows_only_the_email_cannot_keep_the_owner_out() {
+    let app = spawn_with(opts_ips()).await;
+    let (_, secret, _) = enrolled(&app, "target@example.com").await;
+    let attacker = app.browser_from("203.0.113.7");
+    for _ in 0..12 {
+        attacker
+            .post(
+                "/sign-in",
+                &[
+                    ("email", "target@example.com"),
+                    ("password", "guess guess guess"),
+                ],
+            )
+            .await;
+        app.clock.advance_secs(61);
+    }
+    let owner = app.browser_from("198.51.100.20");
+    let mut r = owner
+        .post(
+            "/sign-in",
+            &[("email", "target@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    if r.status() == 429 {
+        let page = r.text().await.unwrap();
+        assert!(page.contains("unlock code"), "{page}");
+        let r2 = owner
+            .post("/sign-in/unlock", &[("email", "target@example.com")])
+            .await;
+        assert_eq!(r2.status(), 200);
+        deliver(&app).await;
+        let code = code_after(
+            &mails_to(&app, "target@example.com").pop().unwrap(),
+            "unlock code is:",
+        );
+        r = owner
+            .post(
+                "/sign-in",
+                &[
+                    ("email", "target@example.com"),
+                    ("password", PASSWORD),
+                    ("unlock_code", &code),
+                ],
+            )
+            .await;
+    }
+    assert_eq!(location(&r), "/sign-in/two-step", "the owner gets in");
+    assert_eq!(location(&two_step(&app, &owner, &secret).await), "/account");
+
+    // A hundred more tries, spread out: the owner is still not locked out
+    // for good, and the guesses past the limit never reached the password.
+    for _ in 0..110 {
+        attacker
+            .post(
+                "/sign-in",
+                &[
+                    ("email", "target@example.com"),
+                    ("password", "guess guess guess"),
+                ],
+            )
+            .await;
+        app.clock.advance_secs(1_300);
+    }
+    let owner = app.browser_from("198.51.100.20");
+    let mut r = owner
+        .post(
+            "/sign-in",
+            &[("email", "target@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    if r.status() == 429 {
+        owner
+            .post("/sign-in/unlock", &[("email", "target@example.com")])
+            .await;
+        deliver(&app).await;
+        let code = code_after(
+            &mails_to(&app, "target@example.com").pop().unwrap(),
+            "unlock code is:",
+        );
+        r = owner
+            .post(
+                "/sign-in",
+                &[
+                    ("email", "target@example.com"),
+                    ("password", PASSWORD),
+                    ("unlock_code", &code),
+                ],
+            )
+            .await;
+    }
+    assert_eq!(location(&r), "/sign-in/two-step", "not locked for good");
+    assert_eq!(location(&two_step(&app, &owner, &secret).await), "/account");
+}
+
+/// Finding 7: one address cannot spray passwords across many accounts, and
+/// is refused before any password hashing.
+#[tokio::test]
+async fn one_address_cannot_spray_passwords_across_accounts() {
+    let app = spawn_with(opts_ips()).await;
+    let sprayer = app.browser_from("203.0.113.9");
+    let mut first_refusal = None;
+    for i in 0..60 {
+        let email = format!("person{i}@example.com");
+        let r = sprayer
+            .post(
+                "/sign-in",
+                &[("email", &email), ("password", "Spring2026 password!")],
+            )
+            .await;
+        if r.status() == 429 {
+            first_refusal = Some(i);
+            break;
+        }
+    }
+    assert_eq!(first_refusal, Some(50), "50 tries per address per 15 minutes");
+    // Another address is not affected.
+    let other = app.browser_from("198.51.100.30");
+    let r = other
+        .post(
+            "/sign-in",
+            &[("email", "person0@example.com"), ("password", "whatever it is")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+}
+
+/// Finding 6: throttling looks the same for a registered and an unknown email.
+#[tokio::test]
+async fn sign_in_throttling_looks_the_same_for_known_and_unknown_emails() {
+    let app = spawn_with(opts_ips()).await;
+    enrolled(&app, "known@example.com").await;
+    let mut seen = Vec::new();
+    for (email, ip) in [
+        ("known@example.com", "203.0.113.1"),
+        ("unknown@example.com", "203.0.113.2"),
+    ] {
+        let b = app.browser_from(ip);
+        let mut statuses = Vec::new();
+        let mut last = String::new();
+        for _ in 0..12 {
+            let r = b
+                .post("/sign-in", &[("email", email), ("password", "not it at all")])
+                .await;
+            statuses.push(r.status().as_u16());
+            last = normalise(&r.text().await.unwrap(), email);
+        }
+        seen.push((statuses, last));
+    }
+    assert_eq!(seen[0].0, seen[1].0, "same statuses");
+    assert!(seen[0].0.contains(&429), "{:?}", seen[0].0);
+    assert_eq!(seen[0].1, seen[1].1, "same page");
+}
+
+/// Finding 10 (part): failed sign-ins for unknown emails are recorded, by
+/// keyed hash only.
+#[tokio::test]
+async fn failed_sign_ins_for_unknown_emails_are_recorded_by_keyed_hash() {
+    let app = spawn_with(opts()).await;
+    let (_, r) = sign_in_password(&app, "ghost@example.com", "not the password").await;
+    assert_eq!(r.status(), 422);
+    let subject =
+        casegate::audit::subject_hash(&app.secrets.identifier_key, "email", "ghost@example.com");
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'sign_in.failed' AND subject = $1",
+    )
+    .bind(&subject)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+    let leaked: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%ghost%' OR actor LIKE '%ghost%'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(leaked, 0);
+}
