@@ -283,7 +283,7 @@ async fn backup_codes_work_once_each() {
 }
 
 #[tokio::test]
-async fn ten_failures_lock_the_account_for_twenty_minutes() {
+async fn ten_failed_passwords_need_an_emailed_unlock_code() {
     let app = spawn_with(opts()).await;
     enrolled(&app, "lock@example.com").await;
     for i in 0..10 {
@@ -295,17 +295,51 @@ async fn ten_failures_lock_the_account_for_twenty_minutes() {
                 .unwrap()
                 .contains("The email or password you entered is not right")
         );
-        app.clock.advance_secs(61); // past any per-IP delay
+        app.clock.advance_secs(61); // past any per-address delay
     }
-    let (_, r) = sign_in_password(&app, "lock@example.com", PASSWORD).await;
+    // The right password alone is not checked any more, and time alone
+    // changes nothing: nobody is "locked until".
+    app.clock.advance_secs(3_600);
+    let (b, r) = sign_in_password(&app, "lock@example.com", PASSWORD).await;
     assert_eq!(r.status(), 429);
     let page = r.text().await.unwrap();
-    assert!(page.contains("This account is locked"), "{page}");
-    assert!(
-        page.contains("November 20, 2026 15:"),
-        "says when it unlocks: {page}"
+    assert!(page.contains("Email me an unlock code"), "{page}");
+    assert!(!page.contains("locked"), "{page}");
+    let r = b
+        .post("/sign-in/unlock", &[("email", "lock@example.com")])
+        .await;
+    assert_eq!(r.status(), 200);
+    deliver(&app).await;
+    let code = code_after(
+        &mails_to(&app, "lock@example.com").pop().unwrap(),
+        "unlock code is:",
     );
-    app.clock.advance_secs(20 * 60);
+    // A wrong code is refused (and does not burn the right one).
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("email", "lock@example.com"),
+                ("password", PASSWORD),
+                ("unlock_code", "12345678"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("unlock code is not right"));
+    app.clock.advance_secs(61); // a wrong code slows this address down too
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("email", "lock@example.com"),
+                ("password", PASSWORD),
+                ("unlock_code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/sign-in/two-step");
+    // Single use; the password alone works again after a success.
     let (_, r) = sign_in_password(&app, "lock@example.com", PASSWORD).await;
     assert_eq!(location(&r), "/sign-in/two-step");
 }
@@ -727,7 +761,10 @@ async fn a_help_desk_reset_leaves_no_usable_credential() {
                 ("action", "start_reset"),
                 ("email", "phished@example.com"),
                 ("evidence", "photo_id_in_person"),
-                ("evidence_note", "Passport checked at the Newark field office"),
+                (
+                    "evidence_note",
+                    "Passport checked at the Newark field office",
+                ),
             ],
         )
         .await;
@@ -754,8 +791,14 @@ async fn a_help_desk_reset_leaves_no_usable_credential() {
         .iter()
         .find(|m| m.contains("If this was not you"))
         .expect("a reset notice");
-    assert!(notice.contains("https://portal.example.org/help"), "{notice}");
-    assert!(!notice.contains("Passport"), "the note stays inside the agency");
+    assert!(
+        notice.contains("https://portal.example.org/help"),
+        "{notice}"
+    );
+    assert!(
+        !notice.contains("Passport"),
+        "the note stays inside the agency"
+    );
     let code = code_after(
         mails.iter().rev().find(|m| m.contains("code is:")).unwrap(),
         "code is:",
@@ -939,13 +982,20 @@ async fn one_address_cannot_spray_passwords_across_accounts() {
             break;
         }
     }
-    assert_eq!(first_refusal, Some(50), "50 tries per address per 15 minutes");
+    assert_eq!(
+        first_refusal,
+        Some(50),
+        "50 tries per address per 15 minutes"
+    );
     // Another address is not affected.
     let other = app.browser_from("198.51.100.30");
     let r = other
         .post(
             "/sign-in",
-            &[("email", "person0@example.com"), ("password", "whatever it is")],
+            &[
+                ("email", "person0@example.com"),
+                ("password", "whatever it is"),
+            ],
         )
         .await;
     assert_eq!(r.status(), 422);
@@ -966,7 +1016,10 @@ async fn sign_in_throttling_looks_the_same_for_known_and_unknown_emails() {
         let mut last = String::new();
         for _ in 0..12 {
             let r = b
-                .post("/sign-in", &[("email", email), ("password", "not it at all")])
+                .post(
+                    "/sign-in",
+                    &[("email", email), ("password", "not it at all")],
+                )
                 .await;
             statuses.push(r.status().as_u16());
             last = normalise(&r.text().await.unwrap(), email);

@@ -258,7 +258,13 @@ async fn complete(
     account::set_password(&state.db, acct.id, &phc, now).await?;
     account::confirm_email(&state.db, acct.id, now).await?;
     session::revoke_all(&state.db, acct.id, None, now).await?;
-    throttle::unlock_account(&state.db, acct.id).await?;
+    // The mailbox proved the person for the password throttles; the second
+    // factor's throttle stays (a reset gives no fresh authenticator guesses).
+    throttle::clear_password_throttles(
+        &state.db,
+        &throttle::identifier_hash(&state.secrets.identifier_key, &acct.email),
+    )
+    .await?;
     record(
         state,
         acct.id,
