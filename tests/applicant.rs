@@ -84,17 +84,28 @@ async fn wrong_expired_used_and_revoked_codes_each_say_so() {
             .unwrap()
             .contains("We could not match this information")
     );
-    // Wrong code: counted; five kill the code.
+    // Wrong code: the same answer (issue 16), and it burns nothing.
     for i in 0..5 {
         let r = link(&b, "LIN9999106498", "AAAA-BBBB-CCCC", ("7", "30", "1979")).await;
         assert!(
             r.text()
                 .await
                 .unwrap()
-                .contains("That access code is not right"),
+                .contains("We could not match this information"),
             "try {i}"
         );
     }
+    // A code that was locked (wrong tries on record) says so.
+    sqlx::query("UPDATE access_codes SET wrong_tries = 5 WHERE code_hash = $1")
+        .bind(
+            casegate::domain::AccessCode::parse("DEM0C0DE0002")
+                .unwrap()
+                .keyed_hash(&app.secrets.access_code_key)
+                .to_vec(),
+        )
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     let r = link(&b, "LIN9999106498", "DEM0-C0DE-0002", ("7", "30", "1979")).await;
     assert!(
         r.text()
@@ -706,4 +717,45 @@ async fn uploads_are_scanned_by_a_real_clamd() {
             .exists(),
         "into quarantine"
     );
+}
+
+/// The alert of an add-a-case answer (heading and body), without the echoed form.
+fn link_alert(page: &str) -> String {
+    let start = page.find("usa-alert").expect("an alert");
+    let end = page[start..]
+        .find("</div>\n</div>")
+        .map_or(page.len(), |e| start + e);
+    page[start..end].to_string()
+}
+
+/// Issue 16, finding 6: adding a case gives one answer whether the date of
+/// birth or the code was wrong, and someone guessing cannot burn the real
+/// owner's code.
+#[tokio::test]
+async fn a_failed_match_reveals_nothing_and_does_not_burn_the_owners_code() {
+    let app = spawn_app().await;
+    let b = second_applicant(&app).await;
+    // Wrong date of birth vs right date of birth, both with a wrong code.
+    let wrong_dob = link(&b, "LIN9999106498", "AAAA-BBBB-CCCC", ("7", "31", "1979")).await;
+    let right_dob = link(&b, "LIN9999106498", "AAAA-BBBB-CCCC", ("7", "30", "1979")).await;
+    assert_eq!(wrong_dob.status(), right_dob.status());
+    assert_eq!(
+        link_alert(&wrong_dob.text().await.unwrap()),
+        link_alert(&right_dob.text().await.unwrap()),
+        "the answer does not tell whether the date of birth matches the receipt"
+    );
+    // Many more wrong codes with the right date of birth...
+    for _ in 0..8 {
+        link(&b, "LIN9999106498", "AAAA-BBBB-CCCC", ("7", "30", "1979")).await;
+    }
+    // ...and the owner's real code still works.
+    let owner = signed_in(&app, "maria.nunez@example.com").await;
+    let r = link(
+        &owner,
+        "LIN9999106498",
+        "DEM0-C0DE-0002",
+        ("7", "30", "1979"),
+    )
+    .await;
+    assert_eq!(location(&r), "/account/cases/LIN9999106498?linked=1");
 }
