@@ -369,6 +369,38 @@ pub async fn submit(
 /// Unlock codes live this long: enough to open the email and sign in.
 pub const UNLOCK_VALID_SECS: i64 = 15 * 60;
 
+/// Emails an unlock code when `typed` is the email of an account that can
+/// sign in.
+async fn send_unlock_code(
+    state: &AppState,
+    lang: Lang,
+    typed: &str,
+    ip: &str,
+) -> Result<(), AppError> {
+    if let Ok(email) = Email::parse(typed)
+        && let Some(acct) = account::by_email(&state.db, &email).await?
+        && acct.disabled_at.is_none()
+        && acct.password_hash.is_some()
+    {
+        let url = format!("{}/sign-in", state.config.public_url);
+        crate::auth::send_email_code(
+            state,
+            lang,
+            acct.id,
+            &acct.email,
+            crate::auth::EmailCode {
+                purpose: CodePurpose::UnlockSignIn,
+                valid_secs: UNLOCK_VALID_SECS,
+                message: "unlock",
+                url: &url,
+            },
+        )
+        .await?;
+        record(state, acct.id, "sign_in.unlock_requested", ip, "").await?;
+    }
+    Ok(())
+}
+
 /// `POST /sign-in/unlock`: emails an unlock code when the email has an
 /// account; the same answer either way.
 pub async fn unlock(
@@ -398,27 +430,13 @@ pub async fn unlock(
     )
     .await?
     .or_too_many(now)?;
-    if let Ok(email) = Email::parse(&typed)
-        && let Some(acct) = account::by_email(&state.db, &email).await?
-        && acct.disabled_at.is_none()
-        && acct.password_hash.is_some()
-    {
-        let url = format!("{}/sign-in", state.config.public_url);
-        crate::auth::send_email_code(
-            &state,
-            lang,
-            acct.id,
-            &acct.email,
-            crate::auth::EmailCode {
-                purpose: CodePurpose::UnlockSignIn,
-                valid_secs: UNLOCK_VALID_SECS,
-                message: "unlock",
-                url: &url,
-            },
-        )
-        .await?;
-        record(&state, acct.id, "sign_in.unlock_requested", &ip, "").await?;
-    }
+    // Looked up and sent after answering: the same time for any email.
+    let (st, wanted) = (state.clone(), typed.clone());
+    tokio::spawn(async move {
+        if let Err(e) = send_unlock_code(&st, lang, &wanted, &ip).await {
+            tracing::warn!(error = %e, "a requested unlock code was not sent");
+        }
+    });
     let notice = state.messages.get(lang, "signin.unlock.sent").to_string();
     Ok(sign_in_page(
         &state,
