@@ -759,3 +759,32 @@ async fn a_failed_match_reveals_nothing_and_does_not_burn_the_owners_code() {
     .await;
     assert_eq!(location(&r), "/account/cases/LIN9999106498?linked=1");
 }
+
+/// Issue 16, finding 4: an address change needs a recent re-authentication
+/// (password + second factor), not just a live session.
+#[tokio::test]
+async fn an_address_change_needs_a_recent_reauthentication() {
+    let app = spawn_app().await;
+    let b = signed_in(&app, "maria.nunez@example.com").await;
+    link(&b, "EAC9999103403", "DEM0-C0DE-0001", MARIA_DOB).await;
+    // Keep the session alive while the authentication ages.
+    for _ in 0..4 {
+        app.clock.advance_secs(5 * 60);
+        assert_eq!(b.get("/account").await.status(), 200);
+    }
+    let fields = [
+        ("street", "77 Ocean Drive"),
+        ("unit", ""),
+        ("city", "Miami"),
+        ("state", "FL"),
+        ("zip", "33139"),
+    ];
+    let r = b.post("/account/address/confirm", &fields).await;
+    assert_eq!(location(&r), "/account/reauth");
+    let street: String =
+        sqlx::query_scalar("SELECT street FROM persons WHERE a_number = 'A012345678'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_ne!(street, "77 OCEAN DR", "not changed");
+}

@@ -206,6 +206,48 @@ pub async fn clear(db: &Db, key: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The password throttles for an identifier from an address: the
+/// identifier+address delay first, then the identifier's unlock limit.
+pub async fn password_gate(
+    db: &Db,
+    identifier_hash: &str,
+    ip_hash: &str,
+    now: i64,
+) -> Result<Decision, StoreError> {
+    let pair = load(db, &pair_key(identifier_hash, ip_hash)).await?;
+    let d = pair_decision(&RULES, &pair, now);
+    if d != Decision::Allowed {
+        return Ok(d);
+    }
+    let ident = load(db, &identifier_key(identifier_hash)).await?;
+    Ok(identifier_decision(&RULES, &ident))
+}
+
+/// A wrong password for an identifier from an address: the delay and the
+/// identifier's count both grow.
+pub async fn password_failed(
+    db: &Db,
+    identifier_hash: &str,
+    ip_hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    for key in [
+        pair_key(identifier_hash, ip_hash),
+        identifier_key(identifier_hash),
+    ] {
+        let s = load(db, &key).await?;
+        save(db, &key, &pair_failed(&s, now)).await?;
+    }
+    Ok(())
+}
+
+/// A wrong second-factor code for an account.
+pub async fn second_factor_failed(db: &Db, account_id: i64, now: i64) -> Result<(), StoreError> {
+    let key = second_key(account_id);
+    let s = load(db, &key).await?;
+    save(db, &key, &second_failed(&RULES, &s, now)).await
+}
+
 /// After a password reset through the mailbox: the identifier's password
 /// throttles end (the mailbox proved the person, as an unlock code does);
 /// the second factor's stays.

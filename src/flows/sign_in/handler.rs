@@ -124,24 +124,6 @@ pub async fn form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) ->
     )
 }
 
-/// A failed password for an identifier from an address: the
-/// identifier+address delay and the identifier's count both grow.
-async fn password_failed(
-    state: &AppState,
-    ident: &str,
-    ip_hash: &str,
-    now: i64,
-) -> Result<(), AppError> {
-    for key in [
-        throttle::pair_key(ident, ip_hash),
-        throttle::identifier_key(ident),
-    ] {
-        let s = throttle::load(&state.db, &key).await?;
-        throttle::save(&state.db, &key, &throttle::pair_failed(&s, now)).await?;
-    }
-    Ok(())
-}
-
 /// A wrong unlock code: slows this address down for this identifier.
 async fn unlock_failed(
     state: &AppState,
@@ -233,12 +215,7 @@ pub async fn submit(
     // Both throttles are keyed by the submitted identifier, registered or
     // not, and checked before the account is looked up: the answers are the
     // same for both.
-    let pair = throttle::load(&state.db, &throttle::pair_key(&ident, &ip_hash)).await?;
-    let id_state = throttle::load(&state.db, &throttle::identifier_key(&ident)).await?;
-    let mut decision = throttle::pair_decision(&RULES, &pair, now);
-    if decision == Decision::Allowed {
-        decision = throttle::identifier_decision(&RULES, &id_state);
-    }
+    let mut decision = throttle::password_gate(&state.db, &ident, &ip_hash, now).await?;
     let acct: Option<Account> = match Email::parse(&typed) {
         Ok(e) => account::by_email(&state.db, &e).await?,
         Err(_) => None,
@@ -300,7 +277,7 @@ pub async fn submit(
     let Some(acct) = acct else {
         // Same hashing cost as a real check.
         let _ = state.hasher.verify_dummy().await;
-        password_failed(&state, &ident, &ip_hash, now).await?;
+        throttle::password_failed(&state.db, &ident, &ip_hash, now).await?;
         record_failure(&state, None, &ident, &ip, "password").await?;
         return Ok(sign_in_page(
             &state,
@@ -317,7 +294,7 @@ pub async fn submit(
         .await
         .map_err(|_| AppError::Unavailable("hasher busy".into()))?;
     if !ok {
-        password_failed(&state, &ident, &ip_hash, now).await?;
+        throttle::password_failed(&state.db, &ident, &ip_hash, now).await?;
         record_failure(&state, Some(&acct), &ident, &ip, "password").await?;
         return Ok(sign_in_page(
             &state,
