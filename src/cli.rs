@@ -90,7 +90,7 @@ enum AuditAction {
 
 #[derive(Subcommand)]
 enum OfficerAction {
-    /// Create an officer; prints a one-time set-up link (valid 72 hours).
+    /// Create an officer; prints a one-time set-up link (valid 24 hours).
     Create {
         email: String,
         /// intake, adjudicator, mailroom or admin.
@@ -357,7 +357,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
                 form_urlencoded::byte_serialize(email.as_str().as_bytes()).collect::<String>()
             );
             println!("officer created: {} ({})", email.as_str(), role.code());
-            println!("one-time set-up link (valid 72 hours): {link}");
+            println!("one-time set-up link (valid 24 hours): {link}");
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }

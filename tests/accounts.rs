@@ -445,8 +445,8 @@ async fn a_password_reset_does_not_skip_two_step_verification() {
     deliver(&app).await;
     let mail = mails_to(&app, "reset@example.com").pop().unwrap();
     let code = code_after(&mail, "code is:");
-    // Expired after 30 minutes.
-    app.clock.advance_secs(31 * 60);
+    // Expired after 15 minutes.
+    app.clock.advance_secs(16 * 60);
     let r = b
         .post(
             "/forgot-password/reset",

@@ -16,8 +16,13 @@ use crate::i18n::Lang;
 use crate::limits::{self, Limit};
 use crate::web::{AppState, Chrome, ClientIp, render};
 
-pub const RESET_VALID_SECS: i64 = 30 * 60;
-pub const OFFICER_SETUP_VALID_SECS: i64 = 72 * 3_600;
+/// A reset code leads to a new password (and, after a help-desk reset, to a
+/// session that enrols a second factor): it lives as short as that use
+/// allows — the person asked for it and is waiting for the email.
+pub const RESET_VALID_SECS: i64 = 15 * 60;
+/// An officer's set-up link leads to a session: one working day to hand it
+/// over and use it.
+pub const OFFICER_SETUP_VALID_SECS: i64 = 24 * 3_600;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ForgotForm {
