@@ -1223,3 +1223,76 @@ async fn reauthentication_is_throttled_like_sign_in() {
     assert_eq!(r.status(), 429);
     let _ = secret;
 }
+
+/// Finding 1, the command line: `casegate account start-reset` refuses to
+/// run without the identity evidence, and with it leaves no usable credential.
+#[tokio::test]
+async fn the_command_line_reset_needs_evidence_and_leaves_no_usable_credential() {
+    let app = spawn_with(opts()).await;
+    let (victim, _, _) = enrolled(&app, "cli-reset@example.com").await;
+    let bin = env!("CARGO_BIN_EXE_casegate");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .env("DATABASE_URL", &app.config.database_url)
+            .env("CASEGATE_DATA_DIR", &app.data_dir)
+            .env("CASEGATE_MASTER_KEY", common::MASTER_KEY)
+            .env("CASEGATE_PUBLIC_URL", "https://portal.example.org")
+            .env("CASEGATE_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["account", "start-reset", "cli-reset@example.com"]);
+    assert!(!out.status.success(), "no evidence, no reset");
+    let out = run(&[
+        "account",
+        "start-reset",
+        "cli-reset@example.com",
+        "--evidence",
+        "trust me",
+        "--note",
+        "they sounded nice",
+    ]);
+    assert!(!out.status.success(), "only evidence from the fixed list");
+    assert_eq!(victim.get("/account").await.status(), 200, "not reset");
+    let out = run(&[
+        "account",
+        "start-reset",
+        "cli-reset@example.com",
+        "--evidence",
+        "photo_id_in_person",
+        "--note",
+        "Green card checked at the front desk",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(location(&victim.get("/account").await), "/sign-in");
+    let (_, r) = sign_in_password(&app, "cli-reset@example.com", PASSWORD).await;
+    assert_eq!(r.status(), 422, "the old password is dead");
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'account.reset_started' AND actor = 'cli'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert!(detail.contains("photo_id_in_person") && detail.contains("Green card"));
+    // Delivered by the command itself or by the server's worker.
+    let mut mails = Vec::new();
+    for _ in 0..100 {
+        deliver(&app).await;
+        mails = mails_to(&app, "cli-reset@example.com");
+        if mails.iter().any(|m| m.contains("If this was not you")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        mails.iter().any(|m| m.contains("If this was not you")),
+        "{}\n{:?}",
+        String::from_utf8_lossy(&out.stdout),
+        app.count("SELECT COUNT(*) FROM outbox").await
+    );
+}

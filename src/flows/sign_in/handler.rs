@@ -171,12 +171,25 @@ async fn record_failure(
     ip: &str,
     detail: &str,
 ) -> Result<(), AppError> {
+    record_outcome(state, acct, ident, ip, "sign_in.failed", detail).await
+}
+
+/// Records a sign-in outcome the same way (one write) for registered and
+/// unknown identifiers.
+async fn record_outcome(
+    state: &AppState,
+    acct: Option<&Account>,
+    ident: &str,
+    ip: &str,
+    action: &str,
+    detail: &str,
+) -> Result<(), AppError> {
     crate::audit::record(
         &state.db,
         &crate::audit::Event {
             at: state.now().timestamp(),
             actor: &acct.map_or_else(|| "public".to_string(), |a| format!("account:{}", a.id)),
-            action: "sign_in.failed",
+            action,
             subject: Some(ident.to_string()),
             ip: Some(ip.to_string()),
             detail: detail.to_string(),
@@ -223,19 +236,19 @@ pub async fn submit(
     let acct = acct.filter(|a| a.disabled_at.is_none() && a.password_hash.is_some());
     if decision == Decision::UnlockNeeded {
         let code = f.unlock_code.trim();
-        let unlocked = match (&acct, code.is_empty()) {
-            (Some(a), false) => {
-                account::consume_email_code(
-                    &state.db,
-                    a.id,
-                    CodePurpose::UnlockSignIn,
-                    &email_code_hash(&state.secrets, a.id, code),
-                    now,
-                )
-                .await?
-            }
-            _ => false,
-        };
+        // The same statement runs for an unknown email (no account has id
+        // 0), so the answer takes the same time.
+        let id = acct.as_ref().map_or(0, |a| a.id);
+        let unlocked = !code.is_empty()
+            && account::consume_email_code(
+                &state.db,
+                id,
+                CodePurpose::UnlockSignIn,
+                &email_code_hash(&state.secrets, id, code),
+                now,
+            )
+            .await?
+            && acct.is_some();
         if unlocked {
             decision = Decision::Allowed;
         } else if !code.is_empty() {
@@ -257,9 +270,15 @@ pub async fn submit(
         }
     }
     if let Some(msg) = refusal(&state, lang, decision) {
-        if let Some(a) = &acct {
-            record(&state, a.id, "sign_in.refused", &ip, "throttled").await?;
-        }
+        record_outcome(
+            &state,
+            acct.as_ref(),
+            &ident,
+            &ip,
+            "sign_in.refused",
+            "throttled",
+        )
+        .await?;
         return Ok(sign_in_page(
             &state,
             lang,
