@@ -780,11 +780,33 @@ async fn an_address_change_needs_a_recent_reauthentication() {
         ("zip", "33139"),
     ];
     let r = b.post("/account/address/confirm", &fields).await;
-    assert_eq!(location(&r), "/account/reauth");
+    assert_eq!(location(&r), "/account/reauth?next=address");
     let street: String =
         sqlx::query_scalar("SELECT street FROM persons WHERE a_number = 'A012345678'")
             .fetch_one(app.db.pool())
             .await
             .unwrap();
     assert_ne!(street, "77 OCEAN DR", "not changed");
+    // Password + second factor bring the person back to the address form.
+    let (_, page) = b.text("/account/reauth?next=address").await;
+    assert!(page.contains("name=\"next\" value=\"address\""));
+    app.clock.advance_secs(30);
+    let secret = casegate::auth::totp::TotpSecret::from_bytes(b"casegate-demo-totp!!").unwrap();
+    let code = casegate::auth::totp::code_at(
+        &secret,
+        casegate::auth::totp::step_of(app.clock.now().timestamp()),
+    );
+    let r = b
+        .post(
+            "/account/reauth",
+            &[
+                ("password", casegate::demo::DEMO_PASSWORD),
+                ("code", &code),
+                ("next", "address"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/account/address");
+    let r = b.post("/account/address/confirm", &fields).await;
+    assert_eq!(location(&r), "/account/address?done=1");
 }

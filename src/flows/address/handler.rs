@@ -167,7 +167,7 @@ pub async fn confirm(
         &s,
         state.now().timestamp(),
     ) {
-        return Ok(Redirect::to("/account/reauth").into_response());
+        return Ok(Redirect::to("/account/reauth?next=address").into_response());
     }
     let Some(person_id) = person_of(&state, s.account_id).await? else {
         return Ok(page(&state, lang, csrf, f, false, false, None, false));

@@ -359,6 +359,43 @@ pub async fn change_password(
 struct ReauthTemplate<'a> {
     c: Chrome<'a>,
     error: Option<String>,
+    next: &'static str,
+}
+
+/// Where a re-authentication returns to (a fixed list: never a URL from
+/// the request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnTo {
+    Security,
+    Address,
+}
+
+impl ReturnTo {
+    pub fn parse(s: Option<&str>) -> ReturnTo {
+        match s {
+            Some("address") => ReturnTo::Address,
+            _ => ReturnTo::Security,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ReturnTo::Security => "security",
+            ReturnTo::Address => "address",
+        }
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            ReturnTo::Security => "/account/security",
+            ReturnTo::Address => "/account/address",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReauthQuery {
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -367,6 +404,8 @@ pub struct ReauthForm {
     pub password: String,
     #[serde(default)]
     pub code: String,
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 pub async fn reauth_form(
@@ -374,6 +413,7 @@ pub async fn reauth_form(
     lang: Lang,
     csrf: CsrfToken,
     FullSession(_s): FullSession,
+    Query(q): Query<ReauthQuery>,
 ) -> Response {
     let c = Chrome::new(&state, lang, "/account/reauth", "")
         .with_csrf(csrf)
@@ -382,6 +422,7 @@ pub async fn reauth_form(
     render(&ReauthTemplate {
         c: c.titled(title),
         error: None,
+        next: ReturnTo::parse(q.next.as_deref()).code(),
     })
 }
 
@@ -395,6 +436,7 @@ pub async fn reauth(
     Form(f): Form<ReauthForm>,
 ) -> Result<Response, AppError> {
     let now = state.now().timestamp();
+    let next = ReturnTo::parse(f.next.as_deref());
     let acct = account::by_id(&state.db, s.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -408,6 +450,7 @@ pub async fn reauth(
             render(&ReauthTemplate {
                 c: c.titled(title),
                 error: Some(error),
+                next: next.code(),
             }),
         )
             .into_response()
@@ -488,7 +531,7 @@ pub async fn reauth(
     .await?;
     record(&state, acct.id, "reauth.succeeded", &ip, "").await?;
     Ok(redirect_with_cookie(
-        "/account/security",
+        next.path(),
         session::cookie_header(&raw),
     ))
 }
