@@ -534,6 +534,9 @@ fn spawn_housekeeping(state: AppState) {
             if let Err(e) = crate::limits::purge(&state.db, now).await {
                 tracing::warn!(error = %e, "rate-limit purge failed");
             }
+            if let Err(e) = crate::auth::throttle::purge(&state.db, now).await {
+                tracing::warn!(error = %e, "sign-in throttle purge failed");
+            }
             if let Err(e) = crate::outbox::purge_finished(&state.db, now - 30 * 86_400).await {
                 tracing::warn!(error = %e, "outbox purge failed");
             }

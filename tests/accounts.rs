@@ -1296,3 +1296,43 @@ async fn the_command_line_reset_needs_evidence_and_leaves_no_usable_credential()
         app.count("SELECT COUNT(*) FROM outbox").await
     );
 }
+
+/// Finding 7: throttle counts for emails nobody uses do not pile up forever,
+/// but the 100-failure ceiling is not forgotten.
+#[tokio::test]
+async fn quiet_throttle_counts_are_purged_except_at_the_ceiling() {
+    use casegate::auth::throttle::{self, ThrottleState};
+    let app = spawn_with(opts()).await;
+    let now = app.clock.now().timestamp();
+    let old = ThrottleState {
+        failures: 3,
+        consecutive: 3,
+        last_failure_at: now - 40 * 86_400,
+        locked_until: None,
+    };
+    throttle::save(&app.db, "ident:quiet", &old).await.unwrap();
+    let ceiling = ThrottleState {
+        consecutive: 100,
+        ..old
+    };
+    throttle::save(&app.db, "ident:ceiling", &ceiling)
+        .await
+        .unwrap();
+    let fresh = ThrottleState {
+        last_failure_at: now,
+        ..old
+    };
+    throttle::save(&app.db, "ident:fresh", &fresh)
+        .await
+        .unwrap();
+    assert_eq!(throttle::purge(&app.db, now).await.unwrap(), 1);
+    assert_eq!(
+        throttle::load(&app.db, "ident:quiet").await.unwrap(),
+        ThrottleState::default()
+    );
+    assert_eq!(
+        throttle::load(&app.db, "ident:ceiling").await.unwrap(),
+        ceiling
+    );
+    assert_eq!(throttle::load(&app.db, "ident:fresh").await.unwrap(), fresh);
+}

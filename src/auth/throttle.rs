@@ -260,6 +260,19 @@ pub async fn clear_password_throttles(db: &Db, identifier_hash: &str) -> Result<
     Ok(())
 }
 
+/// Forgets counts that have been quiet for 31 days (they would otherwise
+/// pile up for every email anyone ever typed), except those at the 100-failure
+/// ceiling, which only a reset or an officer lifts.
+pub async fn purge(db: &Db, now: i64) -> Result<u64, StoreError> {
+    let r =
+        sqlx::query("DELETE FROM auth_throttle WHERE last_failure_at < $1 AND consecutive < $2")
+            .bind(now - 31 * 86_400)
+            .bind(RULES.hard_lock_after)
+            .execute(db.pool())
+            .await?;
+    Ok(r.rows_affected())
+}
+
 /// An officer's unlock (or help-desk reset): clears every key of the account.
 pub async fn unlock_account(
     db: &Db,
