@@ -90,7 +90,7 @@ enum AuditAction {
 
 #[derive(Subcommand)]
 enum OfficerAction {
-    /// Create an officer; prints a one-time set-up link (valid 72 hours).
+    /// Create an officer; prints a one-time set-up link (valid 24 hours).
     Create {
         email: String,
         /// intake, adjudicator, mailroom or admin.
@@ -101,9 +101,20 @@ enum OfficerAction {
 
 #[derive(Subcommand)]
 enum AccountAction {
-    /// Lost password and second factor: removes the second factor and emails
-    /// the owner a reset code. Nobody chooses or sees the password.
-    StartReset { email: String },
+    /// Lost second factor (help-desk reset): removes the password and the
+    /// second factor, ends every session, emails the owner a reset code and a
+    /// notice. Nobody chooses or sees the password.
+    StartReset {
+        email: String,
+        /// The identity evidence checked: photo_id_in_person,
+        /// video_call_with_id, record_answers_and_mailed_code or
+        /// mailed_code_to_address_on_file.
+        #[arg(long)]
+        evidence: String,
+        /// What was checked, in a sentence (kept in the audit log).
+        #[arg(long)]
+        note: String,
+    },
     /// Lifts a sign-in lock.
     Unlock { email: String },
 }
@@ -348,15 +359,28 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
                 form_urlencoded::byte_serialize(email.as_str().as_bytes()).collect::<String>()
             );
             println!("officer created: {} ({})", email.as_str(), role.code());
-            println!("one-time set-up link (valid 72 hours): {link}");
+            println!("one-time set-up link (valid 24 hours): {link}");
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Account { action } => {
             let (db, secrets) = open(&config).await?;
+            use crate::auth::help_desk::{Evidence, EvidenceNote};
             let (email, reset) = match &action {
-                AccountAction::StartReset { email } => (email.clone(), true),
-                AccountAction::Unlock { email } => (email.clone(), false),
+                AccountAction::StartReset {
+                    email,
+                    evidence,
+                    note,
+                } => {
+                    let evidence = Evidence::parse(evidence).ok_or(
+                        "--evidence must be one of: photo_id_in_person, video_call_with_id, \
+                         record_answers_and_mailed_code, mailed_code_to_address_on_file",
+                    )?;
+                    let note = EvidenceNote::parse(note)
+                        .ok_or("--note must say what was checked (1 to 500 characters)")?;
+                    (email.clone(), Some((evidence, note)))
+                }
+                AccountAction::Unlock { email } => (email.clone(), None),
             };
             let email =
                 crate::domain::Email::parse(&email).map_err(|_| "not a valid email address")?;
@@ -365,27 +389,28 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
                 .ok_or("no account with this email")?;
             let now = chrono::Utc::now().timestamp();
             let state = AppState::new(config, db.clone(), secrets, Arc::new(chrono::Utc::now))?;
-            crate::auth::throttle::unlock_account(&db, acct.id).await?;
-            if reset {
-                crate::auth::account::clear_second_factor(&db, acct.id, now).await?;
-                crate::auth::session::revoke_all(&db, acct.id, None, now).await?;
-                crate::flows::recovery::handler::send_reset_code(
-                    &state,
-                    crate::i18n::Lang::En,
-                    acct.id,
-                    &acct.email,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-                crate::auth::record(&state, acct.id, "account.reset_started", "cli", "")
+            if let Some((evidence, note)) = &reset {
+                crate::auth::help_desk::start_reset(&state, &acct, *evidence, note, "cli", "cli")
                     .await
                     .map_err(|e| e.to_string())?;
-                println!("reset started: second factor removed, reset code emailed to the owner");
+                println!(
+                    "reset started: password and second factor removed, sessions ended, \
+                     reset code and notice emailed to the owner"
+                );
                 // Deliver now rather than waiting for a server's worker.
                 let cfg = crate::outbox::OutboxConfig::from_config(&state.config);
                 let transport = crate::outbox::Transport::from_config(&cfg)?;
                 crate::outbox::run_once(&db, &state.secrets, &transport, &cfg, now).await?;
             } else {
+                crate::auth::throttle::unlock_account(
+                    &db,
+                    acct.id,
+                    &crate::auth::throttle::identifier_hash(
+                        &state.secrets.identifier_key,
+                        &acct.email,
+                    ),
+                )
+                .await?;
                 println!("account unlocked");
             }
             db.close().await;
@@ -511,6 +536,9 @@ fn spawn_housekeeping(state: AppState) {
             }
             if let Err(e) = crate::limits::purge(&state.db, now).await {
                 tracing::warn!(error = %e, "rate-limit purge failed");
+            }
+            if let Err(e) = crate::auth::throttle::purge(&state.db, now).await {
+                tracing::warn!(error = %e, "sign-in throttle purge failed");
             }
             if let Err(e) = crate::outbox::purge_finished(&state.db, now - 30 * 86_400).await {
                 tracing::warn!(error = %e, "outbox purge failed");

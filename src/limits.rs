@@ -19,6 +19,12 @@ pub enum Limit {
     AccountFormsPerIp,
     /// Failed attempts to add a case, per account.
     LinkFailuresPerAccount,
+    /// Password sign-in attempts from one client IP, across all accounts
+    /// (against password spraying); counted before any password hashing.
+    SignInPerIp,
+    /// Sign-in unlock codes emailed for one submitted identifier, counted
+    /// whether or not it exists.
+    UnlockCodesPerIdentifier,
 }
 
 /// How many hits a window allows.
@@ -36,6 +42,8 @@ impl Limit {
             Limit::CaptchaFailuresPerIp => "captcha_failures_ip",
             Limit::AccountFormsPerIp => "account_forms_ip",
             Limit::LinkFailuresPerAccount => "link_failures_account",
+            Limit::SignInPerIp => "sign_in_ip",
+            Limit::UnlockCodesPerIdentifier => "unlock_codes_identifier",
         }
     }
 
@@ -61,6 +69,14 @@ impl Limit {
             Limit::LinkFailuresPerAccount => Rule {
                 max: 20,
                 window_secs: 86_400,
+            },
+            Limit::SignInPerIp => Rule {
+                max: 50,
+                window_secs: 900,
+            },
+            Limit::UnlockCodesPerIdentifier => Rule {
+                max: 3,
+                window_secs: 900,
             },
         }
     }
@@ -195,6 +211,8 @@ mod tests {
             Limit::CaptchaFailuresPerIp,
             Limit::AccountFormsPerIp,
             Limit::LinkFailuresPerAccount,
+            Limit::SignInPerIp,
+            Limit::UnlockCodesPerIdentifier,
         ];
         let mut names: Vec<_> = all.iter().map(|l| l.name()).collect();
         names.dedup();

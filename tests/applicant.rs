@@ -84,17 +84,28 @@ async fn wrong_expired_used_and_revoked_codes_each_say_so() {
             .unwrap()
             .contains("We could not match this information")
     );
-    // Wrong code: counted; five kill the code.
+    // Wrong code: the same answer (issue 16), and it burns nothing.
     for i in 0..5 {
         let r = link(&b, "LIN9999106498", "AAAA-BBBB-CCCC", ("7", "30", "1979")).await;
         assert!(
             r.text()
                 .await
                 .unwrap()
-                .contains("That access code is not right"),
+                .contains("We could not match this information"),
             "try {i}"
         );
     }
+    // A code that was locked (wrong tries on record) says so.
+    sqlx::query("UPDATE access_codes SET wrong_tries = 5 WHERE code_hash = $1")
+        .bind(
+            casegate::domain::AccessCode::parse("DEM0C0DE0002")
+                .unwrap()
+                .keyed_hash(&app.secrets.access_code_key)
+                .to_vec(),
+        )
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     let r = link(&b, "LIN9999106498", "DEM0-C0DE-0002", ("7", "30", "1979")).await;
     assert!(
         r.text()
@@ -706,4 +717,96 @@ async fn uploads_are_scanned_by_a_real_clamd() {
             .exists(),
         "into quarantine"
     );
+}
+
+/// The alert of an add-a-case answer (heading and body), without the echoed form.
+fn link_alert(page: &str) -> String {
+    let start = page.find("usa-alert").expect("an alert");
+    let end = page[start..]
+        .find("</div>\n</div>")
+        .map_or(page.len(), |e| start + e);
+    page[start..end].to_string()
+}
+
+/// Issue 16, finding 6: adding a case gives one answer whether the date of
+/// birth or the code was wrong, and someone guessing cannot burn the real
+/// owner's code.
+#[tokio::test]
+async fn a_failed_match_reveals_nothing_and_does_not_burn_the_owners_code() {
+    let app = spawn_app().await;
+    let b = second_applicant(&app).await;
+    // Wrong date of birth vs right date of birth, both with a wrong code.
+    let wrong_dob = link(&b, "LIN9999106498", "AAAA-BBBB-CCCC", ("7", "31", "1979")).await;
+    let right_dob = link(&b, "LIN9999106498", "AAAA-BBBB-CCCC", ("7", "30", "1979")).await;
+    assert_eq!(wrong_dob.status(), right_dob.status());
+    assert_eq!(
+        link_alert(&wrong_dob.text().await.unwrap()),
+        link_alert(&right_dob.text().await.unwrap()),
+        "the answer does not tell whether the date of birth matches the receipt"
+    );
+    // Many more wrong codes with the right date of birth...
+    for _ in 0..8 {
+        link(&b, "LIN9999106498", "AAAA-BBBB-CCCC", ("7", "30", "1979")).await;
+    }
+    // ...and the owner's real code still works.
+    let owner = signed_in(&app, "maria.nunez@example.com").await;
+    let r = link(
+        &owner,
+        "LIN9999106498",
+        "DEM0-C0DE-0002",
+        ("7", "30", "1979"),
+    )
+    .await;
+    assert_eq!(location(&r), "/account/cases/LIN9999106498?linked=1");
+}
+
+/// Issue 16, finding 4: an address change needs a recent re-authentication
+/// (password + second factor), not just a live session.
+#[tokio::test]
+async fn an_address_change_needs_a_recent_reauthentication() {
+    let app = spawn_app().await;
+    let b = signed_in(&app, "maria.nunez@example.com").await;
+    link(&b, "EAC9999103403", "DEM0-C0DE-0001", MARIA_DOB).await;
+    // Keep the session alive while the authentication ages.
+    for _ in 0..4 {
+        app.clock.advance_secs(5 * 60);
+        assert_eq!(b.get("/account").await.status(), 200);
+    }
+    let fields = [
+        ("street", "77 Ocean Drive"),
+        ("unit", ""),
+        ("city", "Miami"),
+        ("state", "FL"),
+        ("zip", "33139"),
+    ];
+    let r = b.post("/account/address/confirm", &fields).await;
+    assert_eq!(location(&r), "/account/reauth?next=address");
+    let street: String =
+        sqlx::query_scalar("SELECT street FROM persons WHERE a_number = 'A012345678'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_ne!(street, "77 OCEAN DR", "not changed");
+    // Password + second factor bring the person back to the address form.
+    let (_, page) = b.text("/account/reauth?next=address").await;
+    assert!(page.contains("name=\"next\" value=\"address\""));
+    app.clock.advance_secs(30);
+    let secret = casegate::auth::totp::TotpSecret::from_bytes(b"casegate-demo-totp!!").unwrap();
+    let code = casegate::auth::totp::code_at(
+        &secret,
+        casegate::auth::totp::step_of(app.clock.now().timestamp()),
+    );
+    let r = b
+        .post(
+            "/account/reauth",
+            &[
+                ("password", casegate::demo::DEMO_PASSWORD),
+                ("code", &code),
+                ("next", "address"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/account/address");
+    let r = b.post("/account/address/confirm", &fields).await;
+    assert_eq!(location(&r), "/account/address?done=1");
 }

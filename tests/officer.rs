@@ -564,13 +564,16 @@ async fn admins_manage_officers_api_clients_resets_and_codes() {
         )
         .await;
     assert_eq!(token(new_secret).await, 401);
-    // Start a reset: the second factor is gone and a reset code is on its way.
+    // Start a reset: the password and the second factor are gone and a reset
+    // code is on its way.
     admin
         .post(
             "/officer/admin",
             &[
                 ("action", "start_reset"),
                 ("email", "maria.nunez@example.com"),
+                ("evidence", "video_call_with_id"),
+                ("evidence_note", "Passport shown on a video call"),
             ],
         )
         .await;

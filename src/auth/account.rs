@@ -235,6 +235,17 @@ pub async fn use_totp_step(db: &Db, id: i64, step: i64) -> Result<bool, StoreErr
     Ok(r.rows_affected() == 1)
 }
 
+/// Removes the password (an officer-started reset): it no longer signs in;
+/// only the emailed reset code leads to a new one.
+pub async fn clear_password(db: &Db, id: i64, now: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET password_hash = NULL, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Removes the second factor (an officer-started reset); the person must enrol again.
 pub async fn clear_second_factor(db: &Db, id: i64, now: i64) -> Result<(), StoreError> {
     let mut tx = db.pool().begin().await?;
@@ -313,6 +324,8 @@ pub enum CodePurpose {
     ConfirmEmail,
     ResetPassword,
     OfficerSetup,
+    /// Lets a password be checked past the identifier's failure limit.
+    UnlockSignIn,
 }
 
 impl CodePurpose {
@@ -321,7 +334,16 @@ impl CodePurpose {
             CodePurpose::ConfirmEmail => "confirm_email",
             CodePurpose::ResetPassword => "reset_password",
             CodePurpose::OfficerSetup => "officer_setup",
+            CodePurpose::UnlockSignIn => "unlock_sign_in",
         }
+    }
+
+    /// Unlock codes live side by side and wrong guesses do not burn them:
+    /// otherwise whoever knows the email could kill the owner's code by
+    /// asking for another or by guessing (guesses are slowed by the sign-in
+    /// throttles instead, and each one also needs the password).
+    fn one_at_a_time(self) -> bool {
+        self != CodePurpose::UnlockSignIn
     }
 }
 
@@ -335,12 +357,14 @@ pub async fn issue_email_code(
     expires_at: i64,
 ) -> Result<(), StoreError> {
     let mut tx = db.pool().begin().await?;
-    sqlx::query("UPDATE email_codes SET used_at = $1 WHERE account_id = $2 AND purpose = $3 AND used_at IS NULL")
-        .bind(now)
-        .bind(account_id)
-        .bind(purpose.code())
-        .execute(&mut *tx)
-        .await?;
+    if purpose.one_at_a_time() {
+        sqlx::query("UPDATE email_codes SET used_at = $1 WHERE account_id = $2 AND purpose = $3 AND used_at IS NULL")
+            .bind(now)
+            .bind(account_id)
+            .bind(purpose.code())
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO email_codes (account_id, purpose, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -380,6 +404,9 @@ pub async fn consume_email_code(
     .await?;
     if r.rows_affected() == 1 {
         return Ok(true);
+    }
+    if !purpose.one_at_a_time() {
+        return Ok(false);
     }
     sqlx::query(
         "UPDATE email_codes SET wrong_tries = wrong_tries + 1 WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL",

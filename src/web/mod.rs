@@ -201,6 +201,8 @@ pub fn router(state: AppState) -> Router {
             get(sign_in::handler::two_step_form).post(sign_in::handler::two_step_submit),
         )
         .route("/sign-out", post(sign_in::handler::sign_out))
+        // Issue 16: unlock-by-email past the sign-in failure limit.
+        .route("/sign-in/unlock", post(sign_in::handler::unlock))
         .route("/account", get(my_cases::handler::account_page))
         .route("/account/security", get(security::handler::security))
         .route(

@@ -299,6 +299,9 @@ pub struct Browser {
     http: reqwest::Client,
     jar: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
     csrf_key: [u8; 32],
+    /// Sent as `X-Test-Client-Ip` (honoured when the app is started with
+    /// `CASEGATE_CLIENT_IP_HEADER=X-Test-Client-Ip`), to act from several addresses.
+    ip: Option<String>,
 }
 
 impl TestApp {
@@ -312,7 +315,15 @@ impl TestApp {
             http: self.http.clone(),
             jar: std::sync::Mutex::new(jar),
             csrf_key: self.secrets.session_key,
+            ip: None,
         }
+    }
+
+    /// A visitor whose requests come from `ip` (see [`Browser`]).
+    pub fn browser_from(&self, ip: &str) -> Browser {
+        let mut b = self.browser();
+        b.ip = Some(ip.to_string());
+        b
     }
 }
 
@@ -362,6 +373,7 @@ impl Browser {
             .http
             .get(format!("{}{path}", self.base))
             .header("cookie", self.cookie_header())
+            .header("x-test-client-ip", self.ip.as_deref().unwrap_or(""))
             .send()
             .await
             .unwrap();
@@ -407,6 +419,7 @@ impl Browser {
             .http
             .post(format!("{}{path}", self.base))
             .header("cookie", self.cookie_header())
+            .header("x-test-client-ip", self.ip.as_deref().unwrap_or(""))
             .form(fields)
             .send()
             .await

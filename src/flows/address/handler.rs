@@ -160,6 +160,15 @@ pub async fn confirm(
     FullSession(s): FullSession,
     Form(f): Form<AddressForm>,
 ) -> Result<Response, AppError> {
+    // AR-11 changes where letters and access codes go: the person, not
+    // just the session (password + second factor within 15 minutes).
+    if !crate::auth::session::recently_authenticated(
+        &crate::auth::session::RULES,
+        &s,
+        state.now().timestamp(),
+    ) {
+        return Ok(Redirect::to("/account/reauth?next=address").into_response());
+    }
     let Some(person_id) = person_of(&state, s.account_id).await? else {
         return Ok(page(&state, lang, csrf, f, false, false, None, false));
     };

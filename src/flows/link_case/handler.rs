@@ -226,10 +226,6 @@ pub async fn submit(
         Outcome::AlreadyYours => "link.outcome.already_yours",
         Outcome::LinkedElsewhere => "link.outcome.linked_elsewhere",
         Outcome::NotMatched => "link.outcome.not_matched",
-        Outcome::WrongCode { person_id } => {
-            store::wrong_try(&state.db, person_id, ts).await?;
-            "link.outcome.wrong_code"
-        }
         Outcome::Expired => "link.outcome.expired",
         Outcome::Used => "link.outcome.used",
         Outcome::Revoked => "link.outcome.revoked",

@@ -35,12 +35,12 @@ pub enum Outcome {
     AlreadyYours,
     /// Linked to another account.
     LinkedElsewhere,
-    /// Receipt unknown, date of birth wrong, or the code is not this person's.
+    /// Receipt unknown, date of birth wrong, or the code is not this
+    /// person's: one answer, so it never tells which of the three was wrong
+    /// (a date of birth must not be confirmable against a receipt), and a
+    /// failed match costs the person's codes nothing (whoever guesses cannot
+    /// burn the owner's code; guessing is bounded per account instead).
     NotMatched,
-    /// The person's live codes lose a try.
-    WrongCode {
-        person_id: i64,
-    },
     Expired,
     Used,
     Revoked,
@@ -60,16 +60,15 @@ pub fn decide(
     if c.dob != dob {
         return Outcome::NotMatched;
     }
+    // Only someone holding one of the person's codes learns more.
+    let Some(k) = code else {
+        return Outcome::NotMatched;
+    };
     match c.linked_account {
         Some(a) if a == account_id => return Outcome::AlreadyYours,
         Some(_) => return Outcome::LinkedElsewhere,
         None => {}
     }
-    let Some(k) = code else {
-        return Outcome::WrongCode {
-            person_id: c.person_id,
-        };
-    };
     match code_state(
         k.used_at,
         k.revoked_at,
@@ -149,7 +148,13 @@ mod tests {
         );
         assert_eq!(
             decide(NOW, 1, dob(), Some(&case(None)), None),
-            Outcome::WrongCode { person_id: 7 }
+            Outcome::NotMatched,
+            "a wrong code answers like a wrong date of birth"
+        );
+        assert_eq!(
+            decide(NOW, 1, dob(), Some(&case(Some(2))), None),
+            Outcome::NotMatched,
+            "without a code, nothing about the case is told"
         );
         assert_eq!(
             decide(

@@ -52,19 +52,6 @@ pub async fn find_code(
     )
 }
 
-/// A wrong code: every live code of the person loses a try.
-pub async fn wrong_try(db: &Db, person_id: i64, now: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE access_codes SET wrong_tries = wrong_tries + 1 \
-         WHERE person_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
-    )
-    .bind(person_id)
-    .bind(now)
-    .execute(db.pool())
-    .await?;
-    Ok(())
-}
-
 /// Consumes the code (one conditional UPDATE: of two concurrent redemptions
 /// exactly one sees a row) and links every unlinked case of the person.
 pub async fn consume_and_link(

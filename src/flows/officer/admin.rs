@@ -4,7 +4,7 @@
 
 use axum::Form;
 use axum::extract::{Multipart, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -44,6 +44,8 @@ struct AdminTemplate<'a> {
     /// One-time secrets or links to show now (never stored in clear).
     reveal: Vec<(String, String)>,
     message: Option<String>,
+    /// Codes of the identity evidence a help-desk reset may rely on.
+    evidence: Vec<&'static str>,
 }
 
 async fn admin_page(
@@ -92,6 +94,10 @@ async fn admin_page(
         clients,
         reveal,
         message: message.map(|k| state.messages.get(lang, k).to_string()),
+        evidence: crate::auth::help_desk::Evidence::ALL
+            .iter()
+            .map(|e| e.code())
+            .collect(),
     }))
 }
 
@@ -121,6 +127,11 @@ pub struct AdminForm {
     pub intake: String,
     #[serde(default)]
     pub a_number: String,
+    /// Help-desk reset: the identity evidence checked, and the officer's note.
+    #[serde(default)]
+    pub evidence: String,
+    #[serde(default)]
+    pub evidence_note: String,
 }
 
 /// Every admin action, one form endpoint: which one is `action`.
@@ -309,18 +320,26 @@ pub async fn act(
             let Some(acct) = acct else {
                 return bad("admin.error.no_account").await;
             };
-            crate::auth::throttle::unlock_account(&state.db, acct.id).await?;
             if f.action == "start_reset" {
-                account::clear_second_factor(&state.db, acct.id, now).await?;
-                crate::auth::session::revoke_all(&state.db, acct.id, None, now).await?;
-                crate::flows::recovery::handler::send_reset_code(
-                    &state,
-                    Lang::En,
+                use crate::auth::help_desk::{Evidence, EvidenceNote, start_reset};
+                let (Some(evidence), Some(note)) = (
+                    Evidence::parse(&f.evidence),
+                    EvidenceNote::parse(&f.evidence_note),
+                ) else {
+                    let page = bad("admin.evidence.error").await?;
+                    return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+                };
+                start_reset(&state, &acct, evidence, &note, &o.actor(), &ip).await?;
+            } else {
+                crate::auth::throttle::unlock_account(
+                    &state.db,
                     acct.id,
-                    &acct.email,
+                    &crate::auth::throttle::identifier_hash(
+                        &state.secrets.identifier_key,
+                        &acct.email,
+                    ),
                 )
                 .await?;
-                crate::auth::record(&state, acct.id, "account.reset_started", &ip, "").await?;
             }
             audit(
                 &state,

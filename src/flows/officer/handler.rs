@@ -49,7 +49,7 @@ impl Officer {
         }
     }
 
-    fn actor(&self) -> String {
+    pub(super) fn actor(&self) -> String {
         format!("officer:{}", self.role.code())
     }
 }

@@ -16,8 +16,13 @@ use crate::i18n::Lang;
 use crate::limits::{self, Limit};
 use crate::web::{AppState, Chrome, ClientIp, render};
 
-pub const RESET_VALID_SECS: i64 = 30 * 60;
-pub const OFFICER_SETUP_VALID_SECS: i64 = 72 * 3_600;
+/// A reset code leads to a new password (and, after a help-desk reset, to a
+/// session that enrols a second factor): it lives as short as that use
+/// allows — the person asked for it and is waiting for the email.
+pub const RESET_VALID_SECS: i64 = 15 * 60;
+/// An officer's set-up link leads to a session: one working day to hand it
+/// over and use it.
+pub const OFFICER_SETUP_VALID_SECS: i64 = 24 * 3_600;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ForgotForm {
@@ -130,6 +135,23 @@ pub async fn send_reset_code(
     .await
 }
 
+/// Emails a reset code when `typed` is the email of an account.
+async fn send_if_registered(
+    state: &AppState,
+    lang: Lang,
+    typed: &str,
+    ip: &str,
+) -> Result<(), AppError> {
+    if let Ok(email) = Email::parse(typed)
+        && let Some(acct) = account::by_email(&state.db, &email).await?
+        && acct.disabled_at.is_none()
+    {
+        send_reset_code(state, lang, acct.id, &acct.email).await?;
+        record(state, acct.id, "password.reset_requested", ip, "").await?;
+    }
+    Ok(())
+}
+
 pub async fn forgot(
     State(state): State<AppState>,
     lang: Lang,
@@ -143,13 +165,14 @@ pub async fn forgot(
         .await?
         .or_too_many(now)?;
     let typed: String = f.email.trim().chars().take(254).collect();
-    if let Ok(email) = Email::parse(&typed)
-        && let Some(acct) = account::by_email(&state.db, &email).await?
-        && acct.disabled_at.is_none()
-    {
-        send_reset_code(&state, lang, acct.id, &acct.email).await?;
-        record(&state, acct.id, "password.reset_requested", &ip, "").await?;
-    }
+    // The lookup, the code and the email happen after answering, so a
+    // registered email answers exactly as fast as an unknown one.
+    let (st, wanted) = (state.clone(), typed.clone());
+    tokio::spawn(async move {
+        if let Err(e) = send_if_registered(&st, lang, &wanted, &ip).await {
+            tracing::warn!(error = %e, "a requested reset code was not sent");
+        }
+    });
     // The same page whether or not the email is registered.
     Ok(reset_page(
         &state,
@@ -258,7 +281,13 @@ async fn complete(
     account::set_password(&state.db, acct.id, &phc, now).await?;
     account::confirm_email(&state.db, acct.id, now).await?;
     session::revoke_all(&state.db, acct.id, None, now).await?;
-    throttle::unlock_account(&state.db, acct.id).await?;
+    // The mailbox proved the person for the password throttles; the second
+    // factor's throttle stays (a reset gives no fresh authenticator guesses).
+    throttle::clear_password_throttles(
+        &state.db,
+        &throttle::identifier_hash(&state.secrets.identifier_key, &acct.email),
+    )
+    .await?;
     record(
         state,
         acct.id,

@@ -11,10 +11,12 @@ use sqlx::Row;
 use crate::auth::account;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{self, FullSession, Level, NewSession, RULES};
+use crate::auth::throttle::{self, Decision};
 use crate::auth::{open_totp, password, record, redirect_with_cookie, totp, user_agent};
 use crate::error::AppError;
 use crate::flows::two_step::handler::{BackupCodesTemplate, new_backup_codes};
 use crate::i18n::Lang;
+use crate::limits::{self, Limit, Verdict};
 use crate::web::{AppState, Chrome, ClientIp, render};
 
 fn when(state: &AppState, lang: Lang, at: i64) -> String {
@@ -156,6 +158,9 @@ pub async fn revoke(
     FullSession(s): FullSession,
     Form(f): Form<RevokeForm>,
 ) -> Result<Response, AppError> {
+    if !session::recently_authenticated(&RULES, &s, state.now().timestamp()) {
+        return Ok(reauth_redirect());
+    }
     let Ok(id_hash) = hex::decode(f.session.trim()) else {
         return Err(AppError::NotFound);
     };
@@ -184,6 +189,9 @@ pub async fn revoke_all(
     ClientIp(ip): ClientIp,
     FullSession(s): FullSession,
 ) -> Result<Response, AppError> {
+    if !session::recently_authenticated(&RULES, &s, state.now().timestamp()) {
+        return Ok(reauth_redirect());
+    }
     session::revoke_all(&state.db, s.account_id, None, state.now().timestamp()).await?;
     record(&state, s.account_id, "session.revoked_all", &ip, "").await?;
     Ok(redirect_with_cookie(
@@ -207,6 +215,14 @@ pub async fn regenerate_backup_codes(
         return Ok(reauth_redirect());
     }
     let codes = new_backup_codes(&state, s.account_id).await?;
+    // Whoever holds another session may have seen the old codes.
+    session::revoke_all(
+        &state.db,
+        s.account_id,
+        Some(&s.id_hash),
+        state.now().timestamp(),
+    )
+    .await?;
     record(
         &state,
         s.account_id,
@@ -229,7 +245,47 @@ pub async fn regenerate_backup_codes(
 #[derive(Debug, Default, Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
+    pub current_password: String,
+    #[serde(default)]
     pub new_password: String,
+}
+
+/// The sign-in throttle keys of the signed-in person from this address.
+fn throttle_keys(state: &AppState, email: &str, ip: &str) -> (String, String) {
+    (
+        throttle::identifier_hash(&state.secrets.identifier_key, email),
+        crate::audit::subject_hash(&state.secrets.identifier_key, "ip", ip),
+    )
+}
+
+/// Why a password may not be checked now (the sign-in throttles, shared).
+async fn throttled(
+    state: &AppState,
+    lang: Lang,
+    ident: &str,
+    ip_hash: &str,
+    now: i64,
+) -> Result<Option<String>, AppError> {
+    if let Verdict::Exceeded { retry_at } =
+        limits::hit(&state.db, Limit::SignInPerIp, ip_hash, now).await?
+    {
+        return Ok(Some(wait_message(state, lang, retry_at)));
+    }
+    Ok(
+        match throttle::password_gate(&state.db, ident, ip_hash, now).await? {
+            Decision::Allowed => None,
+            Decision::Wait { until } => Some(wait_message(state, lang, until)),
+            _ => Some(state.messages.get(lang, "reauth.limit.locked").to_string()),
+        },
+    )
+}
+
+fn wait_message(state: &AppState, lang: Lang, until: i64) -> String {
+    state.messages.fmt(
+        lang,
+        "signin.error.wait",
+        &[("when", &when(state, lang, until))],
+    )
 }
 
 pub async fn change_password(
@@ -247,6 +303,38 @@ pub async fn change_password(
     let acct = account::by_id(&state.db, s.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // The session is not the person: the current password is needed too.
+    if f.current_password.is_empty() {
+        let msg = state
+            .messages
+            .get(lang, "security.current.wrong")
+            .to_string();
+        let page = security_page(&state, lang, csrf, &s, None, vec![msg]).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let (ident, ip_hash) = throttle_keys(&state, &acct.email, &ip);
+    if let Some(msg) = throttled(&state, lang, &ident, &ip_hash, now).await? {
+        let page = security_page(&state, lang, csrf, &s, None, vec![msg]).await?;
+        return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
+    }
+    let current_ok = state
+        .hasher
+        .verify(
+            password::normalise(&f.current_password),
+            acct.password_hash.clone().unwrap_or_default(),
+        )
+        .await
+        .map_err(|_| AppError::Unavailable("hasher busy".into()))?;
+    if !current_ok {
+        throttle::password_failed(&state.db, &ident, &ip_hash, now).await?;
+        record(&state, acct.id, "password.change_refused", &ip, "current").await?;
+        let msg = state
+            .messages
+            .get(lang, "security.current.wrong")
+            .to_string();
+        let page = security_page(&state, lang, csrf, &s, None, vec![msg]).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     if let Err(problems) = password::check(&f.new_password, &acct.email, &[]) {
         let errors = crate::flows::sign_up::form::password_messages(&problems)
             .iter()
@@ -271,6 +359,43 @@ pub async fn change_password(
 struct ReauthTemplate<'a> {
     c: Chrome<'a>,
     error: Option<String>,
+    next: &'static str,
+}
+
+/// Where a re-authentication returns to (a fixed list: never a URL from
+/// the request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnTo {
+    Security,
+    Address,
+}
+
+impl ReturnTo {
+    pub fn parse(s: Option<&str>) -> ReturnTo {
+        match s {
+            Some("address") => ReturnTo::Address,
+            _ => ReturnTo::Security,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ReturnTo::Security => "security",
+            ReturnTo::Address => "address",
+        }
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            ReturnTo::Security => "/account/security",
+            ReturnTo::Address => "/account/address",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReauthQuery {
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -279,6 +404,8 @@ pub struct ReauthForm {
     pub password: String,
     #[serde(default)]
     pub code: String,
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 pub async fn reauth_form(
@@ -286,6 +413,7 @@ pub async fn reauth_form(
     lang: Lang,
     csrf: CsrfToken,
     FullSession(_s): FullSession,
+    Query(q): Query<ReauthQuery>,
 ) -> Response {
     let c = Chrome::new(&state, lang, "/account/reauth", "")
         .with_csrf(csrf)
@@ -294,6 +422,7 @@ pub async fn reauth_form(
     render(&ReauthTemplate {
         c: c.titled(title),
         error: None,
+        next: ReturnTo::parse(q.next.as_deref()).code(),
     })
 }
 
@@ -307,9 +436,45 @@ pub async fn reauth(
     Form(f): Form<ReauthForm>,
 ) -> Result<Response, AppError> {
     let now = state.now().timestamp();
+    let next = ReturnTo::parse(f.next.as_deref());
     let acct = account::by_id(&state.db, s.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let reauth_page = |state: &AppState, csrf, error: String, status| {
+        let c = Chrome::new(state, lang, "/account/reauth", "")
+            .with_csrf(csrf)
+            .signed_in(true);
+        let title = c.t("reauth.title").to_string();
+        (
+            status,
+            render(&ReauthTemplate {
+                c: c.titled(title),
+                error: Some(error),
+                next: next.code(),
+            }),
+        )
+            .into_response()
+    };
+    // Throttled exactly like sign-in: the same keys, the same limits.
+    let (ident, ip_hash) = throttle_keys(&state, &acct.email, &ip);
+    let second = throttle::load(&state.db, &throttle::second_key(acct.id)).await?;
+    let refused = match throttled(&state, lang, &ident, &ip_hash, now).await? {
+        Some(msg) => Some(msg),
+        None => match throttle::second_decision(&throttle::RULES, &second, now) {
+            Decision::Allowed => None,
+            Decision::Locked { until } => Some(wait_message(&state, lang, until)),
+            _ => Some(state.messages.get(lang, "reauth.limit.locked").to_string()),
+        },
+    };
+    if let Some(msg) = refused {
+        record(&state, acct.id, "reauth.refused", &ip, "throttled").await?;
+        return Ok(reauth_page(
+            &state,
+            csrf,
+            msg,
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
     let password_ok = state
         .hasher
         .verify(
@@ -318,35 +483,38 @@ pub async fn reauth(
         )
         .await
         .map_err(|_| AppError::Unavailable("hasher busy".into()))?;
-    let code_ok = match acct
-        .totp_sealed
-        .as_deref()
-        .and_then(|b| open_totp(&state.secrets, acct.id, b))
-    {
-        Some(secret) => {
-            match totp::verify(&secret, &f.code, now, acct.totp_last_step.map(|v| v as u64)) {
-                Ok(step) => account::use_totp_step(&state.db, acct.id, step as i64).await?,
-                Err(_) => false,
+    // A wrong password spends no authenticator code.
+    let code_ok = password_ok
+        && match acct
+            .totp_sealed
+            .as_deref()
+            .and_then(|b| open_totp(&state.secrets, acct.id, b))
+        {
+            Some(secret) => {
+                match totp::verify(&secret, &f.code, now, acct.totp_last_step.map(|v| v as u64)) {
+                    Ok(step) => account::use_totp_step(&state.db, acct.id, step as i64).await?,
+                    Err(_) => false,
+                }
             }
-        }
-        None => false,
-    };
+            None => false,
+        };
     if !(password_ok && code_ok) {
+        if password_ok {
+            throttle::second_factor_failed(&state.db, acct.id, now).await?;
+        } else {
+            throttle::password_failed(&state.db, &ident, &ip_hash, now).await?;
+        }
         record(&state, acct.id, "reauth.failed", &ip, "").await?;
-        let c = Chrome::new(&state, lang, "/account/reauth", "")
-            .with_csrf(csrf)
-            .signed_in(true);
-        let title = c.t("reauth.title").to_string();
-        let error = Some(state.messages.get(lang, "reauth.wrong").to_string());
-        return Ok((
+        let error = state.messages.get(lang, "reauth.wrong").to_string();
+        return Ok(reauth_page(
+            &state,
+            csrf,
+            error,
             StatusCode::UNPROCESSABLE_ENTITY,
-            render(&ReauthTemplate {
-                c: c.titled(title),
-                error,
-            }),
-        )
-            .into_response());
+        ));
     }
+    throttle::clear_password_throttles(&state.db, &ident).await?;
+    throttle::clear(&state.db, &throttle::second_key(acct.id)).await?;
     session::revoke(&state.db, &s.id_hash, now).await?;
     let raw = session::create(
         &state.db,
@@ -363,7 +531,7 @@ pub async fn reauth(
     .await?;
     record(&state, acct.id, "reauth.succeeded", &ip, "").await?;
     Ok(redirect_with_cookie(
-        "/account/security",
+        next.path(),
         session::cookie_header(&raw),
     ))
 }

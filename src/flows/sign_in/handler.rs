@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::audit::subject_hash;
-use crate::auth::account::{self, Account};
+use crate::auth::account::{self, Account, CodePurpose};
 use crate::auth::backup_codes::BackupCode;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{self, Level, MaybeSession, NewSession};
 use crate::auth::throttle::{self, Decision, RULES};
 use crate::auth::totp;
-use crate::auth::{open_totp, record, redirect_with_cookie, user_agent};
+use crate::auth::{email_code_hash, open_totp, record, redirect_with_cookie, user_agent};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -26,6 +26,16 @@ pub struct SignInForm {
     pub email: String,
     #[serde(default)]
     pub password: String,
+    /// The emailed code that lets a password be checked past the
+    /// identifier's failure limit.
+    #[serde(default)]
+    pub unlock_code: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UnlockForm {
+    #[serde(default)]
+    pub email: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,6 +52,9 @@ struct SignInTemplate<'a> {
     c: Chrome<'a>,
     email: String,
     error: Option<String>,
+    /// Show the unlock-code field and the "email me an unlock code" button.
+    unlock: bool,
+    notice: Option<String>,
 }
 
 #[derive(askama::Template)]
@@ -60,59 +73,67 @@ fn when(state: &AppState, lang: Lang, at: i64) -> String {
     )
 }
 
+/// What the sign-in page shows besides the form.
+struct PageState {
+    error: Option<String>,
+    unlock: bool,
+    notice: Option<String>,
+    status: StatusCode,
+}
+
+impl PageState {
+    fn plain(error: Option<String>, status: StatusCode) -> PageState {
+        PageState {
+            error,
+            unlock: false,
+            notice: None,
+            status,
+        }
+    }
+}
+
 fn sign_in_page(
     state: &AppState,
     lang: Lang,
     csrf: CsrfToken,
     email: String,
-    error: Option<String>,
-    status: StatusCode,
+    p: PageState,
 ) -> Response {
     let c = Chrome::new(state, lang, "/sign-in", "").with_csrf(csrf);
     let title = c.t("signin.title").to_string();
     (
-        status,
+        p.status,
         render(&SignInTemplate {
             c: c.titled(title),
             email,
-            error,
+            error: p.error,
+            unlock: p.unlock,
+            notice: p.notice,
         }),
     )
         .into_response()
 }
 
 pub async fn form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) -> Response {
-    sign_in_page(&state, lang, csrf, String::new(), None, StatusCode::OK)
+    sign_in_page(
+        &state,
+        lang,
+        csrf,
+        String::new(),
+        PageState::plain(None, StatusCode::OK),
+    )
 }
 
-/// Throttle decision for an account from an IP: the stricter of both keys.
-async fn gate(
+/// A wrong unlock code: slows this address down for this identifier.
+async fn unlock_failed(
     state: &AppState,
-    account_id: i64,
-    ip_hash: &str,
-    now: i64,
-) -> Result<Decision, AppError> {
-    let a = throttle::load(&state.db, &throttle::account_key(account_id)).await?;
-    match throttle::account_decision(&RULES, &a, now) {
-        Decision::Allowed => {}
-        other => return Ok(other),
-    }
-    let p = throttle::load(&state.db, &throttle::pair_key(account_id, ip_hash)).await?;
-    Ok(throttle::pair_decision(&RULES, &p, now))
-}
-
-async fn failed(
-    state: &AppState,
-    account_id: i64,
+    ident: &str,
     ip_hash: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    let ak = throttle::account_key(account_id);
-    let a = throttle::load(&state.db, &ak).await?;
-    throttle::save(&state.db, &ak, &throttle::account_failed(&RULES, &a, now)).await?;
-    let pk = throttle::pair_key(account_id, ip_hash);
-    let p = throttle::load(&state.db, &pk).await?;
-    throttle::save(&state.db, &pk, &throttle::pair_failed(&p, now)).await?;
+    let key = throttle::pair_key(ident, ip_hash);
+    let s = throttle::load(&state.db, &key).await?;
+    throttle::save(&state.db, &key, &throttle::pair_failed(&s, now)).await?;
     Ok(())
 }
 
@@ -129,6 +150,9 @@ fn refusal(state: &AppState, lang: Lang, d: Decision) -> Option<String> {
             "signin.error.locked",
             &[("when", &when(state, lang, until))],
         )),
+        Decision::UnlockNeeded => {
+            Some(state.messages.get(lang, "signin.unlock.needed").to_string())
+        }
         Decision::HardLocked => Some(
             state
                 .messages
@@ -136,6 +160,43 @@ fn refusal(state: &AppState, lang: Lang, d: Decision) -> Option<String> {
                 .to_string(),
         ),
     }
+}
+
+/// Records a failed sign-in: on the account's activity when the identifier
+/// is registered, otherwise under the identifier's keyed hash only.
+async fn record_failure(
+    state: &AppState,
+    acct: Option<&Account>,
+    ident: &str,
+    ip: &str,
+    detail: &str,
+) -> Result<(), AppError> {
+    record_outcome(state, acct, ident, ip, "sign_in.failed", detail).await
+}
+
+/// Records a sign-in outcome the same way (one write) for registered and
+/// unknown identifiers.
+async fn record_outcome(
+    state: &AppState,
+    acct: Option<&Account>,
+    ident: &str,
+    ip: &str,
+    action: &str,
+    detail: &str,
+) -> Result<(), AppError> {
+    crate::audit::record(
+        &state.db,
+        &crate::audit::Event {
+            at: state.now().timestamp(),
+            actor: &acct.map_or_else(|| "public".to_string(), |a| format!("account:{}", a.id)),
+            action,
+            subject: Some(ident.to_string()),
+            ip: Some(ip.to_string()),
+            detail: detail.to_string(),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn submit(
@@ -148,36 +209,103 @@ pub async fn submit(
 ) -> Result<Response, AppError> {
     let now = state.now().timestamp();
     let typed: String = f.email.trim().chars().take(254).collect();
-    let generic = || Some(state.messages.get(lang, "signin.error.wrong").to_string());
+    let ident = throttle::identifier_hash(&state.secrets.identifier_key, &typed);
+    let ip_hash = subject_hash(&state.secrets.identifier_key, "ip", &ip);
+    // Spraying: one address, many identifiers. Counted before any lookup or
+    // hashing, so it cannot tie up the hashing pool.
+    if let crate::limits::Verdict::Exceeded { retry_at } =
+        crate::limits::hit(&state.db, crate::limits::Limit::SignInPerIp, &ip_hash, now).await?
+    {
+        let msg = refusal(&state, lang, Decision::Wait { until: retry_at });
+        return Ok(sign_in_page(
+            &state,
+            lang,
+            csrf,
+            typed,
+            PageState::plain(msg, StatusCode::TOO_MANY_REQUESTS),
+        ));
+    }
+    // Both throttles are keyed by the submitted identifier, registered or
+    // not, and checked before the account is looked up: the answers are the
+    // same for both.
+    let mut decision = throttle::password_gate(&state.db, &ident, &ip_hash, now).await?;
     let acct: Option<Account> = match Email::parse(&typed) {
         Ok(e) => account::by_email(&state.db, &e).await?,
         Err(_) => None,
     };
-    let Some(acct) = acct.filter(|a| a.disabled_at.is_none() && a.password_hash.is_some()) else {
-        // Same hashing cost as a real check.
-        let _ = state.hasher.verify_dummy().await;
-        return Ok(sign_in_page(
-            &state,
-            lang,
-            csrf,
-            typed,
-            generic(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ));
-    };
-    let ip_hash = subject_hash(&state.secrets.identifier_key, "ip", &ip);
-    let decision = gate(&state, acct.id, &ip_hash, now).await?;
+    let acct = acct.filter(|a| a.disabled_at.is_none() && a.password_hash.is_some());
+    if decision == Decision::UnlockNeeded {
+        let code = f.unlock_code.trim();
+        // The same statement runs for an unknown email (no account has id
+        // 0), so the answer takes the same time.
+        let id = acct.as_ref().map_or(0, |a| a.id);
+        let unlocked = !code.is_empty()
+            && account::consume_email_code(
+                &state.db,
+                id,
+                CodePurpose::UnlockSignIn,
+                &email_code_hash(&state.secrets, id, code),
+                now,
+            )
+            .await?
+            && acct.is_some();
+        if unlocked {
+            decision = Decision::Allowed;
+        } else if !code.is_empty() {
+            unlock_failed(&state, &ident, &ip_hash, now).await?;
+            record_failure(&state, acct.as_ref(), &ident, &ip, "unlock_code").await?;
+            let msg = state.messages.get(lang, "signin.unlock.wrong");
+            return Ok(sign_in_page(
+                &state,
+                lang,
+                csrf,
+                typed,
+                PageState {
+                    error: Some(msg.to_string()),
+                    unlock: true,
+                    notice: None,
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                },
+            ));
+        }
+    }
     if let Some(msg) = refusal(&state, lang, decision) {
-        record(&state, acct.id, "sign_in.refused", &ip, "throttled").await?;
+        record_outcome(
+            &state,
+            acct.as_ref(),
+            &ident,
+            &ip,
+            "sign_in.refused",
+            "throttled",
+        )
+        .await?;
         return Ok(sign_in_page(
             &state,
             lang,
             csrf,
             typed,
-            Some(msg),
-            StatusCode::TOO_MANY_REQUESTS,
+            PageState {
+                error: Some(msg),
+                unlock: decision == Decision::UnlockNeeded,
+                notice: None,
+                status: StatusCode::TOO_MANY_REQUESTS,
+            },
         ));
     }
+    let generic = || Some(state.messages.get(lang, "signin.error.wrong").to_string());
+    let Some(acct) = acct else {
+        // Same hashing cost as a real check.
+        let _ = state.hasher.verify_dummy().await;
+        throttle::password_failed(&state.db, &ident, &ip_hash, now).await?;
+        record_failure(&state, None, &ident, &ip, "password").await?;
+        return Ok(sign_in_page(
+            &state,
+            lang,
+            csrf,
+            typed,
+            PageState::plain(generic(), StatusCode::UNPROCESSABLE_ENTITY),
+        ));
+    };
     let phc = acct.password_hash.clone().unwrap_or_default();
     let ok = state
         .hasher
@@ -185,18 +313,17 @@ pub async fn submit(
         .await
         .map_err(|_| AppError::Unavailable("hasher busy".into()))?;
     if !ok {
-        failed(&state, acct.id, &ip_hash, now).await?;
-        record(&state, acct.id, "sign_in.failed", &ip, "password").await?;
+        throttle::password_failed(&state.db, &ident, &ip_hash, now).await?;
+        record_failure(&state, Some(&acct), &ident, &ip, "password").await?;
         return Ok(sign_in_page(
             &state,
             lang,
             csrf,
             typed,
-            generic(),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            PageState::plain(generic(), StatusCode::UNPROCESSABLE_ENTITY),
         ));
     }
-    throttle::clear(&state.db, &throttle::pair_key(acct.id, &ip_hash)).await?;
+    throttle::clear_password_throttles(&state.db, &ident).await?;
     if acct.email_confirmed_at.is_none() {
         crate::flows::sign_up::handler::send_confirmation(&state, lang, acct.id, &acct.email)
             .await?;
@@ -233,6 +360,92 @@ pub async fn submit(
         "/sign-in/two-step"
     };
     Ok(redirect_with_cookie(next, session::cookie_header(&raw)))
+}
+
+/// Unlock codes live this long: enough to open the email and sign in.
+pub const UNLOCK_VALID_SECS: i64 = 15 * 60;
+
+/// Emails an unlock code when `typed` is the email of an account that can
+/// sign in.
+async fn send_unlock_code(
+    state: &AppState,
+    lang: Lang,
+    typed: &str,
+    ip: &str,
+) -> Result<(), AppError> {
+    if let Ok(email) = Email::parse(typed)
+        && let Some(acct) = account::by_email(&state.db, &email).await?
+        && acct.disabled_at.is_none()
+        && acct.password_hash.is_some()
+    {
+        let url = format!("{}/sign-in", state.config.public_url);
+        crate::auth::send_email_code(
+            state,
+            lang,
+            acct.id,
+            &acct.email,
+            crate::auth::EmailCode {
+                purpose: CodePurpose::UnlockSignIn,
+                valid_secs: UNLOCK_VALID_SECS,
+                message: "unlock",
+                url: &url,
+            },
+        )
+        .await?;
+        record(state, acct.id, "sign_in.unlock_requested", ip, "").await?;
+    }
+    Ok(())
+}
+
+/// `POST /sign-in/unlock`: emails an unlock code when the email has an
+/// account; the same answer either way.
+pub async fn unlock(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<UnlockForm>,
+) -> Result<Response, AppError> {
+    let now = state.now().timestamp();
+    let ip_subject = subject_hash(&state.secrets.identifier_key, "ip", &ip);
+    crate::limits::hit(
+        &state.db,
+        crate::limits::Limit::AccountFormsPerIp,
+        &ip_subject,
+        now,
+    )
+    .await?
+    .or_too_many(now)?;
+    let typed: String = f.email.trim().chars().take(254).collect();
+    let ident = throttle::identifier_hash(&state.secrets.identifier_key, &typed);
+    crate::limits::hit(
+        &state.db,
+        crate::limits::Limit::UnlockCodesPerIdentifier,
+        &ident,
+        now,
+    )
+    .await?
+    .or_too_many(now)?;
+    // Looked up and sent after answering: the same time for any email.
+    let (st, wanted) = (state.clone(), typed.clone());
+    tokio::spawn(async move {
+        if let Err(e) = send_unlock_code(&st, lang, &wanted, &ip).await {
+            tracing::warn!(error = %e, "a requested unlock code was not sent");
+        }
+    });
+    let notice = state.messages.get(lang, "signin.unlock.sent").to_string();
+    Ok(sign_in_page(
+        &state,
+        lang,
+        csrf,
+        typed,
+        PageState {
+            error: None,
+            unlock: true,
+            notice: Some(notice),
+            status: StatusCode::OK,
+        },
+    ))
 }
 
 fn two_step_page(
@@ -287,8 +500,13 @@ pub async fn two_step_submit(
     let acct = account::by_id(&state.db, s.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let ip_hash = subject_hash(&state.secrets.identifier_key, "ip", &ip);
-    if let Some(msg) = refusal(&state, lang, gate(&state, acct.id, &ip_hash, now).await?) {
+    let second_key = throttle::second_key(acct.id);
+    let second = throttle::load(&state.db, &second_key).await?;
+    if let Some(msg) = refusal(
+        &state,
+        lang,
+        throttle::second_decision(&RULES, &second, now),
+    ) {
         return Ok(two_step_page(
             &state,
             lang,
@@ -328,7 +546,12 @@ pub async fn two_step_submit(
         (ok, "totp")
     };
     if !ok {
-        failed(&state, acct.id, &ip_hash, now).await?;
+        throttle::save(
+            &state.db,
+            &second_key,
+            &throttle::second_failed(&RULES, &second, now),
+        )
+        .await?;
         record(&state, acct.id, "sign_in.failed", &ip, method).await?;
         let msg = state.messages.get(lang, "signin.twostep.wrong").to_string();
         return Ok(two_step_page(
@@ -339,7 +562,7 @@ pub async fn two_step_submit(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    throttle::clear(&state.db, &throttle::account_key(acct.id)).await?;
+    throttle::clear(&state.db, &second_key).await?;
     session::revoke(&state.db, &s.id_hash, now).await?;
     let raw = session::create(
         &state.db,

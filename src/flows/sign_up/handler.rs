@@ -17,7 +17,9 @@ use crate::limits::{self, Limit};
 use crate::outbox::{self, OutgoingEmail};
 use crate::web::{AppState, Chrome, ClientIp, render};
 
-pub const CONFIRM_VALID_SECS: i64 = 24 * 3_600;
+/// Confirming the email leads to a session (to enrol a second factor); the
+/// person has just signed up and is waiting for the email.
+pub const CONFIRM_VALID_SECS: i64 = 3_600;
 
 #[derive(askama::Template)]
 #[template(path = "flows/sign_up/sign_up.html")]
