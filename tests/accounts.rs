@@ -316,7 +316,7 @@ async fn ten_failed_passwords_need_an_emailed_unlock_code() {
     assert_eq!(r.status(), 429);
     let page = r.text().await.unwrap();
     assert!(page.contains("Email me an unlock code"), "{page}");
-    assert!(!page.contains("locked"), "{page}");
+    assert!(!page.contains("account is locked"), "{page}");
     let r = b
         .post("/sign-in/unlock", &[("email", "lock@example.com")])
         .await;
