@@ -357,9 +357,24 @@ mod tests {
                 .find(|r| r.starts_with(&prefix))
                 .unwrap_or_else(|| panic!("no row for {}", s.code()));
             let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-            assert_eq!(cells[2], titles(en, s.code()), "English title of {}", s.code());
-            assert_eq!(cells[3], titles(es, s.code()), "Spanish title of {}", s.code());
-            assert_eq!(cells[5], format!("{:?}", s.phase()), "phase of {}", s.code());
+            assert_eq!(
+                cells[2],
+                titles(en, s.code()),
+                "English title of {}",
+                s.code()
+            );
+            assert_eq!(
+                cells[3],
+                titles(es, s.code()),
+                "Spanish title of {}",
+                s.code()
+            );
+            assert_eq!(
+                cells[5],
+                format!("{:?}", s.phase()),
+                "phase of {}",
+                s.code()
+            );
             let documented: Vec<&str> = cells[6]
                 .split(", ")
                 .filter_map(|c| c.strip_prefix('`').and_then(|c| c.strip_suffix('`')))
