@@ -1,7 +1,12 @@
 //! The database: one `sqlx::Any` pool over SQLite (default) or PostgreSQL.
-//! All SQL is written once, in the portable subset both engines share
+//! Queries are written once, in the portable subset both engines share
 //! (`$n` parameters, BIGINT unix times, ISO date text, `ON CONFLICT`,
-//! `RETURNING`); only migrations differ per engine.
+//! `RETURNING`), and migrations differ per engine. Two SQLite fast paths
+//! bypass the pool with rusqlite connections used in place: status reads
+//! ([`sqlite_read`]) and the bulk-intake writer ([`batch::SqliteBatch`]).
+//! Which engine is running is known here: a flow's store asks [`Db`] for a
+//! fast path (`sqlite_reader`, `SqliteBatch::open`) and gets `None` on
+//! PostgreSQL, where the portable query runs instead.
 
 use std::time::Duration;
 

@@ -2,9 +2,8 @@
 //!
 //! sqlx runs every SQLite connection on its own worker thread and hands each
 //! statement and row across channels; for a point read over an index that
-//! hand-off costs several times the read itself (profiled: ~117 µs of CPU per
-//! status lookup through the `Any` pool against ~10 µs for the same query on
-//! a connection used in place). The public status page and the Case Status
+//! hand-off costs several times the read itself (the README's "Performance"
+//! section has the figures). The public status page and the Case Status
 //! API are the busiest reads the service has, so on SQLite they read through
 //! a small pool of read-only connections used directly on the calling thread.
 //! Writes never go through here; PostgreSQL keeps the sqlx pool.
@@ -103,8 +102,7 @@ impl SqliteReader {
 ///
 /// Turns off SQLite's memory statistics: with them on, every allocation
 /// inside SQLite takes one global mutex, which serialised the in-place
-/// readers on different threads (perf: `__lll_lock_wait` under a status
-/// load) and cost the bulk writer 8% of its time in mutex calls.
+/// readers on different threads and slowed the bulk writer.
 pub fn configure_process() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
