@@ -4,9 +4,9 @@
 //! `RETURNING`), and migrations differ per engine. Two SQLite fast paths
 //! bypass the pool with rusqlite connections used in place: status reads
 //! ([`sqlite_read`]) and the bulk-intake writer ([`batch::SqliteBatch`]).
-//! Which engine is running is known here: a flow's store asks [`Db`] for a
-//! fast path (`sqlite_reader`, `SqliteBatch::open`) and gets `None` on
-//! PostgreSQL, where the portable query runs instead.
+//! The SQLite driver (rusqlite) is used only inside `src/store/`: a flow's
+//! store asks [`Db`] for a fast path (`sqlite_reader`, `SqliteBatch::open`)
+//! and gets `None` on PostgreSQL, where its portable query runs instead.
 
 use std::time::Duration;
 
