@@ -629,9 +629,7 @@ impl Config {
                     "CASEGATE_INTAKE_BATCH_ROWS",
                     file.intake_batch_rows.map(|v| v.to_string()),
                     // Fewer, larger commits rewrite hot index pages into the
-                    // log less often. 1 M filings (bench/run): 10,000 per
-                    // commit 66.8 s, 25,000 59.4 s, 50,000 51.3 s (intake
-                    // RSS 455 MiB), 100,000 51.5 s (743 MiB).
+                    // log less often (figures: README, "Performance").
                     "50000",
                 )?,
             )? as usize,

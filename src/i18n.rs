@@ -81,29 +81,7 @@ type Catalogue = HashMap<String, String, KeyHasher>;
 /// user input, so they need no flood-resistant hash: FNV-1a is several times
 /// cheaper than the default SipHash for keys this short, and a page looks up
 /// dozens of them.
-type KeyHasher = std::hash::BuildHasherDefault<Fnv1a>;
-
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Fnv1a {
-        Fnv1a(0xcbf2_9ce4_8422_2325) // the 64-bit offset basis
-    }
-}
-
-impl std::hash::Hasher for Fnv1a {
-    fn write(&mut self, bytes: &[u8]) {
-        const PRIME: u64 = 0x0000_0100_0000_01b3;
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(PRIME);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+type KeyHasher = fnv::FnvBuildHasher;
 
 #[derive(Debug, thiserror::Error)]
 #[error("message file for {lang} is not valid TOML: {message}")]
@@ -354,7 +332,7 @@ mod tests {
     fn key_hasher_is_standard_fnv1a() {
         use std::hash::Hasher;
         let fnv = |bytes: &[u8]| {
-            let mut h = Fnv1a::default();
+            let mut h = std::hash::BuildHasher::build_hasher(&KeyHasher::default());
             h.write(bytes);
             h.finish()
         };

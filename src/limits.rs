@@ -47,7 +47,7 @@ impl Limit {
         }
     }
 
-    /// Defaults, as DESIGN.md and the access-code issue state them.
+    /// Defaults, as `docs/security.md` lists them.
     pub fn rule(self) -> Rule {
         match self {
             Limit::AccessCodePerIp => Rule {

@@ -75,11 +75,17 @@ async fn every_console_route_for_every_role() {
             } else {
                 b.get(route).await
             };
-            let ok = r.status().is_success() || r.status().is_redirection();
-            assert_eq!(ok, allowed(role, route), "{role:?} {route}: {}", r.status());
-            if !ok {
-                assert_eq!(r.status(), 404, "{role:?} {route}");
-            }
+            // A page for a GET, a redirect back for a status change, else the
+            // 404 of a missing page. The mail room's print takes the queued
+            // letters (a document to print); the admin's, after it, finds the
+            // queue empty and goes back to the mail room.
+            let expected = match (allowed(role, route), post) {
+                (false, _) => 404,
+                (true, false) => 200,
+                (true, true) if route == "/officer/mail/print" && role == Role::Mailroom => 200,
+                (true, true) => 303,
+            };
+            assert_eq!(r.status(), expected, "{role:?} {route}");
         }
     }
 }
@@ -704,7 +710,14 @@ async fn every_console_action_refuses_roles_that_may_not_use_it() {
         for (role, b) in &browsers {
             let status = b.post(route, body).await.status();
             if allowed.contains(role) {
-                assert_ne!(status, 404, "{role:?} may use {route}");
+                // Case actions redirect back to the case; the admin and
+                // intake forms answer with their page and its error.
+                let expected = if route.starts_with("/officer/cases/") {
+                    303
+                } else {
+                    200
+                };
+                assert_eq!(status, expected, "{role:?} may use {route}");
             } else {
                 // Forbidden — or, for the made-up ids, missing: the same 404.
                 assert_eq!(status, 404, "{role:?} {route}");

@@ -302,7 +302,7 @@ async fn framework_errors_become_plain_language_pages() {
         .send()
         .await
         .unwrap();
-    assert!(r.status().is_client_error());
+    assert_eq!(r.status(), 413);
     assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
     let html = r.text().await.unwrap();
     assert!(html.contains("We could not process your request"), "{html}");

@@ -77,47 +77,21 @@ impl fmt::Debug for TotpSecret {
     }
 }
 
-const BASE32_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
 /// RFC 4648 §6 base32 without padding.
 fn base32_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(5) * 8);
-    let mut buffer: u32 = 0;
-    let mut bits: u32 = 0;
-    for &byte in data {
-        buffer = (buffer << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(
-                BASE32_ALPHABET[((buffer >> bits) & 0x1f) as usize],
-            ));
-        }
-        buffer &= (1 << bits) - 1;
-    }
-    if bits > 0 {
-        out.push(char::from(
-            BASE32_ALPHABET[((buffer << (5 - bits)) & 0x1f) as usize],
-        ));
-    }
-    out
+    data_encoding::BASE32_NOPAD.encode(data)
 }
 
-/// Percent-encodes everything except RFC 3986 unreserved characters
-/// (`A-Z a-z 0-9 - . _ ~`), byte by byte over UTF-8; spaces become `%20`.
+/// Everything except RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`)
+/// is percent-encoded, byte by byte over UTF-8; spaces become `%20`.
+const NOT_UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn percent_encode(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
 /// The `otpauth://` key URI that authenticator apps scan:
@@ -339,27 +313,7 @@ pub fn qr_data_uri(text: &str) -> Result<String, QrTooLong> {
 
 /// Standard base64 (RFC 4648 §4) with `=` padding.
 fn base64_encode(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b0 = chunk[0];
-        let b1 = chunk.get(1).copied().unwrap_or(0);
-        let b2 = chunk.get(2).copied().unwrap_or(0);
-        let triple = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        out.push(char::from(ALPHABET[((triple >> 18) & 0x3f) as usize]));
-        out.push(char::from(ALPHABET[((triple >> 12) & 0x3f) as usize]));
-        if chunk.len() > 1 {
-            out.push(char::from(ALPHABET[((triple >> 6) & 0x3f) as usize]));
-        } else {
-            out.push('=');
-        }
-        if chunk.len() > 2 {
-            out.push(char::from(ALPHABET[(triple & 0x3f) as usize]));
-        } else {
-            out.push('=');
-        }
-    }
-    out
+    data_encoding::BASE64.encode(data)
 }
 
 #[cfg(test)]
@@ -705,7 +659,7 @@ mod tests {
         fn base32_length(data in proptest::collection::vec(any::<u8>(), 0..64)) {
             let enc = base32_encode(&data);
             prop_assert_eq!(enc.len(), (data.len() * 8).div_ceil(5));
-            prop_assert!(enc.bytes().all(|b| BASE32_ALPHABET.contains(&b)));
+            prop_assert!(enc.bytes().all(|b| b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".contains(&b)));
         }
     }
 }

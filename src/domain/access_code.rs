@@ -9,7 +9,9 @@ use subtle::ConstantTimeEq;
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
-/// Crockford base32 alphabet (no I, L, O, U).
+/// Crockford base32 alphabet (no I, L, O, U). Hand-written rather than
+/// `data-encoding`: a code is a 60-bit number (12 symbols, 7.5 bytes), which a
+/// byte-oriented codec cannot round-trip.
 pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// Number of characters in a code.

@@ -335,4 +335,56 @@ mod tests {
             }
         }
     }
+
+    /// `docs/status-catalogue.md` states every status, its titles and its
+    /// successors; this keeps it true.
+    #[test]
+    fn catalogue_doc_matches_the_code() {
+        let doc = include_str!("../../docs/status-catalogue.md");
+        let (_, doc) = doc.split_once("## The catalogue").unwrap();
+        let titles = |toml_text: &str, code: &str| -> String {
+            let v: toml::Table = toml::from_str(toml_text).unwrap();
+            v["status"][code]["title"].as_str().unwrap().to_string()
+        };
+        let en = include_str!("../../messages/en/catalog.toml");
+        let es = include_str!("../../messages/es/catalog.toml");
+        let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `")).collect();
+        assert_eq!(rows.len(), CaseStatus::ALL.len(), "one row per status");
+        for s in CaseStatus::ALL {
+            let prefix = format!("| `{}` |", s.code());
+            let row = rows
+                .iter()
+                .find(|r| r.starts_with(&prefix))
+                .unwrap_or_else(|| panic!("no row for {}", s.code()));
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            assert_eq!(
+                cells[2],
+                titles(en, s.code()),
+                "English title of {}",
+                s.code()
+            );
+            assert_eq!(
+                cells[3],
+                titles(es, s.code()),
+                "Spanish title of {}",
+                s.code()
+            );
+            assert_eq!(
+                cells[5],
+                format!("{:?}", s.phase()),
+                "phase of {}",
+                s.code()
+            );
+            let documented: Vec<&str> = cells[6]
+                .split(", ")
+                .filter_map(|c| c.strip_prefix('`').and_then(|c| c.strip_suffix('`')))
+                .collect();
+            let allowed: Vec<&str> = CaseStatus::ALL
+                .into_iter()
+                .filter(|to| transition(FormType::I765, Some(s), *to).is_ok())
+                .map(CaseStatus::code)
+                .collect();
+            assert_eq!(documented, allowed, "successors of {}", s.code());
+        }
+    }
 }

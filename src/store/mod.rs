@@ -1,7 +1,12 @@
 //! The database: one `sqlx::Any` pool over SQLite (default) or PostgreSQL.
-//! All SQL is written once, in the portable subset both engines share
+//! Queries are written once, in the portable subset both engines share
 //! (`$n` parameters, BIGINT unix times, ISO date text, `ON CONFLICT`,
-//! `RETURNING`); only migrations differ per engine.
+//! `RETURNING`), and migrations differ per engine. Two SQLite fast paths
+//! bypass the pool with rusqlite connections used in place: status reads
+//! ([`sqlite_read`]) and the bulk-intake writer ([`batch::SqliteBatch`]).
+//! The SQLite driver (rusqlite) is used only inside `src/store/`: a flow's
+//! store asks [`Db`] for a fast path (`sqlite_reader`, `SqliteBatch::open`)
+//! and gets `None` on PostgreSQL, where its portable query runs instead.
 
 use std::time::Duration;
 
@@ -10,6 +15,7 @@ use sqlx::{AnyPool, Executor};
 
 use crate::config::DbEngine;
 
+pub mod batch;
 pub mod migrate;
 pub mod sqlite_read;
 
@@ -273,8 +279,9 @@ fn sqlite_url(url: &str) -> String {
 /// `?n` too, but keeps every named or numbered parameter in a list that it
 /// searches linearly — when parsing, and again per parameter when sqlx asks
 /// for its name — which is quadratic over a statement with thousands of
-/// parameters (1.8 s for one 32,000-parameter insert). Anonymous `?` are
-/// never listed, so bulk statements use them on SQLite.
+/// parameters. Anonymous `?` are never listed, so bulk statements use them on
+/// SQLite. (`sqlx::QueryBuilder` cannot replace the builders below: over the
+/// `Any` driver it always writes `?`, which PostgreSQL refuses.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamStyle {
     Dollar,
@@ -334,44 +341,17 @@ pub fn list_placeholders_styled(style: ParamStyle, from: usize, n: usize) -> Str
     s
 }
 
-/// Builds `($1,$2,$3),($4,$5,$6)…` for a multi-row insert.
-pub fn values_placeholders(rows: usize, cols: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    let mut n = 1;
-    for r in 0..rows {
-        if r > 0 {
-            s.push(',');
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push(',');
-            }
-            s.push('$');
-            s.push_str(&n.to_string());
-            n += 1;
-        }
-        s.push(')');
-    }
-    s
-}
-
-/// `$1,$2,…,$n` starting at `from`.
-pub fn list_placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn placeholders() {
-        assert_eq!(values_placeholders(2, 3), "($1,$2,$3),($4,$5,$6)");
-        assert_eq!(list_placeholders(3, 2), "$3,$4");
+        assert_eq!(
+            values_placeholders_styled(ParamStyle::Dollar, 2, 3),
+            "($1,$2,$3),($4,$5,$6)"
+        );
+        assert_eq!(list_placeholders_styled(ParamStyle::Dollar, 3, 2), "$3,$4");
         assert_eq!(
             values_placeholders_styled(ParamStyle::Question, 2, 2),
             "(?,?),(?,?)"

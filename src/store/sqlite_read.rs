@@ -2,9 +2,8 @@
 //!
 //! sqlx runs every SQLite connection on its own worker thread and hands each
 //! statement and row across channels; for a point read over an index that
-//! hand-off costs several times the read itself (profiled: ~117 µs of CPU per
-//! status lookup through the `Any` pool against ~10 µs for the same query on
-//! a connection used in place). The public status page and the Case Status
+//! hand-off costs several times the read itself (the README's "Performance"
+//! section has the figures). The public status page and the Case Status
 //! API are the busiest reads the service has, so on SQLite they read through
 //! a small pool of read-only connections used directly on the calling thread.
 //! Writes never go through here; PostgreSQL keeps the sqlx pool.
@@ -90,6 +89,47 @@ impl SqliteReader {
     }
 }
 
+/// One row of `status_rows` (migration 0009): a case's public status with its
+/// history packed as `status:at:id` entries joined by ','.
+pub struct StatusRow {
+    pub form: String,
+    pub office: String,
+    pub received: String,
+    pub status: String,
+    pub status_at: i64,
+    pub created_at: i64,
+    pub protected: i64,
+    pub history: String,
+}
+
+/// One B-tree leaf per lookup: `status_rows` is kept in step with cases,
+/// persons and history by triggers.
+const STATUS_ROW_SQL: &str = "SELECT form, office, received_date, status, status_at, created_at, \
+            protected, history FROM status_rows WHERE receipt_key = ?1 AND receipt_number = ?2";
+
+impl SqliteReader {
+    /// The status row of `receipt` (`key` is `ReceiptNumber::key`), if any.
+    pub fn status_row(&self, key: i64, receipt: &str) -> Result<Option<StatusRow>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(STATUS_ROW_SQL)?;
+            let mut rows = stmt.query(rusqlite::params![key, receipt])?;
+            let Some(r) = rows.next()? else {
+                return Ok(None);
+            };
+            Ok(Some(StatusRow {
+                form: r.get(0)?,
+                office: r.get(1)?,
+                received: r.get(2)?,
+                status: r.get(3)?,
+                status_at: r.get(4)?,
+                created_at: r.get(5)?,
+                protected: r.get(6)?,
+                history: r.get(7)?,
+            }))
+        })
+    }
+}
+
 impl SqliteReader {
     /// Refuses further reads and closes the idle connections (with the pool).
     pub fn close(&self) {
@@ -103,8 +143,7 @@ impl SqliteReader {
 ///
 /// Turns off SQLite's memory statistics: with them on, every allocation
 /// inside SQLite takes one global mutex, which serialised the in-place
-/// readers on different threads (perf: `__lll_lock_wait` under a status
-/// load) and cost the bulk writer 8% of its time in mutex calls.
+/// readers on different threads and slowed the bulk writer.
 pub fn configure_process() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

@@ -69,16 +69,27 @@ fn unique(prefix: &str) -> String {
 }
 
 /// Which engine this test run uses.
+///
+/// A test command that must run on PostgreSQL sets `CASEGATE_REQUIRE_POSTGRES`
+/// (as `scripts/test` does): then a missing `CASEGATE_TEST_POSTGRES` fails
+/// every test instead of quietly running them on SQLite and skipping the
+/// PostgreSQL-only ones.
 pub fn engine() -> DbEngine {
     if std::env::var("CASEGATE_TEST_POSTGRES").is_ok_and(|v| !v.is_empty()) {
         DbEngine::Postgres
     } else {
+        assert!(
+            std::env::var_os("CASEGATE_REQUIRE_POSTGRES").is_none(),
+            "PostgreSQL is required (CASEGATE_REQUIRE_POSTGRES) but CASEGATE_TEST_POSTGRES is unset"
+        );
         DbEngine::Sqlite
     }
 }
 
 /// A fresh, empty database URL for one test.
 pub async fn fresh_database_url(data_dir: &std::path::Path) -> String {
+    // Fails here when PostgreSQL is required but not configured.
+    engine();
     match std::env::var("CASEGATE_TEST_POSTGRES") {
         Ok(admin) if !admin.is_empty() => {
             let name = unique("cg");

@@ -16,7 +16,7 @@ pub struct PersonOnFile {
     pub protected: bool,
 }
 
-/// Named limits of this flow (DESIGN.md; NIST 800-63A; login.gov).
+/// Named limits of this flow (`docs/security.md`; NIST 800-63A; login.gov).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodeRules {
     pub email_valid_secs: i64,

@@ -19,12 +19,6 @@ const LOOKUP_SQL: &str = "SELECT c.form, c.office, c.received_date, c.status, c.
      LEFT JOIN case_history h ON h.case_id = c.id \
      WHERE c.receipt_number = $1";
 
-/// The same lookup for SQLite's in-place reader: one row of `status_rows`
-/// (migration 0009), which triggers keep in step with the three tables, so a
-/// lookup reads one B-tree leaf instead of four.
-const LOOKUP_SQL_SQLITE: &str = "SELECT form, office, received_date, status, status_at, created_at, \
-            protected, history FROM status_rows WHERE receipt_key = ?1 AND receipt_number = ?2";
-
 /// The case's own fields, whichever driver read them.
 struct Head {
     form: String,
@@ -41,31 +35,27 @@ type RawHistory = (String, i64, i64);
 
 pub async fn lookup(db: &Db, receipt: &ReceiptNumber) -> Result<Option<StatusRecord>, StoreError> {
     let found = match db.sqlite_reader() {
-        Some(reader) => reader.with(|conn| {
-            let mut stmt = conn.prepare_cached(LOOKUP_SQL_SQLITE)?;
-            let mut rows = stmt.query(rusqlite::params![receipt.key(), receipt.as_str()])?;
-            let Some(r) = rows.next()? else {
-                return Ok(None);
-            };
-            let head = Head {
-                form: r.get(0)?,
-                office: r.get(1)?,
-                received: r.get(2)?,
-                status: r.get(3)?,
-                status_at: r.get(4)?,
-                created_at: r.get(5)?,
-                protected: r.get(6)?,
-            };
-            let packed = r.get_ref(7)?.as_str()?;
-            let history = parse_history(packed).ok_or_else(|| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    7,
-                    rusqlite::types::Type::Text,
-                    "bad history entry in status_rows".into(),
-                )
-            })?;
-            Ok(Some((head, history)))
-        })?,
+        // SQLite: the one-read status table (`store::sqlite_read`).
+        Some(reader) => match reader.status_row(receipt.key(), receipt.as_str())? {
+            None => None,
+            Some(r) => {
+                let history = parse_history(&r.history).ok_or_else(|| {
+                    StoreError::Query(sqlx::Error::Decode(
+                        "bad history entry in status_rows".into(),
+                    ))
+                })?;
+                let head = Head {
+                    form: r.form,
+                    office: r.office,
+                    received: r.received,
+                    status: r.status,
+                    status_at: r.status_at,
+                    created_at: r.created_at,
+                    protected: r.protected,
+                };
+                Some((head, history))
+            }
+        },
         None => {
             let rows = sqlx::query(LOOKUP_SQL)
                 .bind(receipt.as_str())

@@ -9,8 +9,9 @@ use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::form::{Columns, RowError, parse_row};
-use super::store::{Filing, SqliteBatch, write_batch};
+use super::store::{Filing, write_batch, write_batch_in_place};
 use crate::secrets::Secrets;
+use crate::store::batch::SqliteBatch;
 use crate::store::{Db, StoreError};
 
 pub struct Parsed {
@@ -208,7 +209,7 @@ pub async fn run_file(
     let mut summary = Summary::default();
     // A CSPRNG seeded once from the OS, rather than a system call per code.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
-    // On SQLite, one connection used in place (see `store::SqliteBatch`).
+    // On SQLite, one connection used in place (see `store::batch::SqliteBatch`).
     let mut in_place = SqliteBatch::open(db)?;
     // Reading and checking rows (one core) overlaps with writing the
     // previous batch (the other): a thread parses, the loop below writes.
@@ -244,15 +245,15 @@ pub async fn run_file(
         summary.rejected += parsed.rejected.len() as u64;
         let outcome = match in_place.as_mut() {
             Some(batch) => {
-                batch
-                    .write_batch(
-                        secrets,
-                        &mut rng,
-                        parsed.filings,
-                        now.timestamp(),
-                        access_code_days,
-                    )
-                    .await?
+                write_batch_in_place(
+                    batch,
+                    secrets,
+                    &mut rng,
+                    parsed.filings,
+                    now.timestamp(),
+                    access_code_days,
+                )
+                .await?
             }
             None => {
                 write_batch(

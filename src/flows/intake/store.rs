@@ -6,8 +6,6 @@
 use std::collections::{HashMap, HashSet};
 
 use rand::RngCore;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
 use super::form::IntakeRow;
 use super::policy::{self, MAX_SEQUENCE, ReceiptSlot};
@@ -16,10 +14,8 @@ use crate::domain::{AccessCode, CaseStatus, ReceiptNumber};
 use crate::flows::notices::{MailState, NoticeKind};
 use crate::i18n::Lang;
 use crate::secrets::Secrets;
-use crate::store::receipt_key_sql;
-use crate::store::{
-    Db, ParamStyle, StoreError, list_placeholders_styled, values_placeholders_styled,
-};
+use crate::store::batch::{BatchTx, ColumnType, SqliteBatch, SqlxBatch, Value, malformed};
+use crate::store::{Db, StoreError};
 
 /// One filing to write. `receipt` is fixed only for demo data.
 pub struct Filing {
@@ -48,339 +44,6 @@ pub struct BatchOutcome {
     pub failed: Vec<(u64, String)>,
 }
 
-/// A bindable (and readable) value, so one helper can write any table.
-#[derive(Debug, Clone)]
-pub enum Val {
-    I(i64),
-    OI(Option<i64>),
-    T(String),
-    OT(Option<String>),
-    B(Vec<u8>),
-    OB(Option<Vec<u8>>),
-}
-
-/// The type of a column read back (`SELECT` or `RETURNING`).
-#[derive(Debug, Clone, Copy)]
-pub enum Kind {
-    I,
-    OI,
-    T,
-    OT,
-    B,
-}
-
-impl Val {
-    fn int(&self) -> Option<i64> {
-        match self {
-            Val::I(x) | Val::OI(Some(x)) => Some(*x),
-            _ => None,
-        }
-    }
-
-    fn text(self) -> Option<String> {
-        match self {
-            Val::T(x) | Val::OT(Some(x)) => Some(x),
-            _ => None,
-        }
-    }
-
-    fn bytes(self) -> Option<Vec<u8>> {
-        match self {
-            Val::B(x) | Val::OB(Some(x)) => Some(x),
-            _ => None,
-        }
-    }
-}
-
-fn malformed(what: &str) -> StoreError {
-    StoreError::Query(sqlx::Error::Decode(format!("unexpected {what}").into()))
-}
-
-/// What writing a batch needs from an open transaction. Two drivers:
-/// [`SqlxBatch`] (the pool: the server, and the command line on PostgreSQL)
-/// and [`SqliteBatch`] (one SQLite connection used in place by the command
-/// line, which skips sqlx's per-row hand-off between threads: profiled as
-/// half of the intake's time).
-pub trait BatchTx {
-    /// `head (k)` for every key (`head` ends in `IN`), rows decoded by `shape`.
-    fn select_in(
-        &mut self,
-        head: &str,
-        keys: &[String],
-        shape: &[Kind],
-    ) -> impl Future<Output = Result<Vec<Vec<Val>>, StoreError>> + Send;
-
-    /// `head VALUES (…) tail` for every row; the `RETURNING` rows (if `tail`
-    /// has one) decoded by `shape`.
-    fn insert_rows(
-        &mut self,
-        head: &str,
-        cols: usize,
-        rows: Vec<Vec<Val>>,
-        tail: &str,
-        shape: &[Kind],
-    ) -> impl Future<Output = Result<Vec<Vec<Val>>, StoreError>> + Send;
-}
-
-type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
-
-fn bind(q: AnyQuery<'_>, v: Val) -> AnyQuery<'_> {
-    match v {
-        Val::I(x) => q.bind(x),
-        Val::OI(x) => q.bind(x),
-        Val::T(x) => q.bind(x),
-        Val::OT(x) => q.bind(x),
-        Val::B(x) => q.bind(x),
-        Val::OB(x) => q.bind(x),
-    }
-}
-
-fn decode_any(r: &AnyRow, shape: &[Kind]) -> Result<Vec<Val>, StoreError> {
-    let mut out = Vec::with_capacity(shape.len());
-    for (i, k) in shape.iter().enumerate() {
-        out.push(match k {
-            Kind::I => Val::I(r.try_get(i)?),
-            Kind::OI => Val::OI(r.try_get(i)?),
-            Kind::T => Val::T(r.try_get(i)?),
-            Kind::OT => Val::OT(r.try_get(i)?),
-            Kind::B => Val::B(r.try_get(i)?),
-        });
-    }
-    Ok(out)
-}
-
-/// A sqlx transaction: multi-row statements, split to respect the engine's
-/// parameter limit.
-pub struct SqlxBatch<'t, 'c> {
-    tx: &'t mut Transaction<'c, Any>,
-    style: ParamStyle,
-    max_params: usize,
-}
-
-impl BatchTx for SqlxBatch<'_, '_> {
-    async fn select_in(
-        &mut self,
-        head: &str,
-        keys: &[String],
-        shape: &[Kind],
-    ) -> Result<Vec<Vec<Val>>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in keys.chunks(self.max_params.min(10_000)) {
-            let sql = format!(
-                "{head} ({})",
-                list_placeholders_styled(self.style, 1, chunk.len())
-            );
-            // Built only from constant text and numbered placeholders.
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for k in chunk {
-                q = q.bind(k.as_str());
-            }
-            for r in q.fetch_all(&mut **self.tx).await? {
-                out.push(decode_any(&r, shape)?);
-            }
-        }
-        Ok(out)
-    }
-
-    async fn insert_rows(
-        &mut self,
-        head: &str,
-        cols: usize,
-        rows: Vec<Vec<Val>>,
-        tail: &str,
-        shape: &[Kind],
-    ) -> Result<Vec<Vec<Val>>, StoreError> {
-        let per = (self.max_params / cols).max(1);
-        let mut out = Vec::new();
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
-            let sql = format!(
-                "{head} VALUES {} {tail}",
-                values_placeholders_styled(self.style, chunk.len(), cols)
-            );
-            // Built only from constant text and numbered placeholders.
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for row in chunk {
-                for v in row {
-                    q = bind(q, v);
-                }
-            }
-            if shape.is_empty() {
-                q.execute(&mut **self.tx).await?;
-            } else {
-                for r in q.fetch_all(&mut **self.tx).await? {
-                    out.push(decode_any(&r, shape)?);
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// One SQLite connection used in place (the command-line intake on SQLite):
-/// single-row prepared statements, no thread hand-off.
-pub struct SqliteBatch {
-    conn: rusqlite::Connection,
-}
-
-impl rusqlite::ToSql for Val {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(match self {
-            Val::I(x) | Val::OI(Some(x)) => ToSqlOutput::Borrowed(ValueRef::Integer(*x)),
-            Val::T(x) | Val::OT(Some(x)) => ToSqlOutput::Borrowed(ValueRef::Text(x.as_bytes())),
-            Val::B(x) | Val::OB(Some(x)) => ToSqlOutput::Borrowed(ValueRef::Blob(x)),
-            Val::OI(None) | Val::OT(None) | Val::OB(None) => ToSqlOutput::Borrowed(ValueRef::Null),
-        })
-    }
-}
-
-fn decode_sqlite(r: &rusqlite::Row<'_>, shape: &[Kind]) -> rusqlite::Result<Vec<Val>> {
-    let mut out = Vec::with_capacity(shape.len());
-    for (i, k) in shape.iter().enumerate() {
-        out.push(match k {
-            Kind::I => Val::I(r.get(i)?),
-            Kind::OI => Val::OI(r.get(i)?),
-            Kind::T => Val::T(r.get(i)?),
-            Kind::OT => Val::OT(r.get(i)?),
-            Kind::B => Val::B(r.get(i)?),
-        });
-    }
-    Ok(out)
-}
-
-/// `status_rows` for the cases with ids in `?1..=?2` (see migration 0009).
-const FILL_STATUS_ROWS_SQL: &str = concat!(
-    "INSERT INTO status_rows (receipt_key, receipt_number, form, office, received_date, status, \
-     status_at, created_at, protected, history) SELECT ",
-    receipt_key_sql!("c.receipt_number"),
-    ", c.receipt_number, c.form, c.office, c.received_date, c.status, c.status_at, \
-     c.created_at, p.protected, \
-     COALESCE((SELECT group_concat(h.status || ':' || h.at || ':' || h.id, ',') \
-               FROM case_history h WHERE h.case_id = c.id), '') \
-     FROM cases c JOIN persons p ON p.id = c.person_id \
-     WHERE c.id BETWEEN ?1 AND ?2 ORDER BY 1"
-);
-
-impl SqliteBatch {
-    /// Its own connection to the database file (`None` unless SQLite),
-    /// with the pool's settings plus a bulk writer's: 128 MiB of page cache
-    /// keeps the unique indexes' pages hot across batches once they outgrow a
-    /// few MB (the server keeps 2 MB per connection), and checkpoints every
-    /// 64 MiB of log rather than 4 MiB rewrite each hot page less often.
-    pub fn open(db: &Db) -> Result<Option<SqliteBatch>, StoreError> {
-        let Some(conn) =
-            db.sqlite_writer("PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=16384;")?
-        else {
-            return Ok(None);
-        };
-        conn.set_prepared_statement_cache_capacity(32);
-        // The public status table's triggers (migration 0009) cost a third
-        // of the intake's time, mostly SQLite setting up a trigger program
-        // per row; this connection fills the table itself, once per batch
-        // and in receipt order ([`SqliteBatch::fill_status_rows`]).
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER,
-            false,
-        )?;
-        Ok(Some(SqliteBatch { conn }))
-    }
-
-    /// Writes the `status_rows` of the cases this batch created (their ids
-    /// are one range: the batch holds the write lock), sorted by key so
-    /// the table's pages are visited in order; the same row the triggers
-    /// would have built (`tests/intake.rs` checks both agree).
-    fn fill_status_rows(&self, outcome: &BatchOutcome) -> Result<(), StoreError> {
-        let ids = outcome.created.iter().map(|c| c.case_id);
-        let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) else {
-            return Ok(());
-        };
-        let mut stmt = self.conn.prepare_cached(FILL_STATUS_ROWS_SQL)?;
-        let n = stmt.execute([first, last])?;
-        if n != outcome.created.len() {
-            return Err(malformed("status rows for the batch"));
-        }
-        Ok(())
-    }
-
-    /// Runs one batch in one write transaction: all of it lands or none.
-    pub async fn write_batch(
-        &mut self,
-        secrets: &Secrets,
-        rng: &mut (dyn RngCore + Send),
-        filings: Vec<Filing>,
-        now: i64,
-        access_code_days: i64,
-    ) -> Result<BatchOutcome, StoreError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let out = write_batch_in(self, secrets, rng, filings, now, access_code_days)
-            .await
-            .and_then(|outcome| self.fill_status_rows(&outcome).map(|()| outcome));
-        match out {
-            Ok(outcome) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(outcome)
-            }
-            Err(e) => {
-                // The batch's error is what matters; a failed rollback
-                // leaves nothing committed either.
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
-    }
-}
-
-impl BatchTx for SqliteBatch {
-    async fn select_in(
-        &mut self,
-        head: &str,
-        keys: &[String],
-        shape: &[Kind],
-    ) -> Result<Vec<Vec<Val>>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!("{head} (?1)"))?;
-        let mut out = Vec::new();
-        for k in keys {
-            let mut rows = stmt.query([k.as_str()])?;
-            while let Some(r) = rows.next()? {
-                out.push(decode_sqlite(r, shape)?);
-            }
-        }
-        Ok(out)
-    }
-
-    async fn insert_rows(
-        &mut self,
-        head: &str,
-        cols: usize,
-        rows: Vec<Vec<Val>>,
-        tail: &str,
-        shape: &[Kind],
-    ) -> Result<Vec<Vec<Val>>, StoreError> {
-        let sql = format!(
-            "{head} VALUES ({}) {tail}",
-            values_placeholders_styled(ParamStyle::Question, 1, cols)
-                .trim_start_matches('(')
-                .trim_end_matches(')')
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut out = Vec::new();
-        for row in &rows {
-            let params = rusqlite::params_from_iter(row.iter());
-            if shape.is_empty() {
-                stmt.execute(params)?;
-            } else {
-                let mut got = stmt.query(params)?;
-                while let Some(r) = got.next()? {
-                    out.push(decode_sqlite(r, shape)?);
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
 struct PersonOnFile {
     id: i64,
     addressee: String,
@@ -389,6 +52,14 @@ struct PersonOnFile {
     city: String,
     state: String,
     zip: String,
+}
+
+/// A filing that will become a case: its receipt number and person are known.
+struct PlannedCase {
+    filing: Filing,
+    intake_key: String,
+    receipt: ReceiptNumber,
+    person_id: i64,
 }
 
 /// Writes a batch atomically through the pool. `now` is unix seconds; `rng`
@@ -405,17 +76,55 @@ pub async fn write_batch(
         return Ok(BatchOutcome::default());
     }
     let mut tx = db.pool().begin().await?;
-    let mut batch = SqlxBatch {
-        tx: &mut tx,
-        style: db.param_style(),
-        max_params: db.max_params(),
-    };
+    let mut batch = SqlxBatch::new(db, &mut tx);
     let outcome = write_batch_in(&mut batch, secrets, rng, filings, now, access_code_days).await?;
     tx.commit().await?;
     Ok(outcome)
 }
 
-/// The batch itself, inside a transaction the caller opened and commits.
+/// Writes a batch atomically on a SQLite connection used in place (the
+/// command line on SQLite), then fills the public status rows of the new
+/// cases, which that connection's disabled triggers left out.
+pub async fn write_batch_in_place(
+    batch: &mut SqliteBatch,
+    secrets: &Secrets,
+    rng: &mut (dyn RngCore + Send),
+    filings: Vec<Filing>,
+    now: i64,
+    access_code_days: i64,
+) -> Result<BatchOutcome, StoreError> {
+    batch.begin()?;
+    let written = write_batch_in(batch, secrets, rng, filings, now, access_code_days)
+        .await
+        .and_then(|outcome| fill_status_rows(batch, &outcome).map(|()| outcome));
+    match written {
+        Ok(outcome) => {
+            batch.commit()?;
+            Ok(outcome)
+        }
+        Err(e) => {
+            batch.rollback();
+            Err(e)
+        }
+    }
+}
+
+/// The `status_rows` of the cases this batch created: their ids are one
+/// range, because the transaction holds the write lock.
+fn fill_status_rows(batch: &SqliteBatch, outcome: &BatchOutcome) -> Result<(), StoreError> {
+    let ids = outcome.created.iter().map(|c| c.case_id);
+    let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) else {
+        return Ok(());
+    };
+    if batch.fill_status_rows(first, last)? != outcome.created.len() {
+        return Err(malformed("status rows for the batch"));
+    }
+    Ok(())
+}
+
+/// The batch itself, inside a transaction the caller opened and commits:
+/// skip filings already present, find or create the people, reserve receipt
+/// numbers, then write cases, their history, access codes and notices.
 pub async fn write_batch_in<T: BatchTx + Send>(
     tx: &mut T,
     secrets: &Secrets,
@@ -428,21 +137,49 @@ pub async fn write_batch_in<T: BatchTx + Send>(
     if filings.is_empty() {
         return Ok(outcome);
     }
+    let todo = skip_present(tx, filings, &mut outcome).await?;
+    if todo.is_empty() {
+        return Ok(outcome);
+    }
+    let people = find_or_create_people(tx, &todo, now).await?;
+    let mut ranges = reserve_receipt_ranges(tx, &todo).await?;
+    let planned = plan_cases(todo, &people, &mut ranges, &mut outcome);
+    let case_ids = insert_cases(tx, &planned, now).await?;
+    insert_history(tx, &planned, &case_ids).await?;
+    let expires = policy::access_notice_expiry(now, access_code_days);
+    let codes = issue_access_codes(tx, secrets, rng, &planned, &case_ids, now, expires).await?;
+    let notices = NoticeBatch {
+        secrets,
+        case_ids: &case_ids,
+        people: &people,
+        now,
+        expires,
+    };
+    insert_notices(tx, rng, &notices, planned, codes, &mut outcome).await?;
+    outcome.created.sort_by_key(|c| c.line);
+    Ok(outcome)
+}
 
-    // 1. Drop filings already present (or repeated within this batch).
+/// Drops filings already present (or repeated within this batch), recording
+/// them as duplicates; returns the rest with their intake keys.
+async fn skip_present<T: BatchTx + Send>(
+    tx: &mut T,
+    filings: Vec<Filing>,
+    outcome: &mut BatchOutcome,
+) -> Result<Vec<(Filing, String)>, StoreError> {
     let keys: Vec<String> = filings.iter().map(|f| policy::intake_key(&f.row)).collect();
     let existing: HashSet<String> = tx
         .select_in(
             "SELECT intake_key FROM cases WHERE intake_key IN",
             &keys,
-            &[Kind::T],
+            &[ColumnType::Text],
         )
         .await?
         .into_iter()
-        .filter_map(|mut r| r.pop().and_then(Val::text))
+        .filter_map(|mut r| r.pop().and_then(Value::into_text))
         .collect();
     let mut seen = HashSet::new();
-    let mut todo: Vec<(Filing, String)> = Vec::with_capacity(filings.len());
+    let mut todo = Vec::with_capacity(filings.len());
     for (f, key) in filings.into_iter().zip(keys) {
         if existing.contains(&key) || !seen.insert(key.clone()) {
             outcome.duplicates.push(f.line);
@@ -450,51 +187,36 @@ pub async fn write_batch_in<T: BatchTx + Send>(
             todo.push((f, key));
         }
     }
-    if todo.is_empty() {
-        return Ok(outcome);
-    }
+    Ok(todo)
+}
 
-    // 2. Find or create the people.
-    let person_sql = "SELECT id, a_number, given_name, family_name, street, unit, city, state, zip \
-                      FROM persons WHERE a_number IN";
+const PEOPLE_BY_A_NUMBER_SQL: &str = "SELECT id, a_number, given_name, family_name, street, unit, city, state, zip \
+     FROM persons WHERE a_number IN";
+
+/// The people of these filings by A-Number, created when not yet on file.
+async fn find_or_create_people<T: BatchTx + Send>(
+    tx: &mut T,
+    todo: &[(Filing, String)],
+    now: i64,
+) -> Result<HashMap<String, PersonOnFile>, StoreError> {
     let mut a_numbers: Vec<String> = todo
         .iter()
         .map(|(f, _)| f.row.a_number.as_str().to_string())
         .collect();
     a_numbers.sort();
     a_numbers.dedup();
-    let mut people = read_people(tx, person_sql, &a_numbers).await?;
-    let mut new_people = Vec::new();
+    let mut people = read_people(tx, &a_numbers).await?;
     let mut queued = HashSet::new();
-    for (f, _) in &todo {
+    let mut added = Vec::new();
+    let mut new_people = Vec::new();
+    for (f, _) in todo {
         let a = f.row.a_number.as_str();
-        if !people.contains_key(a) && queued.insert(a.to_string()) {
-            let r = &f.row;
-            new_people.push(vec![
-                Val::T(a.to_string()),
-                Val::T(r.name.given().to_string()),
-                Val::T(r.name.family().to_string()),
-                Val::T(r.dob.iso()),
-                Val::T(r.address.street().to_string()),
-                Val::OT(r.address.unit().map(str::to_string)),
-                Val::T(r.address.city().to_string()),
-                Val::T(r.address.state().code().to_string()),
-                Val::T(r.address.zip().to_string()),
-                Val::OT(r.email.as_ref().map(|e| e.as_str().to_string())),
-                Val::I(i64::from(r.protected)),
-                Val::I(now),
-                Val::I(now),
-            ]);
+        if !people.contains_key(a) && queued.insert(a) {
+            added.push(a.to_string());
+            new_people.push(person_row(&f.row, now));
         }
     }
     if !new_people.is_empty() {
-        let added: Vec<String> = new_people
-            .iter()
-            .filter_map(|r| match &r[0] {
-                Val::T(a) => Some(a.clone()),
-                _ => None,
-            })
-            .collect();
         tx.insert_rows(
             "INSERT INTO persons (a_number, given_name, family_name, dob, street, unit, city, state, zip, email, protected, created_at, updated_at)",
             13,
@@ -503,19 +225,45 @@ pub async fn write_batch_in<T: BatchTx + Send>(
             &[],
         )
         .await?;
-        people.extend(read_people(tx, person_sql, &added).await?);
+        people.extend(read_people(tx, &added).await?);
     }
+    Ok(people)
+}
 
-    // 3. Receipt numbers: reserve a contiguous range per slot in one statement each.
+fn person_row(r: &IntakeRow, now: i64) -> Vec<Value> {
+    vec![
+        Value::Text(r.a_number.as_str().to_string()),
+        Value::Text(r.name.given().to_string()),
+        Value::Text(r.name.family().to_string()),
+        Value::Text(r.dob.iso()),
+        Value::Text(r.address.street().to_string()),
+        Value::MaybeText(r.address.unit().map(str::to_string)),
+        Value::Text(r.address.city().to_string()),
+        Value::Text(r.address.state().code().to_string()),
+        Value::Text(r.address.zip().to_string()),
+        Value::MaybeText(r.email.as_ref().map(|e| e.as_str().to_string())),
+        Value::Int(i64::from(r.protected)),
+        Value::Int(now),
+        Value::Int(now),
+    ]
+}
+
+/// Reserves, per receipt series, one contiguous range of sequence numbers
+/// for the filings that need one (one statement per series); returns each
+/// series' `(next, last)`.
+async fn reserve_receipt_ranges<T: BatchTx + Send>(
+    tx: &mut T,
+    todo: &[(Filing, String)],
+) -> Result<HashMap<ReceiptSlot, (i64, i64)>, StoreError> {
     let mut per_slot: HashMap<ReceiptSlot, i64> = HashMap::new();
-    for (f, _) in &todo {
+    for (f, _) in todo {
         if f.receipt.is_none() {
             *per_slot
                 .entry(policy::receipt_slot(f.row.office, f.row.received))
                 .or_default() += 1;
         }
     }
-    let mut next_in_slot: HashMap<ReceiptSlot, (i64, i64)> = HashMap::new();
+    let mut ranges = HashMap::with_capacity(per_slot.len());
     let mut slots: Vec<_> = per_slot.into_iter().collect();
     slots.sort();
     for (slot, n) in slots {
@@ -524,84 +272,106 @@ pub async fn write_batch_in<T: BatchTx + Send>(
                 "INSERT INTO receipt_sequences (office, fiscal_year, workday, last_seq)",
                 4,
                 vec![vec![
-                    Val::T(slot.office.code().to_string()),
-                    Val::I(i64::from(slot.fiscal_year)),
-                    Val::I(i64::from(slot.workday)),
-                    Val::I(n),
+                    Value::Text(slot.office.code().to_string()),
+                    Value::Int(i64::from(slot.fiscal_year)),
+                    Value::Int(i64::from(slot.workday)),
+                    Value::Int(n),
                 ]],
                 "ON CONFLICT (office, fiscal_year, workday) \
                  DO UPDATE SET last_seq = receipt_sequences.last_seq + excluded.last_seq \
                  RETURNING last_seq",
-                &[Kind::I],
+                &[ColumnType::Int],
             )
             .await?
             .first()
-            .and_then(|r| r.first().and_then(Val::int))
+            .and_then(|r| r.first().and_then(Value::as_int))
             .ok_or_else(|| malformed("receipt sequence"))?;
-        next_in_slot.insert(slot, (last - n + 1, last));
+        ranges.insert(slot, (last - n + 1, last));
     }
+    Ok(ranges)
+}
 
-    // 4. Cases.
-    let mut planned: Vec<(Filing, String, ReceiptNumber, i64)> = Vec::with_capacity(todo.len());
-    for (f, key) in todo {
-        let Some(person) = people.get(f.row.a_number.as_str()) else {
+/// Gives each filing its person and receipt number (drawn from `ranges`);
+/// a filing that cannot have one is recorded as failed.
+fn plan_cases(
+    todo: Vec<(Filing, String)>,
+    people: &HashMap<String, PersonOnFile>,
+    ranges: &mut HashMap<ReceiptSlot, (i64, i64)>,
+    outcome: &mut BatchOutcome,
+) -> Vec<PlannedCase> {
+    let mut planned = Vec::with_capacity(todo.len());
+    for (filing, intake_key) in todo {
+        let Some(person) = people.get(filing.row.a_number.as_str()) else {
             outcome
                 .failed
-                .push((f.line, "person could not be recorded".into()));
+                .push((filing.line, "person could not be recorded".into()));
             continue;
         };
-        let person_id = person.id;
-        let receipt = match &f.receipt {
+        let receipt = match &filing.receipt {
             Some(r) => r.clone(),
-            None => {
-                let slot = policy::receipt_slot(f.row.office, f.row.received);
-                let Some((next, last)) = next_in_slot.get_mut(&slot) else {
-                    outcome
-                        .failed
-                        .push((f.line, "no receipt range reserved".into()));
-                    continue;
-                };
-                let seq = *next;
-                *next += 1;
-                if seq > MAX_SEQUENCE || seq > *last {
-                    outcome.failed.push((
-                        f.line,
-                        format!(
-                            "no receipt numbers left for {} on workday {} of FY{:02}",
-                            slot.office.code(),
-                            slot.workday,
-                            slot.fiscal_year
-                        ),
-                    ));
+            None => match next_receipt(&filing, ranges) {
+                Ok(r) => r,
+                Err(reason) => {
+                    outcome.failed.push((filing.line, reason));
                     continue;
                 }
-                match ReceiptNumber::new(slot.office, slot.fiscal_year, slot.workday, seq as u32) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        outcome.failed.push((f.line, e.to_string()));
-                        continue;
-                    }
-                }
-            }
+            },
         };
-        planned.push((f, key, receipt, person_id));
+        planned.push(PlannedCase {
+            filing,
+            intake_key,
+            receipt,
+            person_id: person.id,
+        });
     }
-    let case_rows: Vec<Vec<Val>> = planned
+    planned
+}
+
+/// The next receipt number of the filing's series, or why there is none.
+fn next_receipt(
+    filing: &Filing,
+    ranges: &mut HashMap<ReceiptSlot, (i64, i64)>,
+) -> Result<ReceiptNumber, String> {
+    let slot = policy::receipt_slot(filing.row.office, filing.row.received);
+    let Some((next, last)) = ranges.get_mut(&slot) else {
+        return Err("no receipt range reserved".into());
+    };
+    let seq = *next;
+    *next += 1;
+    if seq > MAX_SEQUENCE || seq > *last {
+        return Err(format!(
+            "no receipt numbers left for {} on workday {} of FY{:02}",
+            slot.office.code(),
+            slot.workday,
+            slot.fiscal_year
+        ));
+    }
+    ReceiptNumber::new(slot.office, slot.fiscal_year, slot.workday, seq as u32)
+        .map_err(|e| e.to_string())
+}
+
+/// Inserts the cases; returns their ids by receipt number.
+async fn insert_cases<T: BatchTx + Send>(
+    tx: &mut T,
+    planned: &[PlannedCase],
+    now: i64,
+) -> Result<HashMap<String, i64>, StoreError> {
+    let rows: Vec<Vec<Value>> = planned
         .iter()
-        .map(|(f, key, receipt, person_id)| {
-            let at = policy::received_at(f.row.received);
+        .map(|p| {
+            let row = &p.filing.row;
             vec![
-                Val::T(receipt.as_str().to_string()),
-                Val::T(f.row.form.id().to_string()),
-                Val::I(*person_id),
-                Val::T(f.row.office.code().to_string()),
-                Val::T(f.row.received.to_string()),
-                Val::T(f.row.channel.code().to_string()),
-                Val::T(CaseStatus::CaseWasReceived.code().to_string()),
-                Val::I(at),
-                Val::I(now),
-                Val::I(now),
-                Val::T(key.clone()),
+                Value::Text(p.receipt.as_str().to_string()),
+                Value::Text(row.form.id().to_string()),
+                Value::Int(p.person_id),
+                Value::Text(row.office.code().to_string()),
+                Value::Text(row.received.to_string()),
+                Value::Text(row.channel.code().to_string()),
+                Value::Text(CaseStatus::CaseWasReceived.code().to_string()),
+                Value::Int(policy::received_at(row.received)),
+                Value::Int(now),
+                Value::Int(now),
+                Value::Text(p.intake_key.clone()),
             ]
         })
         .collect();
@@ -609,194 +379,268 @@ pub async fn write_batch_in<T: BatchTx + Send>(
         .insert_rows(
             "INSERT INTO cases (receipt_number, form, person_id, office, received_date, channel, status, status_at, created_at, updated_at, intake_key)",
             11,
-            case_rows,
+            rows,
             "RETURNING id, receipt_number",
-            &[Kind::I, Kind::T],
+            &[ColumnType::Int, ColumnType::Text],
         )
         .await?;
-    let mut case_ids: HashMap<String, i64> = HashMap::with_capacity(inserted.len());
+    let mut case_ids = HashMap::with_capacity(inserted.len());
     for r in inserted {
         let mut r = r.into_iter();
-        let id = r.next().and_then(|v| v.int());
-        let receipt = r.next().and_then(Val::text);
+        let id = r.next().and_then(|v| v.as_int());
+        let receipt = r.next().and_then(Value::into_text);
         let (Some(id), Some(receipt)) = (id, receipt) else {
             return Err(malformed("case row"));
         };
         case_ids.insert(receipt, id);
     }
+    Ok(case_ids)
+}
 
-    // 5. History, access codes, notices.
-    let mut history = Vec::with_capacity(planned.len());
-    let mut codes = Vec::new();
-    let mut code_plain: HashMap<Vec<u8>, AccessCode> = HashMap::new();
-    let expires = policy::access_notice_expiry(now, access_code_days);
-    for (f, _, receipt, person_id) in &planned {
-        let Some(case_id) = case_ids.get(receipt.as_str()) else {
-            continue;
-        };
-        history.push(vec![
-            Val::I(*case_id),
-            Val::T(CaseStatus::CaseWasReceived.code().to_string()),
-            Val::I(policy::received_at(f.row.received)),
-            Val::T("intake".into()),
-        ]);
-        if policy::gets_access_notice(f.row.channel) {
-            let code = AccessCode::generate(rng);
-            let hash = code.keyed_hash(&secrets.access_code_key).to_vec();
-            codes.push(vec![
-                Val::I(*person_id),
-                Val::I(*case_id),
-                Val::B(hash.clone()),
-                Val::T("notice".into()),
-                Val::I(now),
-                Val::I(expires),
-            ]);
-            code_plain.insert(hash, code);
-        }
-    }
+/// Records "Case Was Received" on each new case, dated its received day.
+async fn insert_history<T: BatchTx + Send>(
+    tx: &mut T,
+    planned: &[PlannedCase],
+    case_ids: &HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    let rows: Vec<Vec<Value>> = planned
+        .iter()
+        .filter_map(|p| {
+            let case_id = case_ids.get(p.receipt.as_str())?;
+            Some(vec![
+                Value::Int(*case_id),
+                Value::Text(CaseStatus::CaseWasReceived.code().to_string()),
+                Value::Int(policy::received_at(p.filing.row.received)),
+                Value::Text("intake".into()),
+            ])
+        })
+        .collect();
     tx.insert_rows(
         "INSERT INTO case_history (case_id, status, at, actor)",
         4,
-        history,
+        rows,
         "",
         &[],
     )
     .await?;
-    let code_rows = tx
+    Ok(())
+}
+
+/// Issues an Account Access Notice code for every new paper-filed case
+/// (stored as a keyed hash); returns `(code id, code)` by case id.
+async fn issue_access_codes<T: BatchTx + Send>(
+    tx: &mut T,
+    secrets: &Secrets,
+    rng: &mut (dyn RngCore + Send),
+    planned: &[PlannedCase],
+    case_ids: &HashMap<String, i64>,
+    now: i64,
+    expires: i64,
+) -> Result<HashMap<i64, (i64, AccessCode)>, StoreError> {
+    let mut rows = Vec::new();
+    let mut code_by_hash: HashMap<Vec<u8>, AccessCode> = HashMap::new();
+    for p in planned {
+        let Some(case_id) = case_ids.get(p.receipt.as_str()) else {
+            continue;
+        };
+        if !policy::gets_access_notice(p.filing.row.channel) {
+            continue;
+        }
+        let code = AccessCode::generate(rng);
+        let hash = code.keyed_hash(&secrets.access_code_key).to_vec();
+        rows.push(vec![
+            Value::Int(p.person_id),
+            Value::Int(*case_id),
+            Value::Bytes(hash.clone()),
+            Value::Text("notice".into()),
+            Value::Int(now),
+            Value::Int(expires),
+        ]);
+        code_by_hash.insert(hash, code);
+    }
+    let inserted = tx
         .insert_rows(
             "INSERT INTO access_codes (person_id, case_id, code_hash, channel, issued_at, expires_at)",
             6,
-            codes,
+            rows,
             "RETURNING id, case_id, code_hash",
-            &[Kind::I, Kind::OI, Kind::B],
+            &[ColumnType::Int, ColumnType::MaybeInt, ColumnType::Bytes],
         )
         .await?;
-    let mut code_for_case: HashMap<i64, (i64, AccessCode)> = HashMap::new();
-    for r in code_rows {
+    let mut code_for_case = HashMap::new();
+    for r in inserted {
         let mut r = r.into_iter();
-        let id = r.next().and_then(|v| v.int());
-        let case_id = r.next().and_then(|v| v.int());
-        let hash = r.next().and_then(Val::bytes);
+        let id = r.next().and_then(|v| v.as_int());
+        let case_id = r.next().and_then(|v| v.as_int());
+        let hash = r.next().and_then(Value::into_bytes);
         let (Some(id), Some(hash)) = (id, hash) else {
             return Err(malformed("access code row"));
         };
-        if let (Some(case_id), Some(code)) = (case_id, code_plain.remove(&hash)) {
+        if let (Some(case_id), Some(code)) = (case_id, code_by_hash.remove(&hash)) {
             code_for_case.insert(case_id, (id, code));
         }
     }
+    Ok(code_for_case)
+}
 
-    let notice_date = chrono::DateTime::from_timestamp(now, 0)
+/// What every notice of the batch shares.
+struct NoticeBatch<'a> {
+    secrets: &'a Secrets,
+    case_ids: &'a HashMap<String, i64>,
+    people: &'a HashMap<String, PersonOnFile>,
+    now: i64,
+    expires: i64,
+}
+
+/// Queues the receipt notice of every new case and the Account Access Notice
+/// (its code sealed) of every paper filing, and records each created case.
+async fn insert_notices<T: BatchTx + Send>(
+    tx: &mut T,
+    rng: &mut (dyn RngCore + Send),
+    batch: &NoticeBatch<'_>,
+    planned: Vec<PlannedCase>,
+    mut code_for_case: HashMap<i64, (i64, AccessCode)>,
+    outcome: &mut BatchOutcome,
+) -> Result<(), StoreError> {
+    let notice_date = chrono::DateTime::from_timestamp(batch.now, 0)
         .map(|d| d.date_naive().to_string())
         .unwrap_or_default();
-    let by_id: HashMap<i64, &PersonOnFile> = people.values().map(|p| (p.id, p)).collect();
-    let mut notices = Vec::with_capacity(planned.len() * 2);
-    for (f, _, receipt, person_id) in planned {
-        let Some(&case_id) = case_ids.get(receipt.as_str()) else {
+    let by_id: HashMap<i64, &PersonOnFile> = batch.people.values().map(|p| (p.id, p)).collect();
+    let mut rows = Vec::with_capacity(planned.len() * 2);
+    for p in planned {
+        let Some(&case_id) = batch.case_ids.get(p.receipt.as_str()) else {
             continue;
         };
-        let Some(person) = by_id.get(&person_id) else {
+        let Some(person) = by_id.get(&p.person_id) else {
             continue;
         };
-        let paper = policy::gets_access_notice(f.row.channel);
-        let base = |kind: NoticeKind| {
-            vec![
-                Val::T(kind.code().into()),
-                Val::T(Lang::En.code().into()),
-                Val::I(person_id),
-                Val::I(case_id),
-                Val::T(notice_date.clone()),
-                Val::I(now),
-                Val::T(person.addressee.clone()),
-                Val::T(person.street.clone()),
-                Val::OT(person.unit.clone()),
-                Val::T(person.city.clone()),
-                Val::T(person.state.clone()),
-                Val::T(person.zip.clone()),
-                Val::OT(Some(receipt.as_str().to_string())),
-                Val::OT(Some(f.row.form.id().to_string())),
-                Val::OT(Some(f.row.received.to_string())),
-            ]
+        let letter = NoticeAddress {
+            person,
+            case_id,
+            person_id: p.person_id,
+            receipt: &p.receipt,
+            row: &p.filing.row,
+            notice_date: &notice_date,
+            now: batch.now,
         };
-        let mail = if paper {
+        let mail = if policy::gets_access_notice(p.filing.row.channel) {
             MailState::Queued
         } else {
             MailState::NotMailed
         };
-        let mut receipt_notice = base(NoticeKind::Receipt);
+        let mut receipt_notice = letter.columns(NoticeKind::Receipt);
         receipt_notice.extend([
-            Val::OI(None),
-            Val::OB(None),
-            Val::OI(None),
-            Val::T(mail.code().into()),
-            Val::I(now),
+            Value::MaybeInt(None),
+            Value::MaybeBytes(None),
+            Value::MaybeInt(None),
+            Value::Text(mail.code().into()),
+            Value::Int(batch.now),
         ]);
-        notices.push(receipt_notice);
-        if let Some((code_id, code)) = code_for_case.remove(&case_id) {
-            let sealed = seal(
-                &secrets.letter_key,
-                rng,
-                receipt.as_str().as_bytes(),
-                code.as_str().as_bytes(),
-            );
-            let mut access = base(NoticeKind::AccessNotice);
-            access.extend([
-                Val::OI(Some(code_id)),
-                Val::OB(Some(sealed)),
-                Val::OI(Some(expires)),
-                Val::T(MailState::Queued.code().into()),
-                Val::I(now),
-            ]);
-            notices.push(access);
-            outcome.created.push(Created {
-                line: f.line,
-                case_id,
-                person_id,
-                receipt,
-                access_code: Some(code),
-            });
-        } else {
-            outcome.created.push(Created {
-                line: f.line,
-                case_id,
-                person_id,
-                receipt,
-                access_code: None,
-            });
-        }
+        rows.push(receipt_notice);
+        let access_code = match code_for_case.remove(&case_id) {
+            Some((code_id, code)) => {
+                let sealed = seal(
+                    &batch.secrets.letter_key,
+                    rng,
+                    p.receipt.as_str().as_bytes(),
+                    code.as_str().as_bytes(),
+                );
+                let mut access = letter.columns(NoticeKind::AccessNotice);
+                access.extend([
+                    Value::MaybeInt(Some(code_id)),
+                    Value::MaybeBytes(Some(sealed)),
+                    Value::MaybeInt(Some(batch.expires)),
+                    Value::Text(MailState::Queued.code().into()),
+                    Value::Int(batch.now),
+                ]);
+                rows.push(access);
+                Some(code)
+            }
+            None => None,
+        };
+        outcome.created.push(Created {
+            line: p.filing.line,
+            case_id,
+            person_id: p.person_id,
+            receipt: p.receipt,
+            access_code,
+        });
     }
     tx.insert_rows(
         "INSERT INTO notices (kind, lang, person_id, case_id, notice_date, created_at, addressee, street, unit, city, state, zip, receipt_number, form, received_date, access_code_id, code_sealed, code_expires_at, mail_state, mail_state_at)",
         20,
-        notices,
+        rows,
         "",
         &[],
     )
     .await?;
-    outcome.created.sort_by_key(|c| c.line);
-    Ok(outcome)
+    Ok(())
 }
 
+/// The columns a case's notices share: kind, language, case, addressee and
+/// the filing they are about.
+struct NoticeAddress<'a> {
+    person: &'a PersonOnFile,
+    case_id: i64,
+    person_id: i64,
+    receipt: &'a ReceiptNumber,
+    row: &'a IntakeRow,
+    notice_date: &'a str,
+    now: i64,
+}
+
+impl NoticeAddress<'_> {
+    fn columns(&self, kind: NoticeKind) -> Vec<Value> {
+        let person = self.person;
+        let mut v = Vec::with_capacity(20);
+        v.extend([
+            Value::Text(kind.code().into()),
+            Value::Text(Lang::En.code().into()),
+            Value::Int(self.person_id),
+            Value::Int(self.case_id),
+            Value::Text(self.notice_date.to_string()),
+            Value::Int(self.now),
+            Value::Text(person.addressee.clone()),
+            Value::Text(person.street.clone()),
+            Value::MaybeText(person.unit.clone()),
+            Value::Text(person.city.clone()),
+            Value::Text(person.state.clone()),
+            Value::Text(person.zip.clone()),
+            Value::MaybeText(Some(self.receipt.as_str().to_string())),
+            Value::MaybeText(Some(self.row.form.id().to_string())),
+            Value::MaybeText(Some(self.row.received.to_string())),
+        ]);
+        v
+    }
+}
+
+/// The people on file with these A-Numbers, by A-Number.
 async fn read_people<T: BatchTx + Send>(
     tx: &mut T,
-    sql: &str,
     a_numbers: &[String],
 ) -> Result<HashMap<String, PersonOnFile>, StoreError> {
-    use Kind::{I, OT, T as Tx};
+    use ColumnType::{Int, MaybeText, Text};
     let rows = tx
-        .select_in(sql, a_numbers, &[I, Tx, Tx, Tx, Tx, OT, Tx, Tx, Tx])
+        .select_in(
+            PEOPLE_BY_A_NUMBER_SQL,
+            a_numbers,
+            &[Int, Text, Text, Text, Text, MaybeText, Text, Text, Text],
+        )
         .await?;
     let mut out = HashMap::with_capacity(rows.len());
     for r in rows {
         let mut r = r.into_iter();
         let mut next = || r.next().ok_or_else(|| malformed("person row"));
-        let id = next()?.int().ok_or_else(|| malformed("person id"))?;
-        let mut text = || next().and_then(|v| v.text().ok_or_else(|| malformed("person field")));
+        let id = next()?.as_int().ok_or_else(|| malformed("person id"))?;
+        let mut text =
+            || next().and_then(|v| v.into_text().ok_or_else(|| malformed("person field")));
         let a_number = text()?;
         let given = text()?;
         let family = text()?;
         let street = text()?;
-        let unit = next()?.text();
-        let mut text = || next().and_then(|v| v.text().ok_or_else(|| malformed("person field")));
+        let unit = next()?.into_text();
+        let mut text =
+            || next().and_then(|v| v.into_text().ok_or_else(|| malformed("person field")));
         let city = text()?;
         let state = text()?;
         let zip = text()?;

@@ -4,7 +4,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::policy::{ChartLabels, svg_chart};
+use super::chart::{ChartLabels, svg_chart};
 use super::store;
 use crate::domain::FormType;
 use crate::error::AppError;

@@ -3,6 +3,7 @@
 //! months were decided, computed from casegate's own data by a background
 //! refresh (never on the request path) and read from a small table.
 
+pub mod chart;
 pub mod handler;
 pub mod policy;
 pub mod store;
