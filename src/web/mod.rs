@@ -494,6 +494,8 @@ struct ErrorTemplate<'a> {
     heading: &'a str,
     body: &'a str,
     code: u16,
+    /// The refusal of an officer account: its next step is the console.
+    console: bool,
 }
 
 fn error_page_html(
@@ -512,6 +514,7 @@ fn error_page_html(
         heading,
         body: state.messages.get(lang, &body_key),
         code: status.as_u16(),
+        console: page == ErrorPage::OfficerAccount,
         c,
     };
     askama::Template::render(&t).unwrap_or_else(|_| "Error".to_string())

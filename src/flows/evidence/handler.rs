@@ -10,7 +10,6 @@ use super::store::{self, NewUpload};
 use super::{MAX_FILES, ScanState};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::record;
-use crate::auth::session::FullSession;
 use crate::authz;
 use crate::domain::CaseStatus;
 use crate::error::AppError;
@@ -136,7 +135,7 @@ pub async fn request_page(
     State(state): State<AppState>,
     lang: Lang,
     csrf: CsrfToken,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Path((receipt, id)): Path<(String, i64)>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
@@ -213,7 +212,7 @@ pub async fn upload(
     lang: Lang,
     csrf: CsrfToken,
     ClientIp(ip): ClientIp,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Path((receipt, id)): Path<(String, i64)>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
@@ -341,7 +340,7 @@ pub async fn upload(
 
 pub async fn download(
     State(state): State<AppState>,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Path((receipt, id, upload_id)): Path<(String, i64, i64)>,
 ) -> Result<Response, AppError> {
     let upload_id = authz::upload_for_account(&state.db, s.account_id, &receipt, id, upload_id)
@@ -383,7 +382,7 @@ pub async fn submit(
     lang: Lang,
     csrf: CsrfToken,
     ClientIp(ip): ClientIp,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Path((receipt, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
     let (case, request_id) = authz::request_for_account(&state.db, s.account_id, &receipt, id)

@@ -31,7 +31,7 @@ pub fn error_json(status: StatusCode, page: ErrorPage) -> String {
         ErrorPage::BadRequest => "Bad request",
         ErrorPage::TooLarge => "Payload too large",
         ErrorPage::TimedOut => "Request timeout",
-        ErrorPage::Forbidden => "Forbidden",
+        ErrorPage::Forbidden | ErrorPage::OfficerAccount => "Forbidden",
         ErrorPage::TooManyRequests => "Too many requests",
         ErrorPage::Unavailable => "Service unavailable",
         ErrorPage::Internal => "Internal error",
