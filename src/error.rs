@@ -28,6 +28,9 @@ pub enum AppError {
     /// An officer account asked for an applicant function.
     #[error("officer account refused an applicant function")]
     OfficerAccount,
+    /// An upload that is not (yet) scanned clean was asked for.
+    #[error("upload not scanned clean")]
+    NotScanned,
     #[error("too many requests; retry after {retry_after_secs}s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -66,6 +69,7 @@ pub enum ErrorPage {
     TimedOut,
     Forbidden,
     OfficerAccount,
+    NotScanned,
     TooManyRequests,
     Unavailable,
     Internal,
@@ -80,6 +84,7 @@ impl ErrorPage {
             ErrorPage::TimedOut => "error.timed_out",
             ErrorPage::Forbidden => "error.forbidden",
             ErrorPage::OfficerAccount => "error.officer_account",
+            ErrorPage::NotScanned => "error.not_scanned",
             ErrorPage::TooManyRequests => "error.too_many",
             ErrorPage::Unavailable => "error.unavailable",
             ErrorPage::Internal => "error.internal",
@@ -113,6 +118,7 @@ impl IntoResponse for AppError {
             AppError::TimedOut => (StatusCode::REQUEST_TIMEOUT, ErrorPage::TimedOut),
             AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorPage::Forbidden),
             AppError::OfficerAccount => (StatusCode::FORBIDDEN, ErrorPage::OfficerAccount),
+            AppError::NotScanned => (StatusCode::CONFLICT, ErrorPage::NotScanned),
             AppError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests)
             }

@@ -160,3 +160,176 @@ async fn officers_cannot_read_notices_or_cases_as_applicants() {
         assert_eq!(location(&b.get("/account").await), "/officer");
     }
 }
+
+// ------------------------------------ finding 3: uploads under server-chosen names
+
+/// Lets unscanned files be downloaded (no clamd in these tests).
+const SERVE_UNSCANNED: (&str, &str) = ("CASEGATE_SERVE_UNSCANNED_UPLOADS", "1");
+
+async fn spawn_opts(extra: &[(&'static str, &'static str)]) -> TestApp {
+    let mut opts = common::Options::default();
+    opts.extra.extend_from_slice(extra);
+    common::spawn_with(opts).await
+}
+
+/// The demo applicant, linked to the case with the open request; the
+/// request's page path.
+async fn applicant_with_request(app: &TestApp) -> (Browser, String) {
+    let b = common::sign_in_demo(app, "maria.nunez@example.com").await;
+    let r = b
+        .post(
+            "/account/cases/add",
+            &[
+                ("receipt", RECEIPT),
+                ("code", "DEM0-C0DE-0009"),
+                ("dob_month", "1"),
+                ("dob_day", "9"),
+                ("dob_year", "1990"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let id: i64 = sqlx::query_scalar("SELECT d.id FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'YSC2608000001'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    (b, format!("/account/cases/{RECEIPT}/requests/{id}"))
+}
+
+/// A valid PDF with `payload` placed after its first kilobyte.
+fn pdf_with_deep(payload: &[u8]) -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n1 0 obj<<>>endobj\n".to_vec();
+    out.extend(vec![b' '; 2048]);
+    out.extend_from_slice(payload);
+    out.extend(vec![b' '; 2048]);
+    out.extend_from_slice(b"\ntrailer<<>>\n%%EOF\n");
+    out
+}
+
+#[tokio::test]
+async fn uploads_are_served_under_a_server_chosen_name_with_the_detected_extension() {
+    let app = spawn_opts(&[SERVE_UNSCANNED]).await;
+    let (a, path) = applicant_with_request(&app).await;
+    let r = a
+        .upload(&format!("{path}/upload"), "invoice.hta", pdf())
+        .await;
+    assert_eq!(r.status(), 303);
+    let id: i64 = sqlx::query_scalar("SELECT id FROM uploads")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    // The original name is shown, as text.
+    let (_, page) = a.text(&path).await;
+    assert!(page.contains("invoice.hta"));
+    let officer = common::sign_in_demo(&app, "admin@agency.example").await;
+    let officer_path = path.replace("/account/", "/officer/");
+    for (who, b, p) in [
+        ("applicant", &a, &path),
+        ("officer", &officer, &officer_path),
+    ] {
+        let r = b.get(&format!("{p}/uploads/{id}")).await;
+        assert_eq!(r.status(), 200, "{who}");
+        let cd = r.headers()["content-disposition"].to_str().unwrap();
+        assert_eq!(
+            cd,
+            format!("attachment; filename=\"evidence-{RECEIPT}-{id}.pdf\""),
+            "{who}"
+        );
+        assert!(!cd.contains("hta"), "{who}: {cd}");
+        let csp = r.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("sandbox"), "{who}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{who}: {csp}");
+    }
+}
+
+#[tokio::test]
+async fn polyglot_checks_cover_the_whole_file_and_refusals_are_audited() {
+    let app = spawn_app().await;
+    let (a, path) = applicant_with_request(&app).await;
+    let hostile = [
+        (
+            "invoice.hta",
+            pdf_with_deep(b"<script>new ActiveXObject('WScript.Shell').Run('calc')</script>"),
+        ),
+        (
+            "deep-html.pdf",
+            pdf_with_deep(b"<html><body onload=alert(1)>"),
+        ),
+        (
+            "deep-exe.pdf",
+            pdf_with_deep(b"MZ\x90\0\x03\0\0\0This program cannot be run in DOS mode"),
+        ),
+        (
+            "deep-zip.pdf",
+            pdf_with_deep(b"PK\x05\x06\0\0\0\0\x01\0\x01\0"),
+        ),
+    ];
+    for (name, bytes) in hostile {
+        assert!(bytes.len() > 4096);
+        let r = a.upload(&format!("{path}/upload"), name, bytes).await;
+        assert_eq!(r.status(), 422, "{name}");
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("This type of file is not accepted")
+        );
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'evidence.refused'")
+            .await,
+        4,
+        "every refusal is audited"
+    );
+}
+
+#[tokio::test]
+async fn unscanned_files_are_not_downloadable_unless_the_operator_opts_in() {
+    // No scanner: files are "not scanned". A scanner that cannot be reached:
+    // files stay "pending". Neither is served (fail closed).
+    for extra in [vec![], vec![("CASEGATE_CLAMD", "127.0.0.1:9")]] {
+        let app = spawn_opts(&extra).await;
+        let (a, path) = applicant_with_request(&app).await;
+        let r = a
+            .upload(&format!("{path}/upload"), "lease.pdf", pdf())
+            .await;
+        assert_eq!(r.status(), 303);
+        let (id, state): (i64, String) = sqlx::query_as("SELECT id, scan_state FROM uploads")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert_ne!(state, "clean");
+        let officer = common::sign_in_demo(&app, "admin@agency.example").await;
+        let officer_path = path.replace("/account/", "/officer/");
+        for (who, b, p) in [
+            ("applicant", &a, &path),
+            ("officer", &officer, &officer_path),
+        ] {
+            let r = b.get(&format!("{p}/uploads/{id}")).await;
+            assert_eq!(r.status(), 409, "{who} {state}");
+            let body = r.text().await.unwrap();
+            assert!(
+                body.contains("not been checked for viruses yet"),
+                "{who}: {body}"
+            );
+            assert!(!body.contains("%PDF"), "{who}");
+        }
+        // Once scanned clean it is served.
+        sqlx::query("UPDATE uploads SET scan_state = 'clean'")
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(a.get(&format!("{path}/uploads/{id}")).await.status(), 200);
+    }
+    // The operator's explicit opt-in serves unscanned files.
+    let app = spawn_opts(&[SERVE_UNSCANNED]).await;
+    let (a, path) = applicant_with_request(&app).await;
+    a.upload(&format!("{path}/upload"), "lease.pdf", pdf())
+        .await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM uploads")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(a.get(&format!("{path}/uploads/{id}")).await.status(), 200);
+}

@@ -711,6 +711,7 @@ pub async fn mark_reviewed(
 
 pub async fn officer_upload(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     o: Officer,
     Path((receipt, request_id, upload_id)): Path<(String, i64, i64)>,
 ) -> Result<Response, AppError> {
@@ -728,15 +729,7 @@ pub async fn officer_upload(
     let row = crate::flows::evidence::store::upload(&state.db, upload_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if row.scan == crate::flows::evidence::ScanState::Infected {
-        return Err(AppError::NotFound);
-    }
-    use crate::uploads::storage::Storage;
-    let bytes = crate::flows::evidence::handler::storage(&state)
-        .get(&row.storage_key)
-        .await
-        .map_err(|_| AppError::NotFound)?;
-    Ok(crate::flows::evidence::handler::attachment(&row, bytes))
+    crate::flows::evidence::handler::serve(&state, &case.receipt, row, &o.actor(), &ip).await
 }
 
 pub struct LetterLine {

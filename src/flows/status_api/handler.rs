@@ -32,6 +32,7 @@ pub fn error_json(status: StatusCode, page: ErrorPage) -> String {
         ErrorPage::TooLarge => "Payload too large",
         ErrorPage::TimedOut => "Request timeout",
         ErrorPage::Forbidden | ErrorPage::OfficerAccount => "Forbidden",
+        ErrorPage::NotScanned => "Conflict",
         ErrorPage::TooManyRequests => "Too many requests",
         ErrorPage::Unavailable => "Service unavailable",
         ErrorPage::Internal => "Internal error",
