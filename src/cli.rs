@@ -419,6 +419,15 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
     let identities = if demo {
         Some(crate::demo::load(&db, &secrets, chrono::Utc::now().timestamp()).await?)
     } else {
+        // Demo accounts have public credentials: never live outside `--demo`.
+        let n =
+            crate::demo::disable_accounts(&db, &secrets, chrono::Utc::now().timestamp()).await?;
+        if n > 0 {
+            tracing::warn!(
+                disabled = n,
+                "demo accounts disabled: their credentials are public (start with --demo to use them again)"
+            );
+        }
         None
     };
     // Temporary files of uploads cut short by a crash or a kill.

@@ -333,3 +333,126 @@ async fn unscanned_files_are_not_downloadable_unless_the_operator_opts_in() {
         .unwrap();
     assert_eq!(a.get(&format!("{path}/uploads/{id}")).await.status(), 200);
 }
+
+// ------------------------------ finding 8: demo credentials do not outlive the demo
+
+/// The real `casegate` binary as a child process.
+struct Server {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `casegate <args>` on the test's data folder and database; `Err`
+/// carries what it printed when it exits instead of listening.
+fn start_server(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
+    use std::io::{BufRead, BufReader, Read};
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_casegate"));
+    cmd.args(args)
+        .env("CASEGATE_BIND", "127.0.0.1:0")
+        .env("CASEGATE_DATA_DIR", &app.data_dir)
+        .env("DATABASE_URL", &app.config.database_url)
+        .env("CASEGATE_MASTER_KEY", common::MASTER_KEY)
+        .env("CASEGATE_DB_MAX_CONNECTIONS", "5")
+        .env("CASEGATE_LOG", "warn")
+        .env_remove("CASEGATE_CONFIG")
+        .env_remove("CASEGATE_SMTP_URL")
+        .env_remove("CASEGATE_CLAMD")
+        .env_remove("CASEGATE_MASTER_KEY_FILE")
+        .env_remove("CASEGATE_ALLOW_KEY_IN_DATA_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.strip_prefix("casegate is listening on http://") {
+                    break rest.trim().to_string();
+                }
+            }
+            _ => {
+                let _ = child.wait();
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                return Err(err);
+            }
+        }
+    };
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    if let Some(e) = child.stderr.take() {
+        std::thread::spawn(move || for _ in BufReader::new(e).lines() {});
+    }
+    Ok(Server { child, addr })
+}
+
+async fn demo_password_accepted(app: &TestApp, base: &str, email: &str) -> bool {
+    let mut b = app.browser();
+    b.base = base.to_string();
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("email", email),
+                ("password", casegate::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    location(&r) == "/sign-in/two-step"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_accounts_are_disabled_when_the_server_restarts_without_demo() {
+    let app = common::spawn_with(common::Options {
+        demo: false,
+        ..common::Options::default()
+    })
+    .await;
+    let demo = start_server(&app, &["serve", "--demo"], &[]).unwrap();
+    let base = format!("http://{}", demo.addr);
+    assert!(demo_password_accepted(&app, &base, "admin@agency.example").await);
+    drop(demo);
+
+    let real = start_server(&app, &["serve"], &[]).unwrap();
+    let base = format!("http://{}", real.addr);
+    for a in &casegate::demo::ACCOUNTS {
+        assert!(
+            !demo_password_accepted(&app, &base, a.email).await,
+            "{} still signs in with the public demo password",
+            a.email
+        );
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM accounts WHERE email IN ('maria.nunez@example.com', 'new.applicant@example.com', 'admin@agency.example') AND disabled_at IS NULL"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'demo.account_disabled'")
+            .await,
+        3
+    );
+    drop(real);
+
+    // Back in demo mode, the demo works again.
+    let demo = start_server(&app, &["serve", "--demo"], &[]).unwrap();
+    let base = format!("http://{}", demo.addr);
+    assert!(demo_password_accepted(&app, &base, "admin@agency.example").await);
+}
