@@ -176,9 +176,18 @@ fn init_logging(config: &Config) {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn open(config: &Config) -> Result<(Db, Secrets), BoxError> {
-    let secrets = Secrets::load_or_create(
+    open_with(config, crate::secrets::KeyRule::DataDirAllowed).await
+}
+
+async fn open_with(
+    config: &Config,
+    rule: crate::secrets::KeyRule,
+) -> Result<(Db, Secrets), BoxError> {
+    let secrets = Secrets::load(
         config.master_key_hex.as_deref(),
+        config.master_key_file.as_deref(),
         &config.data_dir,
+        rule,
         &mut rand::rngs::OsRng,
     )?;
     let db = Db::from_config(config).await?;
@@ -415,7 +424,15 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
 }
 
 async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
-    let (db, secrets) = open(&config).await?;
+    // Outside the demo the master key lives apart from the data it protects.
+    let rule = if demo {
+        crate::secrets::KeyRule::DataDirAllowed
+    } else {
+        crate::secrets::KeyRule::OutsideDataDir {
+            allow_in_data_dir: config.allow_key_in_data_dir,
+        }
+    };
+    let (db, secrets) = open_with(&config, rule).await?;
     let identities = if demo {
         Some(crate::demo::load(&db, &secrets, chrono::Utc::now().timestamp()).await?)
     } else {

@@ -440,12 +440,11 @@ pub async fn load_accounts(db: &Db, secrets: &Secrets, now: i64) -> Result<(), D
         if a.enrolled {
             let sealed = crate::auth::seal_totp(secrets, id, &secret);
             account::enrol_totp(db, id, &sealed, 0, now).await?;
-            let hashes: Vec<[u8; 32]> = demo_backup_codes()
+            let codes: Vec<crate::auth::backup_codes::BackupCode> = demo_backup_codes()
                 .iter()
                 .filter_map(|c| crate::auth::backup_codes::BackupCode::parse(c).ok())
-                .map(|c| c.keyed_hash(&secrets.session_key))
                 .collect();
-            account::replace_backup_codes(db, id, &hashes, now).await?;
+            account::replace_backup_codes(db, id, &secrets.session_key, &codes, now).await?;
         }
     }
     Ok(())

@@ -456,3 +456,108 @@ async fn demo_accounts_are_disabled_when_the_server_restarts_without_demo() {
     let base = format!("http://{}", demo.addr);
     assert!(demo_password_accepted(&app, &base, "admin@agency.example").await);
 }
+
+// ------------------------------------------- finding 9: secrets beside the data
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_a_master_key_inside_the_data_folder_unless_told_otherwise() {
+    let app = common::spawn_with(common::Options {
+        demo: false,
+        ..common::Options::default()
+    })
+    .await;
+    let no_env_key = ("CASEGATE_MASTER_KEY", "");
+    // A fresh folder and no key configured: refuse, and say how.
+    let err = start_server(&app, &["serve"], &[no_env_key])
+        .err()
+        .expect("refused");
+    assert!(err.contains("CASEGATE_MASTER_KEY_FILE"), "{err}");
+    assert!(
+        !app.data_dir.join("master.key").exists(),
+        "no key written beside the data"
+    );
+    // The demo may keep its key in the data folder (its data is public).
+    drop(start_server(&app, &["serve", "--demo"], &[no_env_key]).unwrap());
+    let in_data = app.data_dir.join("master.key");
+    assert!(in_data.exists());
+    // An existing deployment with master.key in the data folder is not
+    // silently locked out: it is told how to move the key or opt in.
+    let err = start_server(&app, &["serve"], &[no_env_key])
+        .err()
+        .expect("refused");
+    assert!(err.contains("inside the data folder"), "{err}");
+    assert!(err.contains("CASEGATE_ALLOW_KEY_IN_DATA_DIR=1"), "{err}");
+    drop(
+        start_server(
+            &app,
+            &["serve"],
+            &[no_env_key, ("CASEGATE_ALLOW_KEY_IN_DATA_DIR", "1")],
+        )
+        .expect("the explicit opt-in starts"),
+    );
+    // A key file named inside the data folder is refused the same way.
+    let inside = in_data.display().to_string();
+    let err = start_server(
+        &app,
+        &["serve"],
+        &[no_env_key, ("CASEGATE_MASTER_KEY_FILE", inside.as_str())],
+    )
+    .err()
+    .expect("refused");
+    assert!(err.contains("inside the data folder"), "{err}");
+    // Moved outside: it starts.
+    let outside_dir = common::temp_dir("key");
+    let outside = outside_dir.join("master.key");
+    std::fs::rename(&in_data, &outside).unwrap();
+    let outside = outside.display().to_string();
+    drop(
+        start_server(
+            &app,
+            &["serve"],
+            &[no_env_key, ("CASEGATE_MASTER_KEY_FILE", outside.as_str())],
+        )
+        .expect("a key file outside the data folder starts"),
+    );
+}
+
+#[tokio::test]
+async fn backup_codes_are_stored_with_a_per_code_salt() {
+    let app = spawn_app().await;
+    // The two enrolled demo accounts were given the same backup codes.
+    let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT account_id, code_hash, salt FROM backup_codes ORDER BY account_id, id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 20);
+    let mut hashes: Vec<&Vec<u8>> = rows.iter().map(|r| &r.1).collect();
+    hashes.sort();
+    hashes.dedup();
+    assert_eq!(hashes.len(), 20, "equal codes do not give equal hashes");
+    let mut salts: Vec<Vec<u8>> = rows.iter().map(|r| r.2.clone().unwrap()).collect();
+    assert!(salts.iter().all(|s| s.len() == 16));
+    salts.sort();
+    salts.dedup();
+    assert_eq!(salts.len(), 20);
+    // And a backup code still signs in (once).
+    let b = app.browser();
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("email", "maria.nunez@example.com"),
+                ("password", casegate::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/sign-in/two-step");
+    let code = casegate::demo::demo_backup_codes()[0].clone();
+    let r = b.post("/sign-in/two-step", &[("backup_code", &code)]).await;
+    assert_eq!(r.status(), 303);
+    assert_ne!(location(&r), "/sign-in/two-step");
+    let used = app
+        .count("SELECT COUNT(*) FROM backup_codes WHERE used_at IS NOT NULL")
+        .await;
+    assert_eq!(used, 1);
+}

@@ -300,13 +300,8 @@ pub async fn two_step_submit(
     let (ok, method) = if !f.backup_code.trim().is_empty() {
         let ok = match BackupCode::parse(&f.backup_code) {
             Ok(code) => {
-                account::use_backup_code(
-                    &state.db,
-                    acct.id,
-                    &code.keyed_hash(&state.secrets.session_key),
-                    now,
-                )
-                .await?
+                account::use_backup_code(&state.db, acct.id, &state.secrets.session_key, &code, now)
+                    .await?
             }
             Err(_) => false,
         };
