@@ -84,8 +84,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditAction {
-    /// Walk the hash chain; exit 1 and name the first broken entry if any.
-    Verify,
+    /// Walk the keyed hash chain; exit 1 and name the first broken entry if any.
+    Verify {
+        /// A head recorded earlier with `audit head` (`<seq>:<hash>`): the
+        /// log must still contain it.
+        #[arg(long)]
+        head: Option<String>,
+    },
+    /// Print the current head (`<seq>:<hash>`) of a verified chain, to record
+    /// off-host (exit 1 if the chain is broken).
+    Head,
 }
 
 #[derive(Subcommand)]
@@ -192,6 +200,14 @@ async fn open_with(
     )?;
     let db = Db::from_config(config).await?;
     db.migrate().await?;
+    db.set_audit_key(&secrets);
+    // A chain written before the audit log was keyed is re-keyed once.
+    if let Some(n) = crate::audit::rekey_if_pending(&db).await? {
+        tracing::warn!(
+            entries = n,
+            "audit log re-keyed (it was written before it was keyed)"
+        );
+    }
     Ok((db, secrets))
 }
 
@@ -272,24 +288,31 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            action: AuditAction::Verify,
-        } => {
-            let db = Db::connect(
-                &config.database_url,
-                config.engine,
-                config.db_max_connections,
-            )
-            .await?;
-            db.migrate().await?;
-            let result = crate::audit::verify(&db).await?;
+        Command::Audit { action } => {
+            let recorded = match &action {
+                AuditAction::Verify { head: Some(h) } => Some(
+                    crate::audit::Head::parse(h)
+                        .ok_or("--head must be <seq>:<64 hexadecimal characters>")?,
+                ),
+                _ => None,
+            };
+            let (db, _secrets) = open(&config).await?;
+            let result = crate::audit::verify_against(&db, recorded.as_ref()).await?;
+            let head = crate::audit::head(&db).await?;
             db.close().await;
-            match result {
-                crate::audit::Verification::Intact { entries } => {
+            match (result, action) {
+                (crate::audit::Verification::Intact { entries }, AuditAction::Verify { .. }) => {
                     println!("audit log intact: {entries} entries");
+                    if let Some(h) = recorded {
+                        println!("recorded head {} found", h.seq);
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
-                crate::audit::Verification::Broken { seq, reason } => {
+                (crate::audit::Verification::Intact { .. }, AuditAction::Head) => {
+                    println!("{head}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                (crate::audit::Verification::Broken { seq, reason }, _) => {
                     println!("audit log BROKEN at entry {seq}: {reason}");
                     Ok(ExitCode::FAILURE)
                 }

@@ -82,6 +82,8 @@ pub struct Secrets {
     pub captcha_key: [u8; 32],
     /// Seals TOTP secrets at rest.
     pub totp_key: [u8; 32],
+    /// Keys the audit log's hash chain (HMAC-SHA-256).
+    pub audit_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -102,6 +104,7 @@ impl Secrets {
             session_key: derive("casegate/session/v1"),
             captcha_key: derive("casegate/captcha/v1"),
             totp_key: derive("casegate/totp-seal/v1"),
+            audit_key: derive("casegate/audit-chain/v1"),
         }
     }
 

@@ -561,3 +561,203 @@ async fn backup_codes_are_stored_with_a_per_code_salt() {
         .await;
     assert_eq!(used, 1);
 }
+
+// ------------------------------------------------ finding 11: a keyed audit chain
+
+/// What someone with write access to the database (and the source code,
+/// but not the master key) computes: the chain's published, unkeyed rule.
+fn unkeyed_hash(prev: &str, seq: i64, e: &[String]) -> String {
+    let mut material = String::new();
+    for part in std::iter::once(prev.to_string())
+        .chain(std::iter::once(seq.to_string()))
+        .chain(e.iter().cloned())
+    {
+        material.push_str(&part.len().to_string());
+        material.push(':');
+        material.push_str(&part);
+        material.push('|');
+    }
+    hex::encode(casegate::crypto::sha256(material.as_bytes()))
+}
+
+fn audit_cli(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_casegate"))
+        .args(args)
+        .env("DATABASE_URL", &app.config.database_url)
+        .env("CASEGATE_DATA_DIR", &app.data_dir)
+        .env("CASEGATE_MASTER_KEY", common::MASTER_KEY)
+        .env("CASEGATE_LOG", "error")
+        .env_remove("CASEGATE_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_consistently_rewritten_audit_chain_is_found_without_the_key() {
+    let app = spawn_app().await;
+    // Real audited events: a sign-in and an officer's refusal.
+    let admin = common::sign_in_demo(&app, "admin@agency.example").await;
+    admin.get("/account/cases/add").await;
+    let (ok, out) = audit_cli(&app, &["audit", "verify"]);
+    assert!(ok, "{out}");
+    // The attacker erases the refusal from its entry and recomputes every
+    // link and the head with the unkeyed rule.
+    sqlx::query(
+        "UPDATE audit_events SET detail = 'nothing happened' WHERE action = 'authz.refused'",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let rows: Vec<(
+        i64,
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+    )> = sqlx::query_as(
+        "SELECT seq, at, actor, action, subject, ip, detail FROM audit_events ORDER BY seq",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    let mut prev = "0".repeat(64);
+    for (seq, at, actor, action, subject, ip, detail) in rows {
+        let parts = [
+            at.to_string(),
+            actor,
+            action,
+            subject.unwrap_or_default(),
+            ip.unwrap_or_default(),
+            detail,
+        ];
+        let h = unkeyed_hash(&prev, seq, &parts);
+        sqlx::query("UPDATE audit_events SET prev_hash = $1, entry_hash = $2 WHERE seq = $3")
+            .bind(&prev)
+            .bind(&h)
+            .bind(seq)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        prev = h;
+    }
+    sqlx::query("UPDATE audit_head SET entry_hash = $1 WHERE id = 1")
+        .bind(&prev)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let (ok, out) = audit_cli(&app, &["audit", "verify"]);
+    assert!(!ok, "the rewrite is found: {out}");
+    assert!(out.contains("BROKEN at entry 1"), "{out}");
+}
+
+#[tokio::test]
+async fn a_recorded_head_finds_a_rolled_back_tail() {
+    let app = spawn_app().await;
+    let admin = common::sign_in_demo(&app, "admin@agency.example").await;
+    let (ok, head) = audit_cli(&app, &["audit", "head"]);
+    assert!(ok, "{head}");
+    let head = head.trim().to_string();
+    let (seq, hash) = head.split_once(':').unwrap();
+    assert_eq!(hash.len(), 64, "{head}");
+    let seq: i64 = seq.parse().unwrap();
+    // More events, then the tail is rolled back to the recorded point and
+    // the head row set back: a consistent (keyed) chain, one that verifies.
+    admin.get("/account/cases/add").await;
+    sqlx::query("DELETE FROM audit_events WHERE seq > $1")
+        .bind(seq)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = $1, entry_hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(hash)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let (ok, out) = audit_cli(&app, &["audit", "verify", "--head", &head]);
+    assert!(ok, "the recorded head is still there: {out}");
+    // A rollback to before the recorded head is found.
+    sqlx::query("DELETE FROM audit_events WHERE seq >= $1")
+        .bind(seq)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let before: String = sqlx::query_scalar("SELECT entry_hash FROM audit_events WHERE seq = $1")
+        .bind(seq - 1)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = $1, entry_hash = $2 WHERE id = 1")
+        .bind(seq - 1)
+        .bind(&before)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let (ok, out) = audit_cli(&app, &["audit", "verify"]);
+    assert!(
+        ok,
+        "without the recorded head the shortened chain verifies: {out}"
+    );
+    let (ok, out) = audit_cli(&app, &["audit", "verify", "--head", &head]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("recorded head is no longer in the log"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn an_unkeyed_chain_from_before_is_re_keyed_once_after_it_verifies() {
+    let app = spawn_app().await;
+    // A chain as the previous version wrote it: two unkeyed entries, and
+    // migration 0012's flag.
+    sqlx::query("DELETE FROM audit_events")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let mut prev = "0".repeat(64);
+    for seq in 1..=2i64 {
+        let parts = [
+            "1800000000".to_string(),
+            "system".into(),
+            "old.event".into(),
+            String::new(),
+            String::new(),
+            format!("n={seq}"),
+        ];
+        let h = unkeyed_hash(&prev, seq, &parts);
+        sqlx::query("INSERT INTO audit_events (at, actor, action, subject, ip, detail, seq, prev_hash, entry_hash) VALUES (1800000000, 'system', 'old.event', NULL, NULL, $1, $2, $3, $4)")
+            .bind(format!("n={seq}"))
+            .bind(seq)
+            .bind(&prev)
+            .bind(&h)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        prev = h;
+    }
+    sqlx::query("UPDATE audit_head SET seq = 2, entry_hash = $1, rekey_pending = 1 WHERE id = 1")
+        .bind(&prev)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let (ok, out) = audit_cli(&app, &["audit", "verify"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("intact: 3 entries"),
+        "re-keyed plus its own entry: {out}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'audit.rekeyed'")
+            .await,
+        1
+    );
+    let (ok, out) = audit_cli(&app, &["audit", "verify"]);
+    assert!(ok && out.contains("intact: 3 entries"), "only once: {out}");
+}

@@ -73,6 +73,8 @@ impl AppState {
             .map(|n| n.get())
             .unwrap_or(2);
         let hasher = crate::auth::password::Hasher::new(threads, 64, secrets.password_pepper)?;
+        // The audit chain is keyed from the master key.
+        db.set_audit_key(&secrets);
         Ok(AppState(Arc::new(Inner {
             config,
             db,
