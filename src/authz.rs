@@ -63,6 +63,30 @@ pub async fn require_applicant(
     Err(AppError::OfficerAccount)
 }
 
+/// Someone else's object asked for: it answers like a missing one, and the
+/// attempt is logged and audited with the actor (the client IP is on the
+/// request's log line).
+async fn refused_object(db: &Db, account_id: i64, what: &str) -> Result<(), StoreError> {
+    let actor = format!("account:{account_id}");
+    tracing::warn!(
+        actor,
+        what,
+        "authorization refused: another person's object"
+    );
+    crate::audit::record(
+        db,
+        &crate::audit::Event {
+            at: chrono::Utc::now().timestamp(),
+            actor: &actor,
+            action: "authz.refused",
+            subject: Some(actor.clone()),
+            ip: None,
+            detail: format!("another person's {what}"),
+        },
+    )
+    .await
+}
+
 /// Records a refused authorization: a warning in the log and an entry in the
 /// audit chain, both naming the actor (`officer:<role>` or `account:<id>`),
 /// the account and what was asked for.
@@ -118,6 +142,16 @@ pub async fn case_for_account(
     .bind(account_id)
     .fetch_optional(db.pool())
     .await?;
+    if row.is_none() {
+        let owner: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT account_id FROM cases WHERE receipt_number = $1")
+                .bind(receipt.as_str())
+                .fetch_optional(db.pool())
+                .await?;
+        if let Some(Some(_)) = owner {
+            refused_object(db, account_id, &format!("case {}", receipt.as_str())).await?;
+        }
+    }
     row.map(|r| {
         Ok(CaseRef {
             case_id: r.try_get("id")?,
@@ -144,7 +178,13 @@ pub async fn notice_for_account(
         return Ok(None);
     };
     let notice = crate::flows::notices::store::get(db, notice_id).await?;
-    Ok(notice.filter(|n| n.receipt_number.as_deref() == Some(case.receipt.as_str())))
+    let (mine, other): (Vec<_>, Vec<_>) = notice
+        .into_iter()
+        .partition(|n| n.receipt_number.as_deref() == Some(case.receipt.as_str()));
+    if !other.is_empty() {
+        refused_object(db, account_id, &format!("notice {notice_id}")).await?;
+    }
+    Ok(mine.into_iter().next())
 }
 
 /// A document request of a case this account may see.

@@ -340,6 +340,8 @@ async fn unscanned_files_are_not_downloadable_unless_the_operator_opts_in() {
 struct Server {
     child: std::process::Child,
     addr: String,
+    /// Where its log (stderr) goes.
+    log: std::path::PathBuf,
 }
 
 impl Drop for Server {
@@ -352,7 +354,11 @@ impl Drop for Server {
 /// Starts `casegate <args>` on the test's data folder and database; `Err`
 /// carries what it printed when it exits instead of listening.
 fn start_server(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::{BufRead, BufReader};
+    let log = app.data_dir.with_extension(format!(
+        "{}.log",
+        casegate::crypto::random_hex(&mut rand::rngs::OsRng, 4)
+    ));
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_casegate"));
     cmd.args(args)
         .env("CASEGATE_BIND", "127.0.0.1:0")
@@ -367,7 +373,7 @@ fn start_server(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Result<Se
         .env_remove("CASEGATE_MASTER_KEY_FILE")
         .env_remove("CASEGATE_ALLOW_KEY_IN_DATA_DIR")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
+        .stderr(std::fs::File::create(&log).unwrap());
     for (k, v) in env {
         if v.is_empty() {
             cmd.env_remove(k);
@@ -386,19 +392,12 @@ fn start_server(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Result<Se
             }
             _ => {
                 let _ = child.wait();
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
-                return Err(err);
+                return Err(std::fs::read_to_string(&log).unwrap_or_default());
             }
         }
     };
     std::thread::spawn(move || for _ in lines.by_ref() {});
-    if let Some(e) = child.stderr.take() {
-        std::thread::spawn(move || for _ in BufReader::new(e).lines() {});
-    }
-    Ok(Server { child, addr })
+    Ok(Server { child, addr, log })
 }
 
 async fn demo_password_accepted(app: &TestApp, base: &str, email: &str) -> bool {
@@ -580,6 +579,17 @@ fn unkeyed_hash(prev: &str, seq: i64, e: &[String]) -> String {
     hex::encode(casegate::crypto::sha256(material.as_bytes()))
 }
 
+/// seq, at, actor, action, subject, ip, detail.
+type AuditRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
 fn audit_cli(app: &TestApp, args: &[&str]) -> (bool, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_casegate"))
         .args(args)
@@ -612,15 +622,7 @@ async fn a_consistently_rewritten_audit_chain_is_found_without_the_key() {
     .execute(app.db.pool())
     .await
     .unwrap();
-    let rows: Vec<(
-        i64,
-        i64,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-    )> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT seq, at, actor, action, subject, ip, detail FROM audit_events ORDER BY seq",
     )
     .fetch_all(app.db.pool())
@@ -760,4 +762,258 @@ async fn an_unkeyed_chain_from_before_is_re_keyed_once_after_it_verifies() {
     );
     let (ok, out) = audit_cli(&app, &["audit", "verify"]);
     assert!(ok && out.contains("intact: 3 entries"), "only once: {out}");
+}
+
+// ------------------------------------------------ finding 10: cookies and logs
+
+const DEMO_TOTP: &[u8; 20] = b"casegate-demo-totp!!";
+
+fn assert_cookie_rules(set_cookie: &str) {
+    assert!(set_cookie.starts_with("__Host-"), "{set_cookie}");
+    for attr in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
+        assert!(set_cookie.contains(attr), "{attr}: {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Domain"), "{set_cookie}");
+}
+
+#[tokio::test]
+async fn every_cookie_is_host_prefixed_secure_and_http_only() {
+    let app = spawn_app().await;
+    let r = app.get("/?lang=es").await;
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("__Host-lang=es")),
+        "{cookies:?}"
+    );
+    for c in &cookies {
+        assert_cookie_rules(c);
+    }
+    // The remembered language is used.
+    let html = app
+        .http
+        .get(app.url("/"))
+        .header("cookie", "__Host-lang=es")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("lang=\"es\""), "Spanish page");
+    // Signing in sets the session cookie by the same rules.
+    let b = app.browser();
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("email", "maria.nunez@example.com"),
+                ("password", casegate::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    for c in r.headers().get_all("set-cookie") {
+        assert_cookie_rules(c.to_str().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn failed_authorization_is_logged_and_audited_with_the_actor() {
+    let app = spawn_app().await;
+    // An applicant at the console.
+    let maria = common::sign_in_demo(&app, "maria.nunez@example.com").await;
+    assert_eq!(maria.get("/officer").await.status(), 404);
+    let maria_id = account_id(&app, "maria.nunez@example.com").await;
+    // An officer outside their role (intake at the mail room).
+    let intake = common::enrolled_account(&app, "intake@agency.example", Role::Intake).await;
+    assert_eq!(intake.get("/officer/mail").await.status(), 404);
+    let intake_id = account_id(&app, "intake@agency.example").await;
+    // Another person's case.
+    let other = common::enrolled_account(&app, "bea@example.com", Role::Applicant).await;
+    force_link(&app, maria_id).await;
+    assert_eq!(
+        other
+            .get(&format!("/account/cases/{RECEIPT}"))
+            .await
+            .status(),
+        404
+    );
+    let other_id = account_id(&app, "bea@example.com").await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    for (actor, who) in [
+        (format!("account:{maria_id}"), maria_id),
+        ("officer:intake".to_string(), intake_id),
+        (format!("account:{other_id}"), other_id),
+    ] {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'authz.refused' AND actor = $1 AND subject = $2",
+        )
+        .bind(&actor)
+        .bind(format!("account:{who}"))
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(n, 1, "{actor}");
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_the_plain_500_page_with_a_request_id() {
+    let app = spawn_app().await;
+    async fn boom() -> &'static str {
+        let fail = std::hint::black_box(true);
+        if fail {
+            panic!("secret detail in a panic");
+        }
+        "unreachable"
+    }
+    let routes =
+        axum::Router::<casegate::web::AppState>::new().route("/boom", axum::routing::get(boom));
+    let router = casegate::web::with_middleware(routes, app.state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let r = app
+        .http
+        .get(format!("http://{addr}/boom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert!(r.headers().contains_key("x-request-id"));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Something went wrong on our side"), "{body}");
+    assert!(
+        !body.contains("secret detail") && !body.contains("panicked"),
+        "{body}"
+    );
+    // The server still answers.
+    let r = app
+        .http
+        .get(format!("http://{addr}/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_log_of_a_whole_journey_holds_no_secret_and_names_each_request() {
+    use casegate::auth::totp::{self, TotpSecret};
+    let app = common::spawn_with(common::Options {
+        demo: false,
+        ..common::Options::default()
+    })
+    .await;
+    let server = start_server(
+        &app,
+        &["serve", "--demo"],
+        &[("CASEGATE_LOG", "debug,sqlx=debug,hyper=info,h2=info")],
+    )
+    .unwrap();
+    let mut b = app.browser();
+    b.base = format!("http://{}", server.addr);
+    // Sign in: password, then a TOTP code.
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("email", "maria.nunez@example.com"),
+                ("password", casegate::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/sign-in/two-step");
+    assert!(r.headers().contains_key("x-request-id"));
+    let secret = TotpSecret::from_bytes(DEMO_TOTP).unwrap();
+    let code = totp::code_at(&secret, totp::step_of(chrono::Utc::now().timestamp()));
+    let r = b.post("/sign-in/two-step", &[("code", &code)]).await;
+    assert_eq!(r.status(), 303);
+    // A wrong code, a wrong access code, then the right one.
+    let link = |code: &'static str| {
+        [
+            ("receipt", RECEIPT),
+            ("code", code),
+            ("dob_month", "1"),
+            ("dob_day", "9"),
+            ("dob_year", "1990"),
+        ]
+    };
+    b.post("/account/cases/add", &link("ZZZZ-ZZZZ-ZZZZ")).await;
+    let r = b.post("/account/cases/add", &link("DEM0-C0DE-0009")).await;
+    assert_eq!(r.status(), 303);
+    // Change of address, an upload, the case page, sign out.
+    let fields = [
+        ("street", "77 Ocean Drive"),
+        ("unit", ""),
+        ("city", "Miami"),
+        ("state", "FL"),
+        ("zip", "33139"),
+    ];
+    b.post("/account/address/confirm", &fields).await;
+    let request_id: i64 = sqlx::query_scalar("SELECT d.id FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'YSC2608000001'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let r = b
+        .upload(
+            &format!("/account/cases/{RECEIPT}/requests/{request_id}/upload"),
+            "lease.pdf",
+            pdf(),
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        b.get(&format!("/account/cases/{RECEIPT}")).await.status(),
+        200
+    );
+    let session = b.cookie("__Host-casegate_session").unwrap();
+    let csrf = b.cookie("__Host-csrf").unwrap();
+    b.post("/sign-out", &[]).await;
+    let a_number: String = sqlx::query_scalar(
+        "SELECT p.a_number FROM persons p JOIN cases c ON c.person_id = p.id WHERE c.receipt_number = $1",
+    )
+    .bind(RECEIPT)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    drop(b);
+    let log_path = server.log.clone();
+    drop(server);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.lines().count() > 10, "the log was written: {log}");
+    let digits = a_number.trim_start_matches('A').to_string();
+    for (what, secret) in [
+        ("password", casegate::demo::DEMO_PASSWORD.to_string()),
+        ("TOTP code", format!("code={code}")),
+        ("access code", "DEM0-C0DE-0009".to_string()),
+        ("access code", "DEM0C0DE0009".to_string()),
+        ("wrong access code", "ZZZZ-ZZZZ-ZZZZ".to_string()),
+        ("session token", session),
+        ("CSRF token", csrf),
+        ("A-Number", digits),
+    ] {
+        assert!(
+            !log.contains(&secret),
+            "the log holds the {what} `{secret}`"
+        );
+    }
+    assert!(
+        !log.contains(&format!("\"{code}\"")),
+        "the log holds the TOTP code"
+    );
+    // Request lines carry the request id and the client IP; signed-in ones the actor.
+    assert!(log.contains("request_id="), "{log}");
+    assert!(log.contains("ip=127.0.0.1"), "{log}");
+    assert!(log.contains("actor=applicant:"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no terminal colour codes in a log file"
+    );
 }

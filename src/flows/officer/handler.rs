@@ -26,27 +26,55 @@ use crate::web::{AppState, Chrome, ClientIp, render};
 pub struct Officer {
     pub session: Session,
     pub role: Role,
+    /// For auditing a refusal from [`Officer::require`].
+    state: AppState,
+    ip: String,
+    what: String,
 }
 
 impl FromRequestParts<AppState> for Officer {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let FullSession(s) = FullSession::from_request_parts(parts, state).await?;
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
+        let what = format!("{} {}", parts.method, parts.uri.path());
         match Role::parse(&s.role).filter(|r| r.is_officer()) {
-            Some(role) => Ok(Officer { session: s, role }),
-            // An applicant learns nothing about the console: it does not exist for them.
-            None => Err(AppError::NotFound.into_response()),
+            Some(role) => Ok(Officer {
+                session: s,
+                role,
+                state: state.clone(),
+                ip,
+                what,
+            }),
+            // An applicant learns nothing about the console: it does not
+            // exist for them. The refusal is logged and audited.
+            None => {
+                let actor = format!("account:{}", s.account_id);
+                let what = format!("officer console {what}");
+                crate::authz::refused(state, &actor, s.account_id, &ip, &what)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                Err(AppError::NotFound.into_response())
+            }
         }
     }
 }
 
 impl Officer {
+    /// Refuses (as a missing page) an area outside the officer's role; the
+    /// refusal is logged at once and audited in the background.
     pub fn require(&self, area: OfficerArea) -> Result<(), AppError> {
         if officer_may(self.role, area) {
-            Ok(())
-        } else {
-            Err(AppError::NotFound)
+            return Ok(());
         }
+        let (state, actor, ip) = (self.state.clone(), self.actor(), self.ip.clone());
+        let (account_id, what) = (self.session.account_id, format!("{area:?} {}", self.what));
+        tokio::spawn(async move {
+            if let Err(e) = crate::authz::refused(&state, &actor, account_id, &ip, &what).await {
+                tracing::error!(error = %e, "auditing a refusal failed");
+            }
+        });
+        Err(AppError::NotFound)
     }
 
     fn actor(&self) -> String {

@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::web::{AppState, Chrome, ClientIp, render};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct SignInForm {
     #[serde(default)]
     pub email: String,
@@ -28,13 +28,17 @@ pub struct SignInForm {
     pub password: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+crate::redacted_debug!(SignInForm { email } redact { password });
+
+#[derive(Default, Deserialize)]
 pub struct SecondFactorForm {
     #[serde(default)]
     pub code: String,
     #[serde(default)]
     pub backup_code: String,
 }
+
+crate::redacted_debug!(SecondFactorForm {  } redact { code, backup_code });
 
 #[derive(askama::Template)]
 #[template(path = "flows/sign_in/sign_in.html")]

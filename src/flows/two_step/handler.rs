@@ -33,11 +33,13 @@ pub struct BackupCodesTemplate<'a> {
     pub next: &'static str,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
     pub code: String,
 }
+
+crate::redacted_debug!(CodeForm {  } redact { code });
 
 #[allow(clippy::result_large_err)] // the rejection is the redirect itself
 fn enrol_session(s: Option<Session>) -> Result<Session, Response> {
