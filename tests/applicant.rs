@@ -706,4 +706,10 @@ async fn uploads_are_scanned_by_a_real_clamd() {
             .exists(),
         "into quarantine"
     );
+    // The infection is audited (issue 16, finding 3).
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'evidence.infected'")
+            .await,
+        1
+    );
 }
