@@ -226,11 +226,13 @@ pub async fn regenerate_backup_codes(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
     pub new_password: String,
 }
+
+crate::redacted_debug!(PasswordForm {} redact { new_password });
 
 pub async fn change_password(
     State(state): State<AppState>,
@@ -273,13 +275,15 @@ struct ReauthTemplate<'a> {
     error: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct ReauthForm {
     #[serde(default)]
     pub password: String,
     #[serde(default)]
     pub code: String,
 }
+
+crate::redacted_debug!(ReauthForm {} redact { password, code });
 
 pub async fn reauth_form(
     State(state): State<AppState>,
