@@ -38,7 +38,7 @@ pub struct SecondFactorForm {
     pub backup_code: String,
 }
 
-crate::redacted_debug!(SecondFactorForm {  } redact { code, backup_code });
+crate::redacted_debug!(SecondFactorForm {} redact { code, backup_code });
 
 #[derive(askama::Template)]
 #[template(path = "flows/sign_in/sign_in.html")]

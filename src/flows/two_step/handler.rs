@@ -39,7 +39,7 @@ pub struct CodeForm {
     pub code: String,
 }
 
-crate::redacted_debug!(CodeForm {  } redact { code });
+crate::redacted_debug!(CodeForm {} redact { code });
 
 #[allow(clippy::result_large_err)] // the rejection is the redirect itself
 fn enrol_session(s: Option<Session>) -> Result<Session, Response> {
