@@ -3,9 +3,115 @@
 //! later, an officer role). Every handler that touches one goes through here,
 //! and someone else's object answers exactly like a missing one.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use sqlx::Row;
 
+use crate::auth::account::Role;
+use crate::auth::session::{FullSession, Session};
+use crate::error::AppError;
 use crate::store::{Db, StoreError};
+use crate::web::{AppState, ClientIp};
+
+/// A fully signed-in applicant: the only kind of account that may use the
+/// applicant functions (linking a case, evidence, change of address,
+/// notices). An officer account is refused with a page pointing to the
+/// console, and the refusal is logged and audited: officers work on cases
+/// through the console, where every action is audited under their role.
+pub struct Applicant(pub Session);
+
+/// Pure: may an account of this role use the applicant functions? An
+/// unknown role may not (fail closed).
+pub fn applicant_may(role: &str) -> bool {
+    Role::parse(role) == Some(Role::Applicant)
+}
+
+impl FromRequestParts<AppState> for Applicant {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let FullSession(s) = FullSession::from_request_parts(parts, state).await?;
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
+        let what = format!("{} {}", parts.method, parts.uri.path());
+        require_applicant(state, &s, &ip, &what)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Applicant(s))
+    }
+}
+
+/// Refuses (logged, audited, [`AppError::OfficerAccount`]) a session that is
+/// not an applicant's; for handlers that read the session themselves.
+pub async fn require_applicant(
+    state: &AppState,
+    s: &Session,
+    ip: &str,
+    what: &str,
+) -> Result<(), AppError> {
+    if applicant_may(&s.role) {
+        return Ok(());
+    }
+    let actor = format!("officer:{}", s.role);
+    refused(
+        state,
+        &actor,
+        s.account_id,
+        ip,
+        &format!("applicant function {what}"),
+    )
+    .await?;
+    Err(AppError::OfficerAccount)
+}
+
+/// Someone else's object asked for: it answers like a missing one, and the
+/// attempt is logged and audited with the actor (the client IP is on the
+/// request's log line).
+async fn refused_object(db: &Db, account_id: i64, what: &str) -> Result<(), StoreError> {
+    let actor = format!("account:{account_id}");
+    tracing::warn!(
+        actor,
+        what,
+        "authorization refused: another person's object"
+    );
+    crate::audit::record(
+        db,
+        &crate::audit::Event {
+            at: chrono::Utc::now().timestamp(),
+            actor: &actor,
+            action: "authz.refused",
+            subject: Some(actor.clone()),
+            ip: None,
+            detail: format!("another person's {what}"),
+        },
+    )
+    .await
+}
+
+/// Records a refused authorization: a warning in the log and an entry in the
+/// audit chain, both naming the actor (`officer:<role>` or `account:<id>`),
+/// the account and what was asked for.
+pub async fn refused(
+    state: &AppState,
+    actor: &str,
+    account_id: i64,
+    ip: &str,
+    what: &str,
+) -> Result<(), AppError> {
+    tracing::warn!(actor, account_id, what, "authorization refused");
+    crate::audit::record(
+        &state.db,
+        &crate::audit::Event {
+            at: state.now().timestamp(),
+            actor,
+            action: "authz.refused",
+            subject: Some(format!("account:{account_id}")),
+            ip: Some(ip.to_string()),
+            detail: what.chars().take(200).collect(),
+        },
+    )
+    .await?;
+    Ok(())
+}
 
 /// A case as its linked applicant sees it.
 #[derive(Debug, Clone)]
@@ -36,6 +142,16 @@ pub async fn case_for_account(
     .bind(account_id)
     .fetch_optional(db.pool())
     .await?;
+    if row.is_none() {
+        let owner: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT account_id FROM cases WHERE receipt_number = $1")
+                .bind(receipt.as_str())
+                .fetch_optional(db.pool())
+                .await?;
+        if let Some(Some(_)) = owner {
+            refused_object(db, account_id, &format!("case {}", receipt.as_str())).await?;
+        }
+    }
     row.map(|r| {
         Ok(CaseRef {
             case_id: r.try_get("id")?,
@@ -62,7 +178,13 @@ pub async fn notice_for_account(
         return Ok(None);
     };
     let notice = crate::flows::notices::store::get(db, notice_id).await?;
-    Ok(notice.filter(|n| n.receipt_number.as_deref() == Some(case.receipt.as_str())))
+    let (mine, other): (Vec<_>, Vec<_>) = notice
+        .into_iter()
+        .partition(|n| n.receipt_number.as_deref() == Some(case.receipt.as_str()));
+    if !other.is_empty() {
+        refused_object(db, account_id, &format!("notice {notice_id}")).await?;
+    }
+    Ok(mine.into_iter().next())
 }
 
 /// A document request of a case this account may see.
@@ -153,5 +275,14 @@ mod tests {
         assert!(officer_may(Role::Intake, OfficerArea::CaseView));
         assert!(!officer_may(Role::Intake, OfficerArea::CaseWork));
         assert!(!officer_may(Role::Adjudicator, OfficerArea::MailRoom));
+    }
+
+    #[test]
+    fn only_applicants_may_use_applicant_functions() {
+        assert!(applicant_may("applicant"));
+        for r in Role::OFFICER {
+            assert!(!applicant_may(r.code()));
+        }
+        assert!(!applicant_may("superuser"), "unknown roles fail closed");
     }
 }

@@ -84,8 +84,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditAction {
-    /// Walk the hash chain; exit 1 and name the first broken entry if any.
-    Verify,
+    /// Walk the keyed hash chain; exit 1 and name the first broken entry if any.
+    Verify {
+        /// A head recorded earlier with `audit head` (`<seq>:<hash>`): the
+        /// log must still contain it.
+        #[arg(long)]
+        head: Option<String>,
+    },
+    /// Print the current head (`<seq>:<hash>`) of a verified chain, to record
+    /// off-host (exit 1 if the chain is broken).
+    Head,
 }
 
 #[derive(Subcommand)]
@@ -175,6 +183,7 @@ pub fn main() -> ExitCode {
 
 fn init_logging(config: &Config) {
     let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour codes only on a terminal: a log file is read by tools.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -189,13 +198,30 @@ fn init_logging(config: &Config) {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn open(config: &Config) -> Result<(Db, Secrets), BoxError> {
-    let secrets = Secrets::load_or_create(
+    open_with(config, crate::secrets::KeyRule::DataDirAllowed).await
+}
+
+async fn open_with(
+    config: &Config,
+    rule: crate::secrets::KeyRule,
+) -> Result<(Db, Secrets), BoxError> {
+    let secrets = Secrets::load(
         config.master_key_hex.as_deref(),
+        config.master_key_file.as_deref(),
         &config.data_dir,
+        rule,
         &mut rand::rngs::OsRng,
     )?;
     let db = Db::from_config(config).await?;
     db.migrate().await?;
+    db.set_audit_key(&secrets);
+    // A chain written before the audit log was keyed is re-keyed once.
+    if let Some(n) = crate::audit::rekey_if_pending(&db).await? {
+        tracing::warn!(
+            entries = n,
+            "audit log re-keyed (it was written before it was keyed)"
+        );
+    }
     Ok((db, secrets))
 }
 
@@ -276,24 +302,31 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            action: AuditAction::Verify,
-        } => {
-            let db = Db::connect(
-                &config.database_url,
-                config.engine,
-                config.db_max_connections,
-            )
-            .await?;
-            db.migrate().await?;
-            let result = crate::audit::verify(&db).await?;
+        Command::Audit { action } => {
+            let recorded = match &action {
+                AuditAction::Verify { head: Some(h) } => Some(
+                    crate::audit::Head::parse(h)
+                        .ok_or("--head must be <seq>:<64 hexadecimal characters>")?,
+                ),
+                _ => None,
+            };
+            let (db, _secrets) = open(&config).await?;
+            let result = crate::audit::verify_against(&db, recorded.as_ref()).await?;
+            let head = crate::audit::head(&db).await?;
             db.close().await;
-            match result {
-                crate::audit::Verification::Intact { entries } => {
+            match (result, action) {
+                (crate::audit::Verification::Intact { entries }, AuditAction::Verify { .. }) => {
                     println!("audit log intact: {entries} entries");
+                    if let Some(h) = recorded {
+                        println!("recorded head {} found", h.seq);
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
-                crate::audit::Verification::Broken { seq, reason } => {
+                (crate::audit::Verification::Intact { .. }, AuditAction::Head) => {
+                    println!("{head}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                (crate::audit::Verification::Broken { seq, reason }, _) => {
                     println!("audit log BROKEN at entry {seq}: {reason}");
                     Ok(ExitCode::FAILURE)
                 }
@@ -442,10 +475,27 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
 }
 
 async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
-    let (db, secrets) = open(&config).await?;
+    // Outside the demo the master key lives apart from the data it protects.
+    let rule = if demo {
+        crate::secrets::KeyRule::DataDirAllowed
+    } else {
+        crate::secrets::KeyRule::OutsideDataDir {
+            allow_in_data_dir: config.allow_key_in_data_dir,
+        }
+    };
+    let (db, secrets) = open_with(&config, rule).await?;
     let identities = if demo {
         Some(crate::demo::load(&db, &secrets, chrono::Utc::now().timestamp()).await?)
     } else {
+        // Demo accounts have public credentials: never live outside `--demo`.
+        let n =
+            crate::demo::disable_accounts(&db, &secrets, chrono::Utc::now().timestamp()).await?;
+        if n > 0 {
+            tracing::warn!(
+                disabled = n,
+                "demo accounts disabled: their credentials are public (start with --demo to use them again)"
+            );
+        }
         None
     };
     // Temporary files of uploads cut short by a crash or a kill.

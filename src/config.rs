@@ -81,6 +81,13 @@ pub struct Config {
     pub client_ip_header: Option<String>,
     /// `host:port` of a ClamAV clamd for scanning uploads; unset → "not scanned".
     pub clamd: Option<String>,
+    // --- Security review (issue 16): uploads and the master key.
+    /// Serve uploads that are not (yet) scanned clean. Off: fail closed.
+    pub serve_unscanned_uploads: bool,
+    /// A file holding the master key (64 hex characters), outside the data folder.
+    pub master_key_file: Option<PathBuf>,
+    /// Accept a master key file inside the data folder (the operator's explicit opt-in).
+    pub allow_key_in_data_dir: bool,
     /// How people reach the agency, shown on `/help` and on every dead end.
     pub help: HelpContacts,
 }
@@ -343,6 +350,25 @@ pub const SETTINGS: &[Setting] = &[
         default: "`Change of Address (AR-11); P.O. Box 0000; Springfield, IL 62701` (demo)",
         meaning: "postal address for a paper Form AR-11 and letters; lines separated by `;`; empty leaves it off",
     },
+    // --- Security review (issue 16): uploads and the master key.
+    Setting {
+        env: "CASEGATE_SERVE_UNSCANNED_UPLOADS",
+        toml: "serve_unscanned_uploads",
+        default: "0",
+        meaning: "`1`: uploads that are not (yet) scanned clean can be downloaded. Default: only files ClamAV scanned clean are served (fail closed)",
+    },
+    Setting {
+        env: "CASEGATE_MASTER_KEY_FILE",
+        toml: "master_key_file",
+        default: "unset",
+        meaning: "file holding the master key (64 hex characters), outside the data folder; used when `CASEGATE_MASTER_KEY` is unset",
+    },
+    Setting {
+        env: "CASEGATE_ALLOW_KEY_IN_DATA_DIR",
+        toml: "allow_key_in_data_dir",
+        default: "0",
+        meaning: "`1`: accept a master key file inside the data folder (a copy of the folder then holds the key). Without it `serve` refuses to start on such a key, except with `--demo`",
+    },
 ];
 
 /// The TOML file's shape: every key optional.
@@ -383,6 +409,9 @@ struct FileConfig {
     help_hours_es: Option<String>,
     help_email: Option<String>,
     help_mail_address: Option<String>,
+    serve_unscanned_uploads: Option<bool>,
+    master_key_file: Option<String>,
+    allow_key_in_data_dir: Option<bool>,
 }
 
 impl Config {
@@ -524,8 +553,33 @@ impl Config {
                 "Change of Address (AR-11); P.O. Box 0000; Springfield, IL 62701",
             ),
         };
+        let flag = |name: &'static str, from_file: Option<bool>| -> Result<bool, ConfigError> {
+            match env(name) {
+                None => Ok(from_file.unwrap_or(false)),
+                Some(v) => match v.trim() {
+                    "1" | "true" | "yes" => Ok(true),
+                    "" | "0" | "false" | "no" => Ok(false),
+                    other => Err(ConfigError::Invalid {
+                        name,
+                        message: format!("`{other}` is neither 1 nor 0"),
+                    }),
+                },
+            }
+        };
+        let serve_unscanned_uploads = flag(
+            "CASEGATE_SERVE_UNSCANNED_UPLOADS",
+            file.serve_unscanned_uploads,
+        )?;
+        let allow_key_in_data_dir =
+            flag("CASEGATE_ALLOW_KEY_IN_DATA_DIR", file.allow_key_in_data_dir)?;
+        let master_key_file = pick("CASEGATE_MASTER_KEY_FILE", file.master_key_file)
+            .filter(|s| !s.trim().is_empty())
+            .map(PathBuf::from);
         Ok(Config {
             help,
+            serve_unscanned_uploads,
+            master_key_file,
+            allow_key_in_data_dir,
             clamd: pick("CASEGATE_CLAMD", file.clamd).filter(|s| !s.trim().is_empty()),
             smtp_url: pick("CASEGATE_SMTP_URL", file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from: pick("CASEGATE_MAIL_FROM", file.mail_from).unwrap_or_else(|| {

@@ -416,7 +416,14 @@ pub async fn load_accounts(db: &Db, secrets: &Secrets, now: i64) -> Result<(), D
     };
     for a in &ACCOUNTS {
         let email = Email::parse(a.email).map_err(bad)?;
-        if account::by_email(db, &email).await?.is_some() {
+        if let Some(existing) = account::by_email(db, &email).await? {
+            // Disabled by a run without `--demo`: the demo is back on.
+            if existing.disabled_at.is_some() && uses_demo_credentials(secrets, &existing).await? {
+                sqlx::query("UPDATE accounts SET disabled_at = NULL WHERE id = $1")
+                    .bind(existing.id)
+                    .execute(db.pool())
+                    .await?;
+            }
             continue;
         }
         let pepper = secrets.password_pepper;
@@ -433,15 +440,78 @@ pub async fn load_accounts(db: &Db, secrets: &Secrets, now: i64) -> Result<(), D
         if a.enrolled {
             let sealed = crate::auth::seal_totp(secrets, id, &secret);
             account::enrol_totp(db, id, &sealed, 0, now).await?;
-            let hashes: Vec<[u8; 32]> = demo_backup_codes()
+            let codes: Vec<crate::auth::backup_codes::BackupCode> = demo_backup_codes()
                 .iter()
                 .filter_map(|c| crate::auth::backup_codes::BackupCode::parse(c).ok())
-                .map(|c| c.keyed_hash(&secrets.session_key))
                 .collect();
-            account::replace_backup_codes(db, id, &hashes, now).await?;
+            account::replace_backup_codes(db, id, &secrets.session_key, &codes, now).await?;
         }
     }
     Ok(())
+}
+
+/// Pure enough: does this account still open with the public demo password
+/// or the public demo TOTP key?
+async fn uses_demo_credentials(
+    secrets: &Secrets,
+    a: &crate::auth::account::Account,
+) -> Result<bool, DemoError> {
+    if let Some(sealed) = &a.totp_sealed
+        && crate::auth::open_totp(secrets, a.id, sealed)
+            .is_some_and(|t| t.as_bytes() == DEMO_TOTP.as_slice())
+    {
+        return Ok(true);
+    }
+    let Some(phc) = a.password_hash.clone() else {
+        return Ok(false);
+    };
+    let pepper = secrets.password_pepper;
+    let demo = tokio::task::spawn_blocking(move || {
+        crate::auth::password::verify_blocking(&pepper, DEMO_PASSWORD, &phc)
+    })
+    .await
+    .map_err(bad)?
+    .unwrap_or(false);
+    Ok(demo)
+}
+
+/// Outside `--demo`: every demo account that still opens with the public
+/// demo credentials (password, TOTP key, backup codes) is disabled, its
+/// sessions are revoked and the change is audited. An account an operator
+/// took over (own password and own TOTP key) is left alone. Returns how many
+/// were disabled.
+pub async fn disable_accounts(db: &Db, secrets: &Secrets, now: i64) -> Result<usize, DemoError> {
+    use crate::auth::account;
+    let mut disabled = 0;
+    for a in &ACCOUNTS {
+        let email = Email::parse(a.email).map_err(bad)?;
+        let Some(existing) = account::by_email(db, &email).await? else {
+            continue;
+        };
+        if existing.disabled_at.is_some() || !uses_demo_credentials(secrets, &existing).await? {
+            continue;
+        }
+        sqlx::query("UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
+            .bind(now)
+            .bind(existing.id)
+            .execute(db.pool())
+            .await?;
+        crate::auth::session::revoke_all(db, existing.id, None, now).await?;
+        crate::audit::record(
+            db,
+            &crate::audit::Event {
+                at: now,
+                actor: "system",
+                action: "demo.account_disabled",
+                subject: Some(format!("account:{}", existing.id)),
+                ip: None,
+                detail: "public demo credentials; the server runs without --demo".into(),
+            },
+        )
+        .await?;
+        disabled += 1;
+    }
+    Ok(disabled)
 }
 
 /// Loads the demo data if it is not there yet; returns the identities to print.

@@ -25,6 +25,12 @@ pub enum AppError {
     TimedOut,
     #[error("forbidden")]
     Forbidden,
+    /// An officer account asked for an applicant function.
+    #[error("officer account refused an applicant function")]
+    OfficerAccount,
+    /// An upload that is not (yet) scanned clean was asked for.
+    #[error("upload not scanned clean")]
+    NotScanned,
     #[error("too many requests; retry after {retry_after_secs}s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
@@ -62,6 +68,8 @@ pub enum ErrorPage {
     TooLarge,
     TimedOut,
     Forbidden,
+    OfficerAccount,
+    NotScanned,
     TooManyRequests,
     Unavailable,
     Internal,
@@ -75,6 +83,8 @@ impl ErrorPage {
             ErrorPage::TooLarge => "error.too_large",
             ErrorPage::TimedOut => "error.timed_out",
             ErrorPage::Forbidden => "error.forbidden",
+            ErrorPage::OfficerAccount => "error.officer_account",
+            ErrorPage::NotScanned => "error.not_scanned",
             ErrorPage::TooManyRequests => "error.too_many",
             ErrorPage::Unavailable => "error.unavailable",
             ErrorPage::Internal => "error.internal",
@@ -107,6 +117,8 @@ impl IntoResponse for AppError {
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorPage::TooLarge),
             AppError::TimedOut => (StatusCode::REQUEST_TIMEOUT, ErrorPage::TimedOut),
             AppError::Forbidden => (StatusCode::FORBIDDEN, ErrorPage::Forbidden),
+            AppError::OfficerAccount => (StatusCode::FORBIDDEN, ErrorPage::OfficerAccount),
+            AppError::NotScanned => (StatusCode::CONFLICT, ErrorPage::NotScanned),
             AppError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorPage::TooManyRequests)
             }

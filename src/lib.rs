@@ -21,6 +21,7 @@ pub mod limits;
 pub mod ops;
 pub mod outbox;
 pub mod pdf;
+pub mod redact;
 pub mod secrets;
 pub mod store;
 pub mod uploads;

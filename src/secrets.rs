@@ -1,5 +1,6 @@
-//! Server secrets. One 32-byte master key (given in the configuration or
-//! generated into `<data_dir>/master.key` with mode 0600 on first start);
+//! Server secrets. One 32-byte master key (given in the configuration, or
+//! in a key file outside the data folder; only `serve --demo`, the one-shot
+//! commands and an explicit opt-in use `<data_dir>/master.key`, mode 0600);
 //! every purpose-specific key is derived from it with HMAC, so rotating a
 //! purpose means changing its label. Never logged: `Debug` is redacted.
 
@@ -19,6 +20,48 @@ pub enum SecretsError {
     },
     #[error("the master key file {0} does not hold 64 hexadecimal characters")]
     Malformed(String),
+    #[error(
+        "the master key {key} is inside the data folder {data_dir}, so one copy of that folder would \
+         recover every TOTP seed and code. Move it out (e.g. `mv {key} /etc/casegate/master.key`, \
+         readable only by casegate) and set CASEGATE_MASTER_KEY_FILE to its new place, or put its \
+         value in CASEGATE_MASTER_KEY; to keep it there knowingly, set CASEGATE_ALLOW_KEY_IN_DATA_DIR=1"
+    )]
+    KeyInDataDir { key: String, data_dir: String },
+    #[error(
+        "no master key configured: set CASEGATE_MASTER_KEY (64 hexadecimal characters) or \
+         CASEGATE_MASTER_KEY_FILE (a file outside the data folder, created on first start if missing); \
+         only `serve --demo` keeps its key in the data folder"
+    )]
+    NoKey,
+}
+
+/// Where the master key may live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRule {
+    /// `serve --demo` (its data is public) and the one-shot commands: a key
+    /// in the data folder is read, or created there for a new folder.
+    DataDirAllowed,
+    /// `serve`: from configuration or a key file outside the data folder; a
+    /// key inside it only with the operator's explicit opt-in.
+    OutsideDataDir { allow_in_data_dir: bool },
+}
+
+/// Pure path logic: is `file` inside `dir`? Both are made absolute and, as
+/// far as they exist, canonical (symbolic links resolved).
+pub fn is_inside(file: &Path, dir: &Path) -> bool {
+    fn resolve(p: &Path) -> std::path::PathBuf {
+        if let Ok(c) = p.canonicalize() {
+            return c;
+        }
+        // A file that does not exist yet: resolve its folder.
+        match (p.parent(), p.file_name()) {
+            (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+                resolve(parent).join(name)
+            }
+            _ => std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()),
+        }
+    }
+    resolve(file).starts_with(resolve(dir))
 }
 
 #[derive(Clone)]
@@ -39,6 +82,8 @@ pub struct Secrets {
     pub captcha_key: [u8; 32],
     /// Seals TOTP secrets at rest.
     pub totp_key: [u8; 32],
+    /// Keys the audit log's hash chain (HMAC-SHA-256).
+    pub audit_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -59,6 +104,47 @@ impl Secrets {
             session_key: derive("casegate/session/v1"),
             captcha_key: derive("casegate/captcha/v1"),
             totp_key: derive("casegate/totp-seal/v1"),
+            audit_key: derive("casegate/audit-chain/v1"),
+        }
+    }
+
+    /// The master key by `rule`: the configured hex key; else the key file
+    /// (created with mode 0600 if missing); else `<data_dir>/master.key` where
+    /// the rule allows it. A key inside the data folder is refused under
+    /// [`KeyRule::OutsideDataDir`] without the opt-in, with a message that
+    /// says how to move it.
+    pub fn load(
+        configured_hex: Option<&str>,
+        key_file: Option<&Path>,
+        data_dir: &Path,
+        rule: KeyRule,
+        rng: &mut dyn RngCore,
+    ) -> Result<Secrets, SecretsError> {
+        if configured_hex.is_some() {
+            return Self::load_or_create(configured_hex, data_dir, rng);
+        }
+        let strict = rule
+            == KeyRule::OutsideDataDir {
+                allow_in_data_dir: false,
+            };
+        let in_data = |key: &Path| SecretsError::KeyInDataDir {
+            key: key.display().to_string(),
+            data_dir: data_dir.display().to_string(),
+        };
+        if let Some(file) = key_file {
+            if strict && is_inside(file, data_dir) {
+                return Err(in_data(file));
+            }
+            return read_or_create_key(file, rng);
+        }
+        let default = data_dir.join("master.key");
+        if !strict {
+            return Self::load_or_create(None, data_dir, rng);
+        }
+        if default.exists() {
+            Err(in_data(&default))
+        } else {
+            Err(SecretsError::NoKey)
         }
     }
 
@@ -111,6 +197,38 @@ impl Secrets {
     }
 }
 
+/// Reads a key file, or creates it (mode 0600, its folder if needed).
+fn read_or_create_key(path: &Path, rng: &mut dyn RngCore) -> Result<Secrets, SecretsError> {
+    let io = |source| SecretsError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_hex(text.trim())
+            .map(|m| Secrets::from_master(&m))
+            .ok_or_else(|| SecretsError::Malformed(path.display().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            let mut master = [0u8; 32];
+            rng.fill_bytes(&mut master);
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(path).map_err(io)?;
+            f.write_all(hex::encode(master).as_bytes()).map_err(io)?;
+            f.sync_all().map_err(io)?;
+            Ok(Secrets::from_master(&master))
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
 fn parse_hex(h: &str) -> Option<[u8; 32]> {
     let bytes = hex::decode(h).ok()?;
     bytes.try_into().ok()
@@ -140,6 +258,42 @@ mod tests {
         }
         assert_eq!(format!("{a:?}"), "Secrets(<redacted>)");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn serve_keeps_the_key_out_of_the_data_folder() {
+        let root = std::env::temp_dir().join(format!("casegate-keyrule-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let data = root.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let mut rng = rand::rngs::OsRng;
+        let strict = KeyRule::OutsideDataDir {
+            allow_in_data_dir: false,
+        };
+        let opted_in = KeyRule::OutsideDataDir {
+            allow_in_data_dir: true,
+        };
+        assert!(matches!(
+            Secrets::load(None, None, &data, strict, &mut rng),
+            Err(SecretsError::NoKey)
+        ));
+        Secrets::load(None, None, &data, KeyRule::DataDirAllowed, &mut rng).unwrap();
+        assert!(matches!(
+            Secrets::load(None, None, &data, strict, &mut rng),
+            Err(SecretsError::KeyInDataDir { .. })
+        ));
+        Secrets::load(None, None, &data, opted_in, &mut rng).unwrap();
+        let sneaky = data.join("..").join("data").join("k");
+        assert!(is_inside(&sneaky, &data));
+        assert!(matches!(
+            Secrets::load(None, Some(&sneaky), &data, strict, &mut rng),
+            Err(SecretsError::KeyInDataDir { .. })
+        ));
+        let outside = root.join("keys").join("master.key");
+        let a = Secrets::load(None, Some(&outside), &data, strict, &mut rng).unwrap();
+        let b = Secrets::load(None, Some(&outside), &data, strict, &mut rng).unwrap();
+        assert_eq!(a.totp_key, b.totp_key);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

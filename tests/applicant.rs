@@ -226,7 +226,7 @@ async fn the_case_page_shows_status_history_notices_and_requests() {
 
 #[tokio::test]
 async fn someone_elses_objects_look_exactly_like_missing_ones() {
-    let app = spawn_app().await;
+    let app = common::spawn_with(common::serving_unscanned()).await;
     let a = signed_in(&app, "maria.nunez@example.com").await;
     link(&a, "YSC2608000001", "DEM0-C0DE-0009", ANA_DOB).await;
     let request_id: i64 = sqlx::query_scalar("SELECT d.id FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'YSC2608000001'")
@@ -362,7 +362,7 @@ fn png() -> Vec<u8> {
 
 #[tokio::test]
 async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case() {
-    let app = spawn_app().await;
+    let app = common::spawn_with(common::serving_unscanned()).await;
     let a = signed_in(&app, "maria.nunez@example.com").await;
     link(&a, "YSC2608000001", "DEM0-C0DE-0009", ANA_DOB).await;
     let request_id: i64 = sqlx::query_scalar("SELECT d.id FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'YSC2608000001'")
@@ -716,6 +716,12 @@ async fn uploads_are_scanned_by_a_real_clamd() {
             .join(key)
             .exists(),
         "into quarantine"
+    );
+    // The infection is audited (issue 16, finding 3).
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'evidence.infected'")
+            .await,
+        1
     );
 }
 

@@ -38,6 +38,7 @@ async fn an_untouched_log_verifies_and_one_altered_row_is_found() {
             .args(["audit", "verify"])
             .env("DATABASE_URL", &app.config.database_url)
             .env("CASEGATE_DATA_DIR", &app.data_dir)
+            .env("CASEGATE_MASTER_KEY", common::MASTER_KEY)
             .env("CASEGATE_LOG", "error")
             .output()
             .unwrap()

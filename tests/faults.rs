@@ -366,6 +366,7 @@ fn start_server(data_dir: &Path, database_url: &str) -> Server {
         .env("CASEGATE_MASTER_KEY", common::MASTER_KEY)
         .env("CASEGATE_DB_MAX_CONNECTIONS", "5")
         .env("CASEGATE_LOG", "warn")
+        .env("CASEGATE_SERVE_UNSCANNED_UPLOADS", "1")
         .env_remove("CASEGATE_CONFIG")
         .env_remove("CASEGATE_SMTP_URL")
         .env_remove("CASEGATE_CLAMD")

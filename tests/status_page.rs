@@ -38,7 +38,7 @@ async fn spanish_from_switcher_cookie_or_accept_language() {
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("lang=es"))
+        .find(|c| c.starts_with("__Host-lang=es"))
         .expect("the switcher remembers the language");
     assert!(cookie.contains("SameSite=Lax"));
     let html = resp.text().await.unwrap();
@@ -64,7 +64,7 @@ async fn spanish_from_switcher_cookie_or_accept_language() {
         .http
         .get(app.url("/status?receipt=EAC9999103403"))
         .header("accept-language", "es")
-        .header("cookie", "lang=en")
+        .header("cookie", "__Host-lang=en")
         .send()
         .await
         .unwrap()

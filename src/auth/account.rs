@@ -265,24 +265,34 @@ pub async fn clear_second_factor(db: &Db, id: i64, now: i64) -> Result<(), Store
     Ok(())
 }
 
+/// Length of a backup code's random salt.
+pub const BACKUP_SALT_LEN: usize = 16;
+
+/// Replaces the account's backup codes: each is stored as its salted keyed
+/// hash ([`BackupCode::salted_hash`]) with its own random salt.
 pub async fn replace_backup_codes(
     db: &Db,
     id: i64,
-    hashes: &[[u8; 32]],
+    key: &[u8],
+    codes: &[crate::auth::backup_codes::BackupCode],
     now: i64,
 ) -> Result<(), StoreError> {
+    use rand::RngCore;
     let mut tx = db.pool().begin().await?;
     sqlx::query("UPDATE backup_codes SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL")
         .bind(now)
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    for h in hashes {
+    for c in codes {
+        let mut salt = [0u8; BACKUP_SALT_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
         sqlx::query(
-            "INSERT INTO backup_codes (account_id, code_hash, created_at) VALUES ($1, $2, $3)",
+            "INSERT INTO backup_codes (account_id, code_hash, salt, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
-        .bind(h.to_vec())
+        .bind(c.salted_hash(key, &salt).to_vec())
+        .bind(salt.to_vec())
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -291,19 +301,42 @@ pub async fn replace_backup_codes(
     Ok(())
 }
 
-/// Spends a backup code; false when it is unknown or already used.
+/// Spends a backup code; false when it is unknown or already used. Every
+/// live code of the account is compared in constant time; codes stored
+/// before salts existed (no salt) are checked by their unsalted keyed hash.
 pub async fn use_backup_code(
     db: &Db,
     id: i64,
-    hash: &[u8; 32],
+    key: &[u8],
+    code: &crate::auth::backup_codes::BackupCode,
     now: i64,
 ) -> Result<bool, StoreError> {
+    use subtle::ConstantTimeEq;
+    let rows: Vec<(i64, Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT id, code_hash, salt FROM backup_codes WHERE account_id = $1 AND used_at IS NULL",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut found = None;
+    for (row_id, stored, salt) in &rows {
+        let expected = match salt {
+            Some(salt) => code.salted_hash(key, salt),
+            None => code.keyed_hash(key),
+        };
+        if bool::from(expected.as_slice().ct_eq(stored.as_slice())) {
+            found = Some(*row_id);
+        }
+    }
+    let Some(row_id) = found else {
+        return Ok(false);
+    };
     let r = sqlx::query(
-        "UPDATE backup_codes SET used_at = $1 WHERE account_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        "UPDATE backup_codes SET used_at = $1 WHERE id = $2 AND account_id = $3 AND used_at IS NULL",
     )
     .bind(now)
+    .bind(row_id)
     .bind(id)
-    .bind(hash.to_vec())
     .execute(db.pool())
     .await?;
     Ok(r.rows_affected() == 1)

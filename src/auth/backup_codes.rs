@@ -123,6 +123,18 @@ impl BackupCode {
         mac.finalize().into_bytes().into()
     }
 
+    /// The stored form: HMAC-SHA-256 under the server key of the code and a
+    /// random per-code salt (kept beside the hash), so equal codes of two
+    /// accounts never share a hash and no table of hashes can be reused.
+    pub fn salted_hash(&self, key: &[u8], salt: &[u8]) -> [u8; 32] {
+        let mut mac = hmac_sha256(key);
+        mac.update(b"backup-code:");
+        mac.update(&(salt.len() as u32).to_be_bytes());
+        mac.update(salt);
+        mac.update(self.0.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// Constant-time comparison of this code's keyed hash with a stored one.
     pub fn matches_hash(&self, key: &[u8], stored: &[u8; 32]) -> bool {
         bool::from(self.keyed_hash(key).ct_eq(stored))

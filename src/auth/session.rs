@@ -281,10 +281,17 @@ impl FromRequestParts<AppState> for MaybeSession {
         let Some(raw) = cookie_value(&parts.headers, COOKIE) else {
             return Ok(MaybeSession(None));
         };
-        load(&state.db, &state.secrets, raw, state.now().timestamp())
+        let s = load(&state.db, &state.secrets, raw, state.now().timestamp())
             .await
-            .map(MaybeSession)
-            .map_err(|e| crate::error::AppError::from(e).into_response())
+            .map_err(|e| crate::error::AppError::from(e).into_response())?;
+        if let Some(s) = &s {
+            // The request's log lines name who is acting.
+            tracing::Span::current().record(
+                "actor",
+                tracing::field::display(format_args!("{}:{}", s.role, s.account_id)),
+            );
+        }
+        Ok(MaybeSession(s))
     }
 }
 

@@ -37,6 +37,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "officer", "0007_officer"),
     migration!(8, "status_reads", "0008_status_reads"),
     migration!(9, "status_rows", "0009_status_rows"),
+    // Security review (issue 16): backup-code salts, keyed audit chain.
+    migration!(12, "security_review", "0012_security_review"),
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

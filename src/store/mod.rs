@@ -35,6 +35,9 @@ pub enum StoreError {
         name: &'static str,
         message: String,
     },
+    /// The audit log was written or checked before its key was set.
+    #[error("the audit chain's key is not set")]
+    AuditKeyMissing,
 }
 
 impl StoreError {
@@ -44,7 +47,7 @@ impl StoreError {
             StoreError::Unavailable(_) => true,
             StoreError::Query(e) => is_unavailable(e),
             StoreError::Read(e) => sqlite_read::is_unavailable(e),
-            StoreError::Migration { .. } => false,
+            StoreError::Migration { .. } | StoreError::AuditKeyMissing => false,
         }
     }
 }
@@ -119,6 +122,10 @@ pub struct Db {
     reader: Option<std::sync::Arc<SqliteReader>>,
     /// SQLite only: how long a write waits for another writer's lock.
     busy_timeout: Duration,
+    /// The key of the audit chain, set once from the master key and shared
+    /// by every clone of this handle; appending to the audit log without it
+    /// fails (closed).
+    audit_key: std::sync::Arc<std::sync::OnceLock<crate::audit::AuditKey>>,
 }
 
 /// The settings of every SQLite connection that writes (the pool's, and the
@@ -186,7 +193,21 @@ impl Db {
             engine,
             reader,
             busy_timeout: opts.busy_timeout,
+            audit_key: Default::default(),
         })
+    }
+
+    /// Attaches the audit chain's key (derived from the master key) to this
+    /// handle and its clones. The first key set stays.
+    pub fn set_audit_key(&self, secrets: &crate::secrets::Secrets) {
+        let _ = self
+            .audit_key
+            .set(crate::audit::AuditKey(secrets.audit_key));
+    }
+
+    /// The audit chain's key, once set.
+    pub fn audit_key(&self) -> Option<&crate::audit::AuditKey> {
+        self.audit_key.get()
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -26,31 +26,32 @@
 //! Anything else (executables such as `MZ`, `\x7fELF`, `#!` scripts, `PK`
 //! zip/docx/xlsx archives, HTML, unknown bytes) is [`KindError::NotAllowed`].
 //!
-//! # Polyglot heuristic (cheap, deliberately incomplete)
+//! # Polyglot checks (whole file, deliberately simple)
 //!
 //! A polyglot is one file that is valid as two formats, e.g. a PDF that is
 //! also HTML or carries a Windows program. Because every accepted type must
 //! start with its own magic at offset 0, files that lead with another
 //! format's header (`MZ…%PDF`, `<html>…%PDF`) are already refused. On top of
 //! that, for **every** accepted type, [`detect`] returns
-//! [`KindError::NotAllowed`] when:
+//! [`KindError::NotAllowed`] when, anywhere in the file (not only its head):
 //!
-//! 1. the first 1024 bytes contain `MZ` followed later (still within those
-//!    1024 bytes) by `This program` — the DOS stub of a Windows executable;
-//! 2. the first 1024 bytes contain, ASCII case-insensitively, `<script`,
-//!    `<html`, `<!doctype html` or `<iframe`;
-//! 3. the last 1024 bytes contain the zip end-of-central-directory signature
-//!    `PK\x05\x06` (a zip/docx/jar appended to an image or PDF).
+//! 1. `MZ` is followed later by `This program` — the DOS stub of a Windows
+//!    executable;
+//! 2. ASCII case-insensitively, `<script`, `<html`, `<!doctype html`,
+//!    `<iframe` or `<svg` occurs (a browser or `mshta` sniffing the content
+//!    would run it);
+//! 3. the zip end-of-central-directory signature `PK\x05\x06` occurs (a
+//!    zip/docx/jar inside or appended to an image or PDF);
+//! 4. for PDFs, the active-content names `/JavaScript`, `/Launch` or
+//!    `/EmbeddedFile` occur.
 //!
-//! What it does **not** catch: anything placed after the first 1024 bytes
-//! (HTML deep inside a PDF stream, an executable embedded in the middle of a
-//! file), PDF-native active content (`/JavaScript`, `/Launch`,
-//! `/EmbeddedFile`), a zip whose archive comment pushes its end record more
-//! than 1024 bytes from the end, and malformed content deep inside a valid
-//! envelope (it is not a decoder). Serve downloads with
-//! `Content-Disposition: attachment`, the detected MIME type and
-//! `X-Content-Type-Options: nosniff`, and scan them with ClamAV; this check
-//! is one layer, not the defence.
+//! Each check is one linear pass. What it does **not** catch: content that
+//! is compressed or encoded inside a PDF stream or an image's compressed
+//! data (it is not a decoder), PDF names written with `#xx` escapes, and
+//! malformed content deep inside a valid envelope. Downloads are therefore
+//! also served under a server-chosen name with the detected type's
+//! extension, as `Content-Disposition: attachment`, with `nosniff` and a
+//! sandboxing CSP, and only once ClamAV has scanned them clean.
 
 /// Largest upload accepted, in bytes. The caller enforces it (ideally while
 /// reading the request body) before calling [`detect`].
@@ -62,7 +63,7 @@ pub const JPEG_MAX_ZERO_PADDING: usize = 16;
 /// Longest display name, in characters, returned by [`safe_display_name`].
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 
-/// Window, in bytes, for the `%%EOF` search and for the polyglot checks.
+/// Window, in bytes, at the end of a PDF where `%%EOF` must occur.
 const WINDOW: usize = 1024;
 
 /// An accepted document type.
@@ -83,6 +84,13 @@ impl Kind {
             Kind::Png => "image/png",
             Kind::Tiff => "image/tiff",
         }
+    }
+
+    /// The kind a stored MIME type names (only the four accepted ones).
+    pub fn from_mime(mime: &str) -> Option<Kind> {
+        [Kind::Pdf, Kind::Jpeg, Kind::Png, Kind::Tiff]
+            .into_iter()
+            .find(|k| k.mime() == mime)
     }
 
     /// The usual file extension, without the dot.
@@ -131,7 +139,7 @@ pub fn detect(bytes: &[u8]) -> Result<Kind, KindError> {
         // MZ, \x7fELF, #!, PK\x03\x04, HTML, text, unknown: all refused.
         return Err(KindError::NotAllowed);
     };
-    if looks_polyglot(bytes) {
+    if looks_polyglot(bytes, kind) {
         return Err(KindError::NotAllowed);
     }
     match kind {
@@ -154,37 +162,44 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn head(bytes: &[u8]) -> &[u8] {
-    &bytes[..bytes.len().min(WINDOW)]
-}
-
 fn tail(bytes: &[u8]) -> &[u8] {
     &bytes[bytes.len().saturating_sub(WINDOW)..]
 }
 
-/// The cheap polyglot heuristic described in the module docs.
-fn looks_polyglot(bytes: &[u8]) -> bool {
-    let head = head(bytes);
-    // 1. DOS/PE header: "MZ" followed later by the DOS stub text.
-    let mut from = 0;
-    while let Some(i) = head.get(from..).and_then(|h| find(h, b"MZ")) {
-        let mz = from + i;
-        if head
-            .get(mz + 2..)
-            .is_some_and(|rest| contains(rest, b"This program"))
-        {
-            return true;
-        }
-        from = mz + 1;
-    }
-    // 2. HTML that a browser sniffing the content would run.
-    let lower = head.to_ascii_lowercase();
-    let html_markers: [&[u8]; 4] = [b"<script", b"<html", b"<!doctype html", b"<iframe"];
-    if html_markers.iter().any(|m| contains(&lower, m)) {
+/// ASCII case-insensitive substring search.
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && haystack.len() >= needle.len()
+        && haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// The whole-file polyglot checks described in the module docs.
+fn looks_polyglot(bytes: &[u8], kind: Kind) -> bool {
+    // 1. DOS/PE header: an "MZ" before the DOS stub text (linear: the first
+    //    "MZ" against the last stub text).
+    let stub = b"This program";
+    if let Some(mz) = find(bytes, b"MZ")
+        && let Some(text) = bytes.windows(stub.len()).rposition(|w| w == stub)
+        && text >= mz + 2
+    {
         return true;
     }
-    // 3. A zip archive appended at the end (end-of-central-directory record).
-    contains(tail(bytes), b"PK\x05\x06")
+    // 2. HTML that a browser sniffing the content would run.
+    let html_markers: [&[u8]; 5] = [b"<script", b"<html", b"<!doctype html", b"<iframe", b"<svg"];
+    if html_markers.iter().any(|m| contains_ignore_case(bytes, m)) {
+        return true;
+    }
+    // 3. A zip archive (end-of-central-directory record).
+    if contains(bytes, b"PK\x05\x06") {
+        return true;
+    }
+    // 4. PDF active content.
+    kind == Kind::Pdf
+        && [&b"/JavaScript"[..], b"/Launch", b"/EmbeddedFile"]
+            .iter()
+            .any(|m| contains(bytes, m))
 }
 
 fn check_pdf(bytes: &[u8]) -> Result<(), KindError> {
@@ -868,12 +883,26 @@ mod tests {
         let mut mz = b"%PDF-1.4\n% MZ".to_vec();
         mz.extend_from_slice(&pdf()[9..]);
         assert_eq!(detect(&mz), Ok(Kind::Pdf));
-        // Markers beyond the first KiB are not looked at (documented limit).
-        let mut deep = b"%PDF-1.4\n".to_vec();
-        deep.extend_from_slice(&[b' '; 1100]);
-        deep.extend_from_slice(b"<script>");
-        deep.extend_from_slice(&pdf()[9..]);
-        assert_eq!(detect(&deep), Ok(Kind::Pdf));
+        // Markers anywhere in the file count, not only in its first KiB.
+        for marker in [
+            &b"<script>"[..],
+            b"<SVG onload=x>",
+            b"MZ\x90\0 This program cannot be run in DOS mode",
+            b"PK\x05\x06",
+            b"/OpenAction<</S/JavaScript/JS(app.alert(1))>>",
+            b"/Launch",
+        ] {
+            let mut deep = b"%PDF-1.4\n".to_vec();
+            deep.extend_from_slice(&[b' '; 5000]);
+            deep.extend_from_slice(marker);
+            deep.extend_from_slice(&[b' '; 5000]);
+            deep.extend_from_slice(&pdf()[9..]);
+            assert_eq!(detect(&deep), Err(KindError::NotAllowed), "{marker:?}");
+        }
+        // The DOS stub text before any "MZ" is not an executable.
+        let mut order = b"%PDF-1.4\n% This program MZ".to_vec();
+        order.extend_from_slice(&pdf()[9..]);
+        assert_eq!(detect(&order), Ok(Kind::Pdf));
     }
 
     #[test]

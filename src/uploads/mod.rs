@@ -10,8 +10,10 @@
 //! 4. [`Storage::put`] and keep the returned [`StoredObject`], the detected
 //!    [`Kind`] and [`kind::safe_display_name`] of the original name in the
 //!    database. If a later rescan finds malware, [`Storage::quarantine`] it.
-//! 5. Serve downloads with the stored MIME type, `X-Content-Type-Options:
-//!    nosniff` and [`kind::content_disposition`].
+//! 5. Serve downloads only once scanned clean, with the stored MIME type,
+//!    `X-Content-Type-Options: nosniff`, a sandboxing CSP and a
+//!    server-chosen attachment name whose extension is the detected type's
+//!    (casegate: `flows::evidence::handler::serve`).
 
 pub mod clamd;
 pub mod kind;

@@ -73,6 +73,8 @@ impl AppState {
             .map(|n| n.get())
             .unwrap_or(2);
         let hasher = crate::auth::password::Hasher::new(threads, 64, secrets.password_pepper)?;
+        // The audit chain is keyed from the master key.
+        db.set_audit_key(&secrets);
         Ok(AppState(Arc::new(Inner {
             config,
             db,
@@ -104,7 +106,7 @@ pub const UPLOAD_BODY_BYTES: usize = 13 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    Router::new()
+    let routes = Router::new()
         .route("/", get(home::page))
         .route("/status", get(case_status::handler::page))
         .route(
@@ -262,7 +264,20 @@ pub fn router(state: AppState) -> Router {
                     UPLOAD_BODY_BYTES,
                 )),
         )
-        .fallback(not_found)
+        .fallback(not_found);
+    with_middleware(routes, state)
+}
+
+/// The middleware every route passes through, around `routes` (public so a
+/// test can put a route of its own, e.g. one that panics, behind the same
+/// stack).
+pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        // A panicking handler: logged, and answered with the plain-language
+        // 500 page (render_errors, outside, renders the marked response).
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::csrf::middleware,
@@ -278,7 +293,54 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             record_metrics,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
         .with_state(state)
+}
+
+/// Response header carrying the request id (also on every log line).
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Gives every request a random id, answered in `x-request-id`, and runs it
+/// inside a `request` span with the id, method, path, client IP and (once a
+/// session is read) the actor, so every log line of the request carries them.
+async fn request_context(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    use tracing::Instrument;
+    let id = crate::crypto::random_hex(&mut rand::rngs::OsRng, 8);
+    let (mut parts, body) = req.into_parts();
+    let Ok(ClientIp(ip)) =
+        <ClientIp as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            &mut parts, &state,
+        )
+        .await;
+    let req = Request::from_parts(parts, body);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        ip = %ip,
+        actor = tracing::field::Empty,
+    );
+    let mut resp = next.run(req).instrument(span).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    resp
+}
+
+/// What a panicking handler answers: a log line (without the request's
+/// content) and the plain-language 500 page.
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-text panic".to_string());
+    tracing::error!(panic = %what.chars().take(200).collect::<String>(), "a request handler panicked");
+    crate::error::AppError::Internal("handler panicked".into()).into_response()
 }
 
 async fn not_found() -> Response {
@@ -350,6 +412,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
     resp
 }
 
+/// The language cookie, like every cookie of casegate: `__Host-`, Secure,
+/// HttpOnly, SameSite=Lax.
+const LANG_COOKIE_PREFIX: &str = "__Host-lang=";
+
 /// The visitor's language: `?lang=` (remembered in a cookie), else the
 /// cookie, else `Accept-Language`, else English.
 async fn language(mut req: Request, next: Next) -> Response {
@@ -364,7 +430,7 @@ async fn language(mut req: Request, next: Next) -> Response {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix("lang="))
+        .filter_map(|c| c.trim().strip_prefix(LANG_COOKIE_PREFIX))
         .find_map(Lang::parse);
     let lang = from_query.or(from_cookie).unwrap_or_else(|| {
         req.headers()
@@ -379,7 +445,7 @@ async fn language(mut req: Request, next: Next) -> Response {
         && from_cookie != Some(chosen)
     {
         let cookie = format!(
-            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            "{LANG_COOKIE_PREFIX}{}; Path=/; Max-Age=31536000; Secure; HttpOnly; SameSite=Lax",
             chosen.code()
         );
         if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -507,6 +573,8 @@ struct ErrorTemplate<'a> {
     /// When to try again, for "too many requests".
     retry: Option<String>,
     code: u16,
+    /// The refusal of an officer account: its next step is the console.
+    console: bool,
 }
 
 fn error_page_html(
@@ -532,6 +600,7 @@ fn error_page_html(
                 .fmt(lang, "help.next.try_again_in", &[("minutes", &minutes)])
         }),
         code: status.as_u16(),
+        console: page == ErrorPage::OfficerAccount,
         c,
     };
     askama::Template::render(&t).unwrap_or_else(|_| "Error".to_string())

@@ -511,3 +511,13 @@ pub async fn enrolled_account(
     .unwrap();
     sign_in_demo(app, email).await
 }
+
+/// Options of a server that serves uploads not scanned clean (the operator's
+/// opt-in, `CASEGATE_SERVE_UNSCANNED_UPLOADS`), for tests without a clamd
+/// that download what they uploaded.
+#[allow(dead_code)]
+pub fn serving_unscanned() -> Options {
+    let mut o = Options::default();
+    o.extra.push(("CASEGATE_SERVE_UNSCANNED_UPLOADS", "1"));
+    o
+}

@@ -9,7 +9,7 @@ use crate::domain::person::{DateOfBirth, DobError, NameError, PersonName};
 use crate::domain::{ANumber, ReceiptNumber, UsAddress};
 
 /// Raw form fields, exactly as posted (all optional strings).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Default, Clone, Deserialize)]
 pub struct RawForm {
     #[serde(default)]
     pub id_kind: String,
@@ -44,6 +44,8 @@ pub struct RawForm {
     #[serde(default)]
     pub captcha_solution: String,
 }
+
+crate::redacted_debug!(RawForm { id_kind, receipt, given_name, family_name, dob_month, dob_day, dob_year, street, unit, city, state, zip, delivery, captcha_token, captcha_solution } redact { a_number });
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identifier {

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use crate::auth::csrf::CsrfToken;
 use crate::auth::record;
-use crate::auth::session::{FullSession, MaybeSession};
+use crate::auth::session::MaybeSession;
+use crate::authz;
 use crate::domain::UsAddress;
 use crate::domain::address::{AddressInput, UsState};
 use crate::error::AppError;
@@ -111,6 +112,7 @@ pub async fn form(
     State(state): State<AppState>,
     lang: Lang,
     csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
     MaybeSession(s): MaybeSession,
     axum::extract::Query(q): axum::extract::Query<DoneQuery>,
 ) -> Result<Response, AppError> {
@@ -119,6 +121,7 @@ pub async fn form(
         let title = c.t("address.title").to_string();
         return Ok(render(&PaperTemplate { c: c.titled(title) }));
     };
+    authz::require_applicant(&state, &s, &ip, "GET /account/address").await?;
     let has_case = person_of(&state, s.account_id).await?.is_some();
     Ok(page(
         &state,
@@ -137,7 +140,7 @@ pub async fn preview(
     State(state): State<AppState>,
     lang: Lang,
     csrf: CsrfToken,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Form(f): Form<AddressForm>,
 ) -> Result<Response, AppError> {
     let has_case = person_of(&state, s.account_id).await?.is_some();
@@ -157,7 +160,7 @@ pub async fn confirm(
     lang: Lang,
     csrf: CsrfToken,
     ClientIp(ip): ClientIp,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Form(f): Form<AddressForm>,
 ) -> Result<Response, AppError> {
     // AR-11 changes where letters and access codes go: the person, not

@@ -7,10 +7,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::store::{self, NewUpload};
-use super::{MAX_FILES, ScanState};
+use super::{MAX_FILES, ScanState, Serving};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::record;
-use crate::auth::session::FullSession;
 use crate::authz;
 use crate::domain::CaseStatus;
 use crate::error::AppError;
@@ -136,7 +135,7 @@ pub async fn request_page(
     State(state): State<AppState>,
     lang: Lang,
     csrf: CsrfToken,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Path((receipt, id)): Path<(String, i64)>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
@@ -175,6 +174,21 @@ pub fn spawn_scan(state: AppState, upload_id: i64, key: String, bytes: Vec<u8>) 
                     tracing::error!(upload = upload_id, error = %e, "quarantine failed");
                 }
                 tracing::warn!(upload = upload_id, signature = %name, "infected upload quarantined");
+                let audited = crate::audit::record(
+                    &state.db,
+                    &crate::audit::Event {
+                        at: state.now().timestamp(),
+                        actor: "system",
+                        action: "evidence.infected",
+                        subject: Some(format!("upload:{upload_id}")),
+                        ip: None,
+                        detail: format!("quarantined: {name}"),
+                    },
+                )
+                .await;
+                if let Err(e) = audited {
+                    tracing::error!(upload = upload_id, error = %e, "auditing an infection failed");
+                }
                 store::set_scan(&state.db, upload_id, ScanState::Infected, Some(&name)).await
             }
             Err(e) => {
@@ -213,7 +227,7 @@ pub async fn upload(
     lang: Lang,
     csrf: CsrfToken,
     ClientIp(ip): ClientIp,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Path((receipt, id)): Path<(String, i64)>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
@@ -292,8 +306,28 @@ pub async fn upload(
     let k = match kind::detect(&bytes) {
         Ok(k) => k,
         Err(KindError::Empty) => return fail("evidence.error.none").await,
-        Err(KindError::Truncated) => return fail("evidence.error.damaged").await,
-        Err(_) => return fail("evidence.error.type").await,
+        Err(e) => {
+            // A refused file is a security event: audited with its hash,
+            // never its name or content.
+            let why = match e {
+                KindError::Truncated => "damaged",
+                _ => "type not accepted",
+            };
+            let sha = hex::encode(crate::crypto::sha256(&bytes));
+            record(
+                &state,
+                s.account_id,
+                "evidence.refused",
+                &ip,
+                &format!("{} {why} {sha}", case.receipt),
+            )
+            .await?;
+            tracing::warn!(account_id = s.account_id, why, "upload refused");
+            return match e {
+                KindError::Truncated => fail("evidence.error.damaged").await,
+                _ => fail("evidence.error.type").await,
+            };
+        }
     };
     let stored = storage(&state)
         .put(&bytes)
@@ -341,7 +375,8 @@ pub async fn upload(
 
 pub async fn download(
     State(state): State<AppState>,
-    FullSession(s): FullSession,
+    ClientIp(ip): ClientIp,
+    authz::Applicant(s): authz::Applicant,
     Path((receipt, id, upload_id)): Path<(String, i64, i64)>,
 ) -> Result<Response, AppError> {
     let upload_id = authz::upload_for_account(&state.db, s.account_id, &receipt, id, upload_id)
@@ -350,30 +385,84 @@ pub async fn download(
     let row = store::upload(&state.db, upload_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if row.scan == ScanState::Infected {
-        return Err(AppError::NotFound);
+    serve(
+        &state,
+        &receipt,
+        row,
+        &format!("account:{}", s.account_id),
+        &ip,
+    )
+    .await
+}
+
+/// Serves a stored file to someone already authorized to see it: only once
+/// scanned clean (unless the operator opted in), under a server-chosen
+/// name; a refusal is logged and audited with the actor.
+pub async fn serve(
+    state: &AppState,
+    receipt: &str,
+    row: store::UploadRow,
+    actor: &str,
+    ip: &str,
+) -> Result<Response, AppError> {
+    match row.scan.serving(state.config.serve_unscanned_uploads) {
+        Serving::Serve => {}
+        Serving::Gone => return Err(AppError::NotFound),
+        Serving::NotScanned => {
+            tracing::warn!(
+                actor,
+                upload = row.id,
+                "download refused: not scanned clean"
+            );
+            crate::audit::record(
+                &state.db,
+                &crate::audit::Event {
+                    at: state.now().timestamp(),
+                    actor,
+                    action: "evidence.download_refused",
+                    subject: Some(format!("upload:{}", row.id)),
+                    ip: Some(ip.to_string()),
+                    detail: format!("scan state {}", row.scan.code()),
+                },
+            )
+            .await?;
+            return Err(AppError::NotScanned);
+        }
     }
-    let bytes = storage(&state)
+    let bytes = storage(state)
         .get(&row.storage_key)
         .await
         .map_err(|_| AppError::NotFound)?;
-    Ok(attachment(&row, bytes))
+    Ok(attachment(receipt, &row, bytes))
+}
+
+/// The name a download is served under: chosen by the server, with the
+/// extension of the type the content was checked to be. The applicant's
+/// own name is shown on the pages as text only.
+pub fn served_name(receipt: &str, row: &store::UploadRow) -> String {
+    let ext = kind::Kind::from_mime(&row.mime).map_or("bin", kind::Kind::extension);
+    let receipt: String = receipt
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    format!("evidence-{receipt}-{}.{ext}", row.id)
 }
 
 /// An uploaded file as a download: only ever the type it was checked to be,
-/// never inline, sandboxed.
-pub fn attachment(row: &store::UploadRow, bytes: Vec<u8>) -> Response {
+/// never inline, sandboxed, never framed.
+fn attachment(receipt: &str, row: &store::UploadRow, bytes: Vec<u8>) -> Response {
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&row.mime) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&kind::content_disposition(&row.display_name)) {
+    let disposition = format!("attachment; filename=\"{}\"", served_name(receipt, row));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
+        HeaderValue::from_static("sandbox; default-src 'none'; frame-ancestors 'none'"),
     );
     resp
 }
@@ -383,7 +472,7 @@ pub async fn submit(
     lang: Lang,
     csrf: CsrfToken,
     ClientIp(ip): ClientIp,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Path((receipt, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
     let (case, request_id) = authz::request_for_account(&state.db, s.account_id, &receipt, id)

@@ -41,3 +41,43 @@ impl ScanState {
         }
     }
 }
+
+/// Whether a stored file may be downloaded (by its applicant or an officer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serving {
+    Serve,
+    /// Not (yet) scanned clean: refused until it is (fail closed).
+    NotScanned,
+    /// Infected: quarantined, answers like a missing file.
+    Gone,
+}
+
+impl ScanState {
+    /// Pure: only files scanned clean are served, unless the operator opted
+    /// in to serving unscanned ones (`CASEGATE_SERVE_UNSCANNED_UPLOADS`).
+    /// Infected files never are.
+    pub fn serving(self, serve_unscanned: bool) -> Serving {
+        match self {
+            ScanState::Clean => Serving::Serve,
+            ScanState::Infected => Serving::Gone,
+            ScanState::NotScanned | ScanState::Pending if serve_unscanned => Serving::Serve,
+            ScanState::NotScanned | ScanState::Pending => Serving::NotScanned,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_clean_files_are_served_unless_the_operator_opts_in() {
+        assert_eq!(ScanState::Clean.serving(false), Serving::Serve);
+        assert_eq!(ScanState::NotScanned.serving(false), Serving::NotScanned);
+        assert_eq!(ScanState::Pending.serving(false), Serving::NotScanned);
+        assert_eq!(ScanState::Infected.serving(false), Serving::Gone);
+        assert_eq!(ScanState::NotScanned.serving(true), Serving::Serve);
+        assert_eq!(ScanState::Pending.serving(true), Serving::Serve);
+        assert_eq!(ScanState::Infected.serving(true), Serving::Gone);
+    }
+}

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::domain::person::DateOfBirth;
 use crate::domain::{AccessCode, ReceiptNumber};
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Default, Clone, Deserialize)]
 pub struct LinkForm {
     #[serde(default)]
     pub receipt: String,
@@ -19,6 +19,8 @@ pub struct LinkForm {
     #[serde(default)]
     pub dob_year: String,
 }
+
+crate::redacted_debug!(LinkForm { receipt, dob_month, dob_day, dob_year } redact { code });
 
 pub struct LinkInput {
     pub receipt: ReceiptNumber,

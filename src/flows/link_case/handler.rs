@@ -10,7 +10,7 @@ use super::policy::{self, Outcome};
 use super::store;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::record;
-use crate::auth::session::FullSession;
+use crate::authz;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit, Verdict};
@@ -132,7 +132,7 @@ pub async fn form(
     State(state): State<AppState>,
     lang: Lang,
     csrf: CsrfToken,
-    FullSession(_s): FullSession,
+    authz::Applicant(_s): authz::Applicant,
 ) -> Response {
     page(
         &state,
@@ -150,7 +150,7 @@ pub async fn submit(
     lang: Lang,
     csrf: CsrfToken,
     ClientIp(ip): ClientIp,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Form(raw): Form<LinkForm>,
 ) -> Result<Response, AppError> {
     let f = raw.trimmed();

@@ -56,6 +56,10 @@ pub async fn account_page(
     csrf: CsrfToken,
     FullSession(s): FullSession,
 ) -> Result<Response, AppError> {
+    // An officer's home is the console, not an applicant's case list.
+    if !authz::applicant_may(&s.role) {
+        return Ok(Redirect::to("/officer").into_response());
+    }
     let acct = account::by_id(&state.db, s.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -111,7 +115,7 @@ pub struct NotifyForm {
 pub async fn set_notifications(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Form(f): Form<NotifyForm>,
 ) -> Result<Response, AppError> {
     let on = f.notify == "on";
@@ -185,7 +189,7 @@ pub async fn case_page(
     State(state): State<AppState>,
     lang: Lang,
     csrf: CsrfToken,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Path(receipt): Path<String>,
     Query(q): Query<CaseQuery>,
 ) -> Result<Response, AppError> {
@@ -306,7 +310,7 @@ pub async fn case_page(
 
 pub async fn notice_pdf(
     State(state): State<AppState>,
-    FullSession(s): FullSession,
+    authz::Applicant(s): authz::Applicant,
     Path((receipt, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
     let notice = authz::notice_for_account(&state.db, s.account_id, &receipt, id)

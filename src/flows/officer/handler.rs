@@ -26,27 +26,55 @@ use crate::web::{AppState, Chrome, ClientIp, render};
 pub struct Officer {
     pub session: Session,
     pub role: Role,
+    /// For auditing a refusal from [`Officer::require`].
+    state: AppState,
+    ip: String,
+    what: String,
 }
 
 impl FromRequestParts<AppState> for Officer {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let FullSession(s) = FullSession::from_request_parts(parts, state).await?;
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
+        let what = format!("{} {}", parts.method, parts.uri.path());
         match Role::parse(&s.role).filter(|r| r.is_officer()) {
-            Some(role) => Ok(Officer { session: s, role }),
-            // An applicant learns nothing about the console: it does not exist for them.
-            None => Err(AppError::NotFound.into_response()),
+            Some(role) => Ok(Officer {
+                session: s,
+                role,
+                state: state.clone(),
+                ip,
+                what,
+            }),
+            // An applicant learns nothing about the console: it does not
+            // exist for them. The refusal is logged and audited.
+            None => {
+                let actor = format!("account:{}", s.account_id);
+                let what = format!("officer console {what}");
+                crate::authz::refused(state, &actor, s.account_id, &ip, &what)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                Err(AppError::NotFound.into_response())
+            }
         }
     }
 }
 
 impl Officer {
+    /// Refuses (as a missing page) an area outside the officer's role; the
+    /// refusal is logged at once and audited in the background.
     pub fn require(&self, area: OfficerArea) -> Result<(), AppError> {
         if officer_may(self.role, area) {
-            Ok(())
-        } else {
-            Err(AppError::NotFound)
+            return Ok(());
         }
+        let (state, actor, ip) = (self.state.clone(), self.actor(), self.ip.clone());
+        let (account_id, what) = (self.session.account_id, format!("{area:?} {}", self.what));
+        tokio::spawn(async move {
+            if let Err(e) = crate::authz::refused(&state, &actor, account_id, &ip, &what).await {
+                tracing::error!(error = %e, "auditing a refusal failed");
+            }
+        });
+        Err(AppError::NotFound)
     }
 
     pub(super) fn actor(&self) -> String {
@@ -711,6 +739,7 @@ pub async fn mark_reviewed(
 
 pub async fn officer_upload(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     o: Officer,
     Path((receipt, request_id, upload_id)): Path<(String, i64, i64)>,
 ) -> Result<Response, AppError> {
@@ -728,15 +757,7 @@ pub async fn officer_upload(
     let row = crate::flows::evidence::store::upload(&state.db, upload_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if row.scan == crate::flows::evidence::ScanState::Infected {
-        return Err(AppError::NotFound);
-    }
-    use crate::uploads::storage::Storage;
-    let bytes = crate::flows::evidence::handler::storage(&state)
-        .get(&row.storage_key)
-        .await
-        .map_err(|_| AppError::NotFound)?;
-    Ok(crate::flows::evidence::handler::attachment(&row, bytes))
+    crate::flows::evidence::handler::serve(&state, &case.receipt, row, &o.actor(), &ip).await
 }
 
 pub struct LetterLine {

@@ -30,7 +30,7 @@ pub struct ForgotForm {
     pub email: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct ResetForm {
     #[serde(default)]
     pub email: String,
@@ -39,6 +39,8 @@ pub struct ResetForm {
     #[serde(default)]
     pub password: String,
 }
+
+crate::redacted_debug!(ResetForm { email } redact { code, password });
 
 #[derive(askama::Template)]
 #[template(path = "flows/recovery/forgot.html")]
@@ -197,11 +199,13 @@ pub async fn reset_form(State(state): State<AppState>, lang: Lang, csrf: CsrfTok
     )
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct SetupQuery {
     pub email: Option<String>,
     pub code: Option<String>,
 }
+
+crate::redacted_debug!(SetupQuery { email } redact { code });
 
 pub async fn officer_setup_form(
     State(state): State<AppState>,

@@ -242,7 +242,7 @@ pub async fn regenerate_backup_codes(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
     pub current_password: String,
@@ -287,6 +287,8 @@ fn wait_message(state: &AppState, lang: Lang, until: i64) -> String {
         &[("when", &when(state, lang, until))],
     )
 }
+
+crate::redacted_debug!(PasswordForm {} redact { current_password, new_password });
 
 pub async fn change_password(
     State(state): State<AppState>,
@@ -398,7 +400,7 @@ pub struct ReauthQuery {
     pub next: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct ReauthForm {
     #[serde(default)]
     pub password: String,
@@ -407,6 +409,8 @@ pub struct ReauthForm {
     #[serde(default)]
     pub next: Option<String>,
 }
+
+crate::redacted_debug!(ReauthForm {} redact { password, code });
 
 pub async fn reauth_form(
     State(state): State<AppState>,

@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::web::{AppState, Chrome, ClientIp, render};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct SignInForm {
     #[serde(default)]
     pub email: String,
@@ -38,13 +38,17 @@ pub struct UnlockForm {
     pub email: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+crate::redacted_debug!(SignInForm { email } redact { password, unlock_code });
+
+#[derive(Default, Deserialize)]
 pub struct SecondFactorForm {
     #[serde(default)]
     pub code: String,
     #[serde(default)]
     pub backup_code: String,
 }
+
+crate::redacted_debug!(SecondFactorForm {} redact { code, backup_code });
 
 #[derive(askama::Template)]
 #[template(path = "flows/sign_in/sign_in.html")]
@@ -518,13 +522,8 @@ pub async fn two_step_submit(
     let (ok, method) = if !f.backup_code.trim().is_empty() {
         let ok = match BackupCode::parse(&f.backup_code) {
             Ok(code) => {
-                account::use_backup_code(
-                    &state.db,
-                    acct.id,
-                    &code.keyed_hash(&state.secrets.session_key),
-                    now,
-                )
-                .await?
+                account::use_backup_code(&state.db, acct.id, &state.secrets.session_key, &code, now)
+                    .await?
             }
             Err(_) => false,
         };

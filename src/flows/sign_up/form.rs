@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::auth::password::{self, PasswordProblem};
 use crate::domain::Email;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct SignUpForm {
     #[serde(default)]
     pub email: String,
@@ -13,13 +13,17 @@ pub struct SignUpForm {
     pub password: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+crate::redacted_debug!(SignUpForm { email } redact { password });
+
+#[derive(Default, Deserialize)]
 pub struct ConfirmForm {
     #[serde(default)]
     pub email: String,
     #[serde(default)]
     pub code: String,
 }
+
+crate::redacted_debug!(ConfirmForm { email } redact { code });
 
 /// A field's error as message keys (a password can have several).
 #[derive(Debug, Default)]

@@ -33,11 +33,13 @@ pub struct BackupCodesTemplate<'a> {
     pub next: &'static str,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
     pub code: String,
 }
+
+crate::redacted_debug!(CodeForm {} redact { code });
 
 #[allow(clippy::result_large_err)] // the rejection is the redirect itself
 fn enrol_session(s: Option<Session>) -> Result<Session, Response> {
@@ -108,14 +110,17 @@ pub async fn form(
     setup_page(&state, lang, csrf, &s, None).await
 }
 
-/// Issues ten new backup codes, stores their keyed hashes, returns them for display.
+/// Issues ten new backup codes, stores their salted keyed hashes, returns them for display.
 pub async fn new_backup_codes(state: &AppState, account_id: i64) -> Result<Vec<String>, AppError> {
     let codes: Vec<BackupCode> = backup_codes::generate_set(&mut rand::rngs::OsRng, 10);
-    let hashes: Vec<[u8; 32]> = codes
-        .iter()
-        .map(|c| c.keyed_hash(&state.secrets.session_key))
-        .collect();
-    account::replace_backup_codes(&state.db, account_id, &hashes, state.now().timestamp()).await?;
+    account::replace_backup_codes(
+        &state.db,
+        account_id,
+        &state.secrets.session_key,
+        &codes,
+        state.now().timestamp(),
+    )
+    .await?;
     Ok(codes.iter().map(|c| c.display()).collect())
 }
 
