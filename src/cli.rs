@@ -522,6 +522,11 @@ fn spawn_housekeeping(state: AppState) {
                 Ok(n) => tracing::info!(figures = n, "processing times refreshed"),
                 Err(e) => tracing::warn!(error = %e, "processing-time refresh failed"),
             }
+            match crate::address_change::store::apply_due(&state.db, now).await {
+                Ok(n) if n > 0 => tracing::info!(applied = n, "address changes took effect"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "address-change sweep failed"),
+            }
             if let Err(e) = crate::flows::evidence::handler::sweep_pending(&state).await {
                 tracing::warn!(error = %e, "pending-scan sweep failed");
             }

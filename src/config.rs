@@ -81,6 +81,9 @@ pub struct Config {
     pub client_ip_header: Option<String>,
     /// `host:port` of a ClamAV clamd for scanning uploads; unset → "not scanned".
     pub clamd: Option<String>,
+    /// Change of address without an account: days between confirming the
+    /// letter's code and the new address going on file.
+    pub address_change_hold_days: i64,
 }
 
 /// Documentation of one setting: environment variable, TOML key, default, meaning.
@@ -266,6 +269,13 @@ pub const SETTINGS: &[Setting] = &[
         default: "unset: uploads are marked \"not scanned\"",
         meaning: "`host:port` of a ClamAV clamd; uploads wait as \"pending scan\" until it answers, infected files are quarantined",
     },
+    // Change of address without an account.
+    Setting {
+        env: "CASEGATE_ADDRESS_CHANGE_HOLD_DAYS",
+        toml: "address_change_hold_days",
+        default: "10",
+        meaning: "days between confirming a change of address (the letter's code) and the new address going on file; the old address and the email on file can cancel it meanwhile",
+    },
 ];
 
 /// The TOML file's shape: every key optional.
@@ -301,6 +311,7 @@ struct FileConfig {
     verify_floor_ms: Option<u64>,
     client_ip_header: Option<String>,
     clamd: Option<String>,
+    address_change_hold_days: Option<i64>,
 }
 
 impl Config {
@@ -414,6 +425,14 @@ impl Config {
             });
         }
         Ok(Config {
+            address_change_hold_days: positive(
+                "CASEGATE_ADDRESS_CHANGE_HOLD_DAYS",
+                num(
+                    "CASEGATE_ADDRESS_CHANGE_HOLD_DAYS",
+                    file.address_change_hold_days.map(|v| v.to_string()),
+                    "10",
+                )?,
+            )?,
             clamd: pick("CASEGATE_CLAMD", file.clamd).filter(|s| !s.trim().is_empty()),
             smtp_url: pick("CASEGATE_SMTP_URL", file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from: pick("CASEGATE_MAIL_FROM", file.mail_from).unwrap_or_else(|| {

@@ -19,6 +19,14 @@ pub enum Limit {
     AccountFormsPerIp,
     /// Failed attempts to add a case, per account.
     LinkFailuresPerAccount,
+    // Change of address without an account (/change-address).
+    /// Change-of-address requests from one client IP.
+    AddressChangePerIp,
+    /// Change-of-address requests naming one identifier, counted whether or
+    /// not it exists.
+    AddressChangePerIdentifier,
+    /// Wrong confirmation or cancellation codes from one client IP.
+    AddressCodeFailuresPerIp,
 }
 
 /// How many hits a window allows.
@@ -36,6 +44,9 @@ impl Limit {
             Limit::CaptchaFailuresPerIp => "captcha_failures_ip",
             Limit::AccountFormsPerIp => "account_forms_ip",
             Limit::LinkFailuresPerAccount => "link_failures_account",
+            Limit::AddressChangePerIp => "address_change_ip",
+            Limit::AddressChangePerIdentifier => "address_change_identifier",
+            Limit::AddressCodeFailuresPerIp => "address_code_failures_ip",
         }
     }
 
@@ -61,6 +72,18 @@ impl Limit {
             Limit::LinkFailuresPerAccount => Rule {
                 max: 20,
                 window_secs: 86_400,
+            },
+            Limit::AddressChangePerIp => Rule {
+                max: 10,
+                window_secs: 3_600,
+            },
+            Limit::AddressChangePerIdentifier => Rule {
+                max: 3,
+                window_secs: 86_400,
+            },
+            Limit::AddressCodeFailuresPerIp => Rule {
+                max: 10,
+                window_secs: 3_600,
             },
         }
     }
@@ -195,6 +218,9 @@ mod tests {
             Limit::CaptchaFailuresPerIp,
             Limit::AccountFormsPerIp,
             Limit::LinkFailuresPerAccount,
+            Limit::AddressChangePerIp,
+            Limit::AddressChangePerIdentifier,
+            Limit::AddressCodeFailuresPerIp,
         ];
         let mut names: Vec<_> = all.iter().map(|l| l.name()).collect();
         names.dedup();
