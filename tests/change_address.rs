@@ -4,6 +4,7 @@
 
 mod common;
 
+use casegate::auth::account::Role;
 use casegate::domain::AccessCode;
 use common::{Browser, Options, TestApp, spawn_with};
 
@@ -228,13 +229,19 @@ async fn a_change_for_someone_else_notifies_the_old_address_and_the_email() {
     assert!(answer.contains("Watch for a letter at your new address"));
 
     let letters = print_letters(&app).await;
-    let ours = letters.iter().filter(|(n, _)| n.contains("-address-")).count();
+    let ours = letters
+        .iter()
+        .filter(|(n, _)| n.contains("-address-"))
+        .count();
     assert_eq!(ours, 2, "{letters:?}");
     let confirm_letter = letter(&letters, "address-confirm");
     assert!(confirm_letter.contains("500 W MADISON ST APT 12"));
     assert!(confirm_letter.contains("Confirm Your Change of Address"));
     let alert = letter(&letters, "address-alert");
-    assert!(alert.contains("123 MAIN ST APT 4"), "to the old address: {alert}");
+    assert!(
+        alert.contains("123 MAIN ST APT 4"),
+        "to the old address: {alert}"
+    );
     assert!(alert.contains("SPRINGFIELD IL"));
     assert!(alert.contains("Someone Asked to Change Your Mailing Address"));
     assert!(alert.contains("/change-address/cancel"));
@@ -257,7 +264,9 @@ async fn a_change_for_someone_else_notifies_the_old_address_and_the_email() {
         address_on_file(&app, "A012345678").await,
         "123 MAIN ST APT 4 SPRINGFIELD"
     );
-    let hash = cancel_code.keyed_hash(&app.secrets.access_code_key).to_vec();
+    let hash = cancel_code
+        .keyed_hash(&app.secrets.access_code_key)
+        .to_vec();
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM address_change_requests WHERE cancel_hash = $1 AND state = 'requested'",
     )
@@ -344,7 +353,10 @@ async fn this_was_not_me_during_the_hold_cancels_it() {
     let (status, html) = confirm(&attacker, "a_number", "A-012-345-678", &confirm_code).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Your change of address is confirmed"));
-    assert!(html.contains("November 30, 2026"), "hold of 10 days: {html}");
+    assert!(
+        html.contains("November 30, 2026"),
+        "hold of 10 days: {html}"
+    );
 
     app.clock.advance_secs(5 * DAY);
     let victim = app.browser();
@@ -381,7 +393,10 @@ async fn no_access_code_goes_to_the_new_address_before_the_hold_ends() {
     let app = spawn_with(fast()).await;
     let (_, status, answer) = request(&app, &lan_moves(), "es").await;
     assert_eq!(status, 200);
-    assert!(answer.contains("Espere una carta en su nueva dirección"), "{answer}");
+    assert!(
+        answer.contains("Espere una carta en su nueva dirección"),
+        "{answer}"
+    );
     let letters = print_letters(&app).await;
     let confirm_letter = letter(&letters, "address-confirm");
     assert!(confirm_letter.contains("Confirme su Cambio de Dirección"));
@@ -412,10 +427,18 @@ async fn no_access_code_goes_to_the_new_address_before_the_hold_ends() {
     let html = access_code(&app, &access).await;
     assert!(html.contains("does not match our records"), "{html}");
     assert_eq!(
-        count_where(&app, "SELECT COUNT(*) FROM access_codes WHERE channel = 'post'").await,
+        count_where(
+            &app,
+            "SELECT COUNT(*) FROM access_codes WHERE channel = 'post'"
+        )
+        .await,
         0
     );
-    assert!(address_on_file(&app, "A098765432").await.contains("HOUSTON"));
+    assert!(
+        address_on_file(&app, "A098765432")
+            .await
+            .contains("HOUSTON")
+    );
 
     // After the hold, the same request is sent — to the new address.
     app.clock.advance_secs(DAY + 60);
@@ -581,7 +604,12 @@ async fn pages_work_in_both_languages_and_posts_need_the_csrf_token() {
         )
         .await;
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("value=\"500 West Madison Street\""));
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("value=\"500 West Madison Street\"")
+    );
 }
 
 async fn access_code(app: &TestApp, form: &[(&'static str, String)]) -> String {
@@ -613,4 +641,71 @@ async fn print_letters_all(app: &TestApp) -> Vec<(String, String)> {
         .await
         .unwrap();
     print_letters(app).await
+}
+
+/// Officers see pending and completed changes on the case page; case workers
+/// (not intake clerks) can reverse one, after a confirmation page.
+#[tokio::test]
+async fn officers_see_changes_and_case_workers_reverse_them() {
+    let app = spawn_with(fast()).await;
+    request(&app, &lan_moves(), "en").await;
+    let letters = print_letters(&app).await;
+    let code = code_in(letter(&letters, "address-confirm")).grouped();
+    let visitor = app.browser();
+    let (status, _) = confirm(&visitor, "receipt", "LIN9999106498", &code).await;
+    assert_eq!(status, 200);
+    app.clock.advance_secs(11 * DAY);
+    // A second, still pending request.
+    let elsewhere = set(lan_moves(), "street", "77 Pine Road");
+    let (_, status, _) = request(&app, &elsewhere, "en").await;
+    assert_eq!(status, 200);
+
+    let clerk = common::enrolled_account(&app, "intake@agency.example", Role::Intake).await;
+    let (status, html) = clerk.text("/officer/cases/LIN9999106498").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Changes of address"), "{html}");
+    assert!(html.contains("In effect") && html.contains("Waiting for the letter"));
+    assert!(html.contains("9 OAK ST, AUSTIN TX 78701"));
+    assert!(
+        html.contains("Mailing address changed"),
+        "history note: {html}"
+    );
+    assert!(!html.contains("/reverse\""), "clerks cannot reverse");
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM address_change_requests WHERE state = 'effective'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let path = format!("/officer/cases/LIN9999106498/address-changes/{id}/reverse");
+    assert_eq!(clerk.post(&path, &[]).await.status(), 404);
+    assert!(address_on_file(&app, "A098765432").await.contains("AUSTIN"));
+
+    let officer =
+        common::enrolled_account(&app, "adjudicator@agency.example", Role::Adjudicator).await;
+    let (_, html) = officer.text("/officer/cases/LIN9999106498").await;
+    assert!(html.contains(&format!("href=\"{path}\"")), "{html}");
+    let (status, html) = officer.text(&path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Reverse this change of address?"));
+    let r = officer.post(&path, &[]).await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        address_on_file(&app, "A098765432")
+            .await
+            .contains("HOUSTON")
+    );
+    let (_, html) = officer.text("/officer/cases/LIN9999106498").await;
+    assert!(html.contains("Reversed by an officer"));
+    assert!(html.contains("Change of address reversed"));
+    // Twice is refused, and said so.
+    let r = officer.post(&path, &[]).await;
+    assert!(common::location(&r).ends_with("?error=address_change"));
+    assert_eq!(
+        count_where(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'address_change.reversed'"
+        )
+        .await,
+        1
+    );
 }

@@ -59,10 +59,7 @@ impl ChangeState {
 
     /// Still open: not yet effective and not ended.
     pub fn is_pending(self) -> bool {
-        matches!(
-            self,
-            ChangeState::Requested | ChangeState::Confirmed { .. }
-        )
+        matches!(self, ChangeState::Requested | ChangeState::Confirmed { .. })
     }
 }
 
@@ -188,11 +185,7 @@ mod tests {
 
     #[test]
     fn officers_reverse_pending_and_effective_changes_only() {
-        for s in [
-            S::Requested,
-            S::Confirmed { hold_until: NOW },
-            S::Effective,
-        ] {
+        for s in [S::Requested, S::Confirmed { hold_until: NOW }, S::Effective] {
             assert_eq!(transition(s, E::Reverse, NOW), Ok(S::Reversed));
         }
         for s in [S::Cancelled, S::Reversed, S::Expired] {

@@ -57,9 +57,8 @@ pub const COLUMNS: &str = "id, person_id, state, hold_until, created_at, state_a
 
 pub fn from_row(r: &AnyRow) -> Result<ChangeRow, StoreError> {
     let code: String = r.try_get("state")?;
-    let state = ChangeState::from_parts(&code, r.try_get("hold_until")?).ok_or_else(|| {
-        StoreError::Query(sqlx::Error::Decode("bad address-change state".into()))
-    })?;
+    let state = ChangeState::from_parts(&code, r.try_get("hold_until")?)
+        .ok_or_else(|| StoreError::Query(sqlx::Error::Decode("bad address-change state".into())))?;
     let addr = |p: &str| -> Result<StoredAddress, sqlx::Error> {
         Ok(StoredAddress {
             street: r.try_get(format!("{p}_street").as_str())?,
@@ -284,7 +283,10 @@ pub async fn reverse(
     actor: &str,
 ) -> Result<Reversal, StoreError> {
     let mut tx = db.pool().begin().await?;
-    let Some(row) = load(&mut tx, id).await?.filter(|r| r.person_id == person_id) else {
+    let Some(row) = load(&mut tx, id)
+        .await?
+        .filter(|r| r.person_id == person_id)
+    else {
         return Ok(Reversal::NotAllowed);
     };
     let Ok(to) = transition(row.state, ChangeEvent::Reverse, now) else {
@@ -294,8 +296,7 @@ pub async fn reverse(
         return Ok(Reversal::NotAllowed);
     }
     let mut restored = false;
-    if row.state == ChangeState::Effective
-        && current_address(&mut tx, person_id).await? == row.new
+    if row.state == ChangeState::Effective && current_address(&mut tx, person_id).await? == row.new
     {
         write_address(&mut tx, person_id, &row.old, now).await?;
         note_pending_cases(

@@ -119,20 +119,26 @@ pub fn router(state: AppState) -> Router {
         // Change of address without an account.
         .route(
             "/change-address",
-            get(crate::flows::change_address::handler::form).post(crate::flows::change_address::handler::review),
+            get(crate::flows::change_address::handler::form)
+                .post(crate::flows::change_address::handler::review),
         )
-        .route("/change-address/edit", post(crate::flows::change_address::handler::edit))
+        .route(
+            "/change-address/edit",
+            post(crate::flows::change_address::handler::edit),
+        )
         .route(
             "/change-address/request",
             post(crate::flows::change_address::handler::request),
         )
         .route(
             "/change-address/confirm",
-            get(crate::flows::change_address::handler::confirm_form).post(crate::flows::change_address::handler::confirm),
+            get(crate::flows::change_address::handler::confirm_form)
+                .post(crate::flows::change_address::handler::confirm),
         )
         .route(
             "/change-address/cancel",
-            get(crate::flows::change_address::handler::cancel_form).post(crate::flows::change_address::handler::cancel),
+            get(crate::flows::change_address::handler::cancel_form)
+                .post(crate::flows::change_address::handler::cancel),
         )
         .route(
             "/account/notifications",
@@ -189,6 +195,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/officer/cases/{receipt}/requests/{id}/uploads/{upload}",
             get(officer::handler::officer_upload),
+        )
+        .route(
+            "/officer/cases/{receipt}/address-changes/{id}/reverse",
+            get(officer::address_changes::reverse_page).post(officer::address_changes::reverse),
         )
         .route("/officer/mail", get(officer::handler::mail_room))
         .route(

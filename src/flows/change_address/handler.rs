@@ -376,7 +376,15 @@ pub async fn request(
     .await?
     {
         Verdict::Exceeded { retry_at } => {
-            audit_event(&state, ts, ACTION, Some(&id_subject), &ip, "limited_identifier").await?;
+            audit_event(
+                &state,
+                ts,
+                ACTION,
+                Some(&id_subject),
+                &ip,
+                "limited_identifier",
+            )
+            .await?;
             limited(&state, lang, retry_at)
         }
         Verdict::Allowed { .. } => {
@@ -393,8 +401,7 @@ pub async fn request(
                 }
                 None => vec![],
             };
-            let outcome =
-                policy::verify(ts, &submitted, person.as_ref(), &letters, &LETTER_RULES);
+            let outcome = policy::verify(ts, &submitted, person.as_ref(), &letters, &LETTER_RULES);
             match (&outcome, &person) {
                 (Outcome::Send, Some(p)) => {
                     let mut rng = rand::rngs::OsRng;
@@ -429,8 +436,7 @@ pub async fn request(
                     state.outbox_wake.notify_one();
                 }
                 _ => {
-                    audit_event(&state, ts, ACTION, Some(&id_subject), &ip, outcome.code())
-                        .await?;
+                    audit_event(&state, ts, ACTION, Some(&id_subject), &ip, outcome.code()).await?;
                 }
             }
             let c = Chrome::new(&state, lang, PATH, "");
@@ -653,8 +659,15 @@ pub async fn cancel(
             }
             CancelOutcome::Unknown => {
                 limits::hit(&state.db, Limit::AddressCodeFailuresPerIp, &ip_subject, ts).await?;
-                audit_event(&state, ts, "address_change.cancel", None, &ip, "unknown_code")
-                    .await?;
+                audit_event(
+                    &state,
+                    ts,
+                    "address_change.cancel",
+                    None,
+                    &ip,
+                    "unknown_code",
+                )
+                .await?;
                 cancel_page(&state, lang, &csrf, vec![], Some("unknown"), false)
             }
         },

@@ -44,10 +44,7 @@ pub fn verify(
     let Some(p) = record else {
         return Outcome::NotVerified;
     };
-    if p.protected
-        || !p.name.matches_loosely(&submitted.name)
-        || p.dob != submitted.dob.date()
-    {
+    if p.protected || !p.name.matches_loosely(&submitted.name) || p.dob != submitted.dob.date() {
         return Outcome::NotVerified;
     }
     if p.address.matches(&submitted.address) {
@@ -149,7 +146,12 @@ mod tests {
                 next_at: NOW - 3_600 + DAY
             }
         );
-        let four = [NOW - 20 * DAY, NOW - 15 * DAY, NOW - 10 * DAY, NOW - 5 * DAY];
+        let four = [
+            NOW - 20 * DAY,
+            NOW - 15 * DAY,
+            NOW - 10 * DAY,
+            NOW - 5 * DAY,
+        ];
         assert_eq!(
             verify(NOW, &s, Some(&on_file()), &four, &LETTER_RULES),
             Outcome::LetterNotYet {

@@ -92,11 +92,7 @@ fn write_letter(
             NoticeKind::AddressConfirm | NoticeKind::AddressAlert => {
                 let k = n.kind.letter_key();
                 let new_address = n.body.as_deref().unwrap_or_default();
-                f.paragraph(&m.fmt(
-                    lang,
-                    &format!("{k}.intro"),
-                    &[("address", new_address)],
-                ));
+                f.paragraph(&m.fmt(lang, &format!("{k}.intro"), &[("address", new_address)]));
                 let code_text = match code {
                     Some(c) => c.grouped(),
                     None => t("letter.access.code_unavailable"),
