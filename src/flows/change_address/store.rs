@@ -216,6 +216,19 @@ pub async fn confirm(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else {
+        audit::record_in(
+            &mut tx,
+            &audit::Event {
+                at: now,
+                actor: "public",
+                action: "address_change.confirm",
+                subject: None,
+                ip: Some(ip.to_string()),
+                detail: "no_open_request".to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
         return Ok(ConfirmOutcome::NotMatched);
     };
     let id: i64 = row.try_get("id")?;
