@@ -709,3 +709,45 @@ async fn officers_see_changes_and_case_workers_reverse_them() {
         1
     );
 }
+
+/// Timing reveals nothing: a real request (which writes the request, two
+/// letters and an email) and an unknown identity take the same padded time.
+#[tokio::test]
+async fn a_real_request_and_an_unknown_identity_take_the_same_time() {
+    let app = spawn_with(Options {
+        extra: vec![
+            ("CASEGATE_CAPTCHA_DIFFICULTY", "6"),
+            ("CASEGATE_VERIFY_FLOOR_MS", "300"),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let mut real = vec![];
+    let mut unknown = vec![];
+    for (i, who) in [maria_moves(), lan_moves()].into_iter().enumerate() {
+        let t = std::time::Instant::now();
+        let (_, status, _) = request(&app, &who, "en").await;
+        assert_eq!(status, 200);
+        real.push(t.elapsed().as_millis());
+        let nobody = set(
+            set(who, "a_number", &format!("A-099-999-98{i}")),
+            "id_kind",
+            "a_number",
+        );
+        let t = std::time::Instant::now();
+        let (_, status, _) = request(&app, &nobody, "en").await;
+        assert_eq!(status, 200);
+        unknown.push(t.elapsed().as_millis());
+    }
+    eprintln!("real {real:?} ms, unknown {unknown:?} ms (review + request)");
+    for ms in real.iter().chain(&unknown) {
+        assert!(*ms >= 300, "padded: {ms}");
+    }
+    let spread =
+        real.iter().chain(&unknown).max().unwrap() - real.iter().chain(&unknown).min().unwrap();
+    assert!(spread < 200, "real {real:?} unknown {unknown:?}");
+    assert_eq!(
+        count_where(&app, "SELECT COUNT(*) FROM address_change_requests").await,
+        2
+    );
+}
