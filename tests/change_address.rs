@@ -757,3 +757,44 @@ async fn a_real_request_and_an_unknown_identity_take_the_same_time() {
         2
     );
 }
+
+/// Several instances sweeping at once apply a change exactly once.
+#[tokio::test]
+async fn concurrent_sweeps_apply_a_change_once() {
+    let app = spawn_with(fast()).await;
+    request(&app, &lan_moves(), "en").await;
+    let letters = print_letters(&app).await;
+    let code = code_in(letter(&letters, "address-confirm")).grouped();
+    let (status, _) = confirm(&app.browser(), "receipt", "LIN9999106498", &code).await;
+    assert_eq!(status, 200);
+    app.clock.advance_secs(10 * DAY);
+    let now = app.clock.now().timestamp();
+    let sweeps = (0..4).map(|_| {
+        let db = app.db.clone();
+        tokio::spawn(async move { casegate::address_change::store::apply_due(&db, now).await })
+    });
+    let mut applied = 0;
+    for s in sweeps {
+        applied += s.await.unwrap().unwrap();
+    }
+    assert_eq!(applied, 1);
+    assert_eq!(
+        count_where(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'address_change.effective'"
+        )
+        .await,
+        1
+    );
+    let notes = count_where(&app, "SELECT COUNT(*) FROM case_notes").await;
+    let pending = count_where(
+        &app,
+        "SELECT COUNT(*) FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.a_number = 'A098765432'",
+    )
+    .await;
+    assert!(
+        notes >= 1 && notes <= pending,
+        "{notes} notes, {pending} cases"
+    );
+    assert!(address_on_file(&app, "A098765432").await.contains("AUSTIN"));
+}

@@ -92,14 +92,15 @@ pub async fn for_person(db: &Db, person_id: i64) -> Result<Vec<ChangeRow>, Store
     rows.iter().map(from_row).collect()
 }
 
-async fn load(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    id: i64,
-) -> Result<Option<ChangeRow>, StoreError> {
+/// Reads a request outside any transaction: callers decide the transition,
+/// then open a transaction whose first statement is the guarded state update
+/// (on SQLite a transaction that reads before it writes can fail to upgrade
+/// its lock when another writer got in between).
+async fn load(db: &Db, id: i64) -> Result<Option<ChangeRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM address_change_requests WHERE id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db.pool())
         .await?
         .as_ref()
         .map(from_row)
@@ -211,13 +212,13 @@ async fn note_pending_cases(
 /// on file, each pending case gets a history note, the audit log an entry —
 /// one transaction. False when it is not due or another instance applied it.
 pub async fn take_effect(db: &Db, id: i64, now: i64) -> Result<bool, StoreError> {
-    let mut tx = db.pool().begin().await?;
-    let Some(row) = load(&mut tx, id).await? else {
+    let Some(row) = load(db, id).await? else {
         return Ok(false);
     };
     let Ok(to) = transition(row.state, ChangeEvent::TakeEffect, now) else {
         return Ok(false);
     };
+    let mut tx = db.pool().begin().await?;
     if !set_state(&mut tx, id, row.state, to, now, "system").await? {
         return Ok(false);
     }
@@ -282,16 +283,13 @@ pub async fn reverse(
     now: i64,
     actor: &str,
 ) -> Result<Reversal, StoreError> {
-    let mut tx = db.pool().begin().await?;
-    let Some(row) = load(&mut tx, id)
-        .await?
-        .filter(|r| r.person_id == person_id)
-    else {
+    let Some(row) = load(db, id).await?.filter(|r| r.person_id == person_id) else {
         return Ok(Reversal::NotAllowed);
     };
     let Ok(to) = transition(row.state, ChangeEvent::Reverse, now) else {
         return Ok(Reversal::NotAllowed);
     };
+    let mut tx = db.pool().begin().await?;
     if !set_state(&mut tx, id, row.state, to, now, actor).await? {
         return Ok(Reversal::NotAllowed);
     }

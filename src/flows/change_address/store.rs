@@ -98,14 +98,14 @@ pub async fn create_request(
     rng: &mut (dyn RngCore + Send),
     r: NewRequest<'_>,
 ) -> Result<i64, StoreError> {
-    let mut tx = db.pool().begin().await?;
     let open: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
         "SELECT id, state, hold_until FROM address_change_requests \
          WHERE person_id = $1 AND state IN ('requested', 'confirmed')",
     )
     .bind(r.person.person_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(db.pool())
     .await?;
+    let mut tx = db.pool().begin().await?;
     for (id, code, hold) in open {
         let Some(from) = ChangeState::from_parts(&code, hold) else {
             continue;
@@ -207,14 +207,14 @@ pub async fn confirm(
     hold_secs: i64,
     ip: &str,
 ) -> Result<ConfirmOutcome, StoreError> {
-    let mut tx = db.pool().begin().await?;
     let row = sqlx::query(
         "SELECT id, confirm_hash, confirm_expires_at, confirm_tries FROM address_change_requests \
          WHERE person_id = $1 AND state = 'requested' ORDER BY id DESC LIMIT 1",
     )
     .bind(person_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(db.pool())
     .await?;
+    let mut tx = db.pool().begin().await?;
     let Some(row) = row else {
         audit::record_in(
             &mut tx,
@@ -254,7 +254,8 @@ pub async fn confirm(
         }
     } else {
         sqlx::query(
-            "UPDATE address_change_requests SET confirm_tries = confirm_tries + 1 WHERE id = $1",
+            "UPDATE address_change_requests SET confirm_tries = confirm_tries + 1 \
+             WHERE id = $1 AND state = 'requested'",
         )
         .bind(id)
         .execute(&mut *tx)
@@ -300,13 +301,13 @@ pub async fn cancel(
     ip: &str,
 ) -> Result<CancelOutcome, StoreError> {
     let hash = code.keyed_hash(&secrets.access_code_key).to_vec();
-    let mut tx = db.pool().begin().await?;
     let row: Option<(i64, String, Option<i64>)> = sqlx::query_as(
         "SELECT id, state, hold_until FROM address_change_requests WHERE cancel_hash = $1",
     )
     .bind(hash)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(db.pool())
     .await?;
+    let mut tx = db.pool().begin().await?;
     let Some((id, code, hold)) = row else {
         return Ok(CancelOutcome::Unknown);
     };
