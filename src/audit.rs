@@ -83,12 +83,24 @@ fn legacy_entry_hash(prev: &str, seq: i64, e: &Event<'_>) -> String {
 /// Appends an entry. The head row is updated first, which takes the write
 /// lock on both engines, so concurrent appends cannot fork the chain.
 pub async fn record(db: &Db, e: &Event<'_>) -> Result<(), StoreError> {
-    let key = db.audit_key().ok_or(StoreError::AuditKeyMissing)?;
     let mut tx = db.pool().begin().await?;
+    record_in(db, &mut tx, e).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Appends `e` inside the caller's transaction, so the audit entry commits
+/// (or not) with the change it describes. `db` only lends the chain's key.
+pub async fn record_in(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    e: &Event<'_>,
+) -> Result<(), StoreError> {
+    let key = db.audit_key().ok_or(StoreError::AuditKeyMissing)?;
     let (seq, prev): (i64, String) = sqlx::query_as(
         "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash",
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     let hash = entry_hash(key, &prev, seq, e);
     sqlx::query(
@@ -104,13 +116,12 @@ pub async fn record(db: &Db, e: &Event<'_>) -> Result<(), StoreError> {
     .bind(seq)
     .bind(&prev)
     .bind(&hash)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE audit_head SET entry_hash = $1 WHERE id = 1")
         .bind(&hash)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -510,7 +510,7 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
     let transport = crate::outbox::Transport::from_config(&outbox_cfg)?;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(config, db.clone(), secrets, Arc::new(chrono::Utc::now))?;
+    let state = AppState::new(config, db.clone(), secrets, serve_clock())?;
     crate::outbox::spawn_worker(
         db.clone(),
         state.secrets.clone(),
@@ -567,6 +567,27 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The server's clock: the system clock. Debug builds only (the browser
+/// tests' server, never a release build) honour `CASEGATE_TEST_CLOCK_FILE`: a
+/// file holding a number of seconds added to the system clock, re-read on
+/// every reading, so a browser journey can let days pass (a change of
+/// address's hold) without waiting.
+fn serve_clock() -> crate::web::Clock {
+    if cfg!(debug_assertions)
+        && let Ok(file) = std::env::var("CASEGATE_TEST_CLOCK_FILE")
+    {
+        tracing::warn!(file, "debug build: the clock follows the test clock file");
+        return Arc::new(move || {
+            let offset = std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .unwrap_or(0);
+            chrono::Utc::now() + chrono::Duration::seconds(offset)
+        });
+    }
+    Arc::new(chrono::Utc::now)
+}
+
 /// Periodic clean-up that must not block requests.
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
@@ -602,6 +623,11 @@ fn spawn_housekeeping(state: AppState) {
             {
                 Ok(n) => tracing::info!(figures = n, "processing times refreshed"),
                 Err(e) => tracing::warn!(error = %e, "processing-time refresh failed"),
+            }
+            match crate::address_change::store::apply_due(&state.db, now).await {
+                Ok(n) if n > 0 => tracing::info!(applied = n, "address changes took effect"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "address-change sweep failed"),
             }
             if let Err(e) = crate::flows::evidence::handler::sweep_pending(&state).await {
                 tracing::warn!(error = %e, "pending-scan sweep failed");

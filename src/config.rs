@@ -81,6 +81,9 @@ pub struct Config {
     pub client_ip_header: Option<String>,
     /// `host:port` of a ClamAV clamd for scanning uploads; unset → "not scanned".
     pub clamd: Option<String>,
+    /// Change of address without an account: days between confirming the
+    /// letter's code and the new address going on file.
+    pub address_change_hold_days: i64,
     // --- Security review (issue 16): uploads and the master key.
     /// Serve uploads that are not (yet) scanned clean. Off: fail closed.
     pub serve_unscanned_uploads: bool,
@@ -369,6 +372,13 @@ pub const SETTINGS: &[Setting] = &[
         default: "0",
         meaning: "`1`: accept a master key file inside the data folder (a copy of the folder then holds the key). Without it `serve` refuses to start on such a key, except with `--demo`",
     },
+    // Change of address without an account.
+    Setting {
+        env: "CASEGATE_ADDRESS_CHANGE_HOLD_DAYS",
+        toml: "address_change_hold_days",
+        default: "10",
+        meaning: "days between confirming a change of address (the letter's code) and the new address going on file; the old address and the email on file can cancel it meanwhile",
+    },
 ];
 
 /// The TOML file's shape: every key optional.
@@ -412,6 +422,7 @@ struct FileConfig {
     serve_unscanned_uploads: Option<bool>,
     master_key_file: Option<String>,
     allow_key_in_data_dir: Option<bool>,
+    address_change_hold_days: Option<i64>,
 }
 
 impl Config {
@@ -580,6 +591,14 @@ impl Config {
             serve_unscanned_uploads,
             master_key_file,
             allow_key_in_data_dir,
+            address_change_hold_days: positive(
+                "CASEGATE_ADDRESS_CHANGE_HOLD_DAYS",
+                num(
+                    "CASEGATE_ADDRESS_CHANGE_HOLD_DAYS",
+                    file.address_change_hold_days.map(|v| v.to_string()),
+                    "10",
+                )?,
+            )?,
             clamd: pick("CASEGATE_CLAMD", file.clamd).filter(|s| !s.trim().is_empty()),
             smtp_url: pick("CASEGATE_SMTP_URL", file.smtp_url).filter(|s| !s.trim().is_empty()),
             mail_from: pick("CASEGATE_MAIL_FROM", file.mail_from).unwrap_or_else(|| {

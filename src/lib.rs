@@ -4,6 +4,7 @@
 //! `flows` holds one folder per user flow (form, policy, handler, store, templates);
 //! `store` owns the database; `web` the HTTP plumbing; `ops` health and metrics.
 
+pub mod address_change;
 pub mod audit;
 pub mod auth;
 pub mod authz;

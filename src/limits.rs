@@ -25,6 +25,14 @@ pub enum Limit {
     /// Sign-in unlock codes emailed for one submitted identifier, counted
     /// whether or not it exists.
     UnlockCodesPerIdentifier,
+    // Change of address without an account (/change-address).
+    /// Change-of-address requests from one client IP.
+    AddressChangePerIp,
+    /// Change-of-address requests naming one identifier, counted whether or
+    /// not it exists.
+    AddressChangePerIdentifier,
+    /// Wrong confirmation or cancellation codes from one client IP.
+    AddressCodeFailuresPerIp,
 }
 
 /// How many hits a window allows.
@@ -44,6 +52,9 @@ impl Limit {
             Limit::LinkFailuresPerAccount => "link_failures_account",
             Limit::SignInPerIp => "sign_in_ip",
             Limit::UnlockCodesPerIdentifier => "unlock_codes_identifier",
+            Limit::AddressChangePerIp => "address_change_ip",
+            Limit::AddressChangePerIdentifier => "address_change_identifier",
+            Limit::AddressCodeFailuresPerIp => "address_code_failures_ip",
         }
     }
 
@@ -77,6 +88,18 @@ impl Limit {
             Limit::UnlockCodesPerIdentifier => Rule {
                 max: 3,
                 window_secs: 900,
+            },
+            Limit::AddressChangePerIp => Rule {
+                max: 10,
+                window_secs: 3_600,
+            },
+            Limit::AddressChangePerIdentifier => Rule {
+                max: 3,
+                window_secs: 86_400,
+            },
+            Limit::AddressCodeFailuresPerIp => Rule {
+                max: 10,
+                window_secs: 3_600,
             },
         }
     }
@@ -213,6 +236,9 @@ mod tests {
             Limit::LinkFailuresPerAccount,
             Limit::SignInPerIp,
             Limit::UnlockCodesPerIdentifier,
+            Limit::AddressChangePerIp,
+            Limit::AddressChangePerIdentifier,
+            Limit::AddressCodeFailuresPerIp,
         ];
         let mut names: Vec<_> = all.iter().map(|l| l.name()).collect();
         names.dedup();

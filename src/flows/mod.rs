@@ -5,6 +5,7 @@
 pub mod access_code;
 pub mod address;
 pub mod case_status;
+pub mod change_address;
 pub mod evidence;
 pub mod help;
 pub mod intake;

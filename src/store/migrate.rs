@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "officer", "0007_officer"),
     migration!(8, "status_reads", "0008_status_reads"),
     migration!(9, "status_rows", "0009_status_rows"),
+    migration!(10, "change_address", "0010_change_address"),
     // Security review (issue 16): backup-code salts, keyed audit chain.
     migration!(12, "security_review", "0012_security_review"),
 ];

@@ -118,6 +118,30 @@ pub fn router(state: AppState) -> Router {
             get(address::handler::form).post(address::handler::preview),
         )
         .route("/account/address/confirm", post(address::handler::confirm))
+        // Change of address without an account.
+        .route(
+            "/change-address",
+            get(crate::flows::change_address::handler::form)
+                .post(crate::flows::change_address::handler::review),
+        )
+        .route(
+            "/change-address/edit",
+            post(crate::flows::change_address::handler::edit),
+        )
+        .route(
+            "/change-address/request",
+            post(crate::flows::change_address::handler::request),
+        )
+        .route(
+            "/change-address/confirm",
+            get(crate::flows::change_address::handler::confirm_form)
+                .post(crate::flows::change_address::handler::confirm),
+        )
+        .route(
+            "/change-address/cancel",
+            get(crate::flows::change_address::handler::cancel_form)
+                .post(crate::flows::change_address::handler::cancel),
+        )
         .route(
             "/account/notifications",
             post(my_cases::handler::set_notifications),
@@ -175,6 +199,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/officer/cases/{receipt}/requests/{id}/uploads/{upload}",
             get(officer::handler::officer_upload),
+        )
+        .route(
+            "/officer/cases/{receipt}/address-changes/{id}/reverse",
+            get(officer::address_changes::reverse_page).post(officer::address_changes::reverse),
         )
         .route("/officer/mail", get(officer::handler::mail_room))
         .route(

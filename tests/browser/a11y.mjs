@@ -13,7 +13,8 @@
 //           load and axe runs on a second, JS-enabled load (same path + steps).
 //   steps   actions run after the first navigation, in order:
 //             {"fill": SEL, "value": "..."}  {"click": SEL}  {"select": SEL, "value": "..."}
-//             {"goto": "/path"}  {"waitFor": SEL}
+//             {"goto": "/path"}  {"waitFor": SEL}  {"clock": SECONDS} (server time ahead;
+//             needs A11Y_CLOCK_FILE = the debug server's CASEGATE_TEST_CLOCK_FILE)
 //   status  expected HTTP status of the last main-document response (default: any < 400).
 //
 // A check fails on: a WCAG 2.0/2.1 A/AA axe violation, a missing expected string,
@@ -25,7 +26,7 @@ import { createHmac } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -54,7 +55,7 @@ for (const [i, c] of checks.entries()) {
   if (!c || typeof c.name !== 'string' || typeof c.path !== 'string') usage(`check #${i}: "name" and "path" are required`);
   if (c.lang !== undefined && !['en', 'es'].includes(c.lang)) usage(`check "${c.name}": lang must be "en" or "es"`);
   for (const s of c.steps ?? []) {
-    if (!['fill', 'click', 'select', 'goto', 'waitFor', 'totp', 'totpFromPage', 'mailCode', 'upload', 'saveText', 'fillVar', 'downloadCode'].some((k) => k in s)) usage(`check "${c.name}": unknown step ${JSON.stringify(s)}`);
+    if (!['fill', 'click', 'select', 'goto', 'waitFor', 'totp', 'totpFromPage', 'mailCode', 'upload', 'saveText', 'fillVar', 'downloadCode', 'clock'].some((k) => k in s)) usage(`check "${c.name}": unknown step ${JSON.stringify(s)}`);
   }
 }
 
@@ -156,6 +157,16 @@ async function mailCode(to, after) {
 }
 
 const vars = {};
+const lastTotpStep = {};
+
+function setClock(secs) {
+  const file = process.env.A11Y_CLOCK_FILE;
+  if (!file) {
+    if (secs !== 0) throw new Error('clock needs A11Y_CLOCK_FILE (the server\'s CASEGATE_TEST_CLOCK_FILE)');
+    return;
+  }
+  writeFileSync(file, String(secs));
+}
 
 async function runSteps(page, steps) {
   for (const s of steps ?? []) {
@@ -164,7 +175,19 @@ async function runSteps(page, steps) {
     else if ('select' in s) await page.selectOption(s.select, String(s.value ?? ''));
     else if ('click' in s) await page.click(s.click);
     else if ('waitFor' in s) await page.waitForSelector(s.waitFor);
-    else if ('totp' in s) await page.fill(s.totp, totpNow(s.secret, s.offset ?? 0));
+    else if ('totp' in s) {
+      // A step is accepted once per account: with `account` set, wait for a
+      // fresh step if that account's last code used this one already
+      // (several checks sign in the same officer).
+      const offset = s.offset ?? 0;
+      if (s.account) {
+        while (Math.floor(Date.now() / 30000) + offset <= (lastTotpStep[s.account] ?? -Infinity)) {
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        lastTotpStep[s.account] = Math.floor(Date.now() / 30000) + offset;
+      }
+      await page.fill(s.totp, totpNow(s.secret, offset));
+    }
     // The key shown on the enrolment page, as an authenticator app would read it.
     else if ('totpFromPage' in s) {
       const key = (await page.textContent(s.key)) ?? '';
@@ -180,16 +203,21 @@ async function runSteps(page, steps) {
     // Click something that downloads a PDF (the mail room's print batch), read
     // it with pdftotext and keep the access code printed after the receipt
     // number saved in `receiptVar` — as a person reading the letter would.
+    // `after` (literal text, e.g. an address line) instead of `receiptVar`.
     else if ('downloadCode' in s) {
       const [download] = await Promise.all([page.waitForEvent('download'), page.click(s.downloadCode)]);
       const file = path.join(OUT, `download-${Date.now()}.pdf`);
       await download.saveAs(file);
       const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
-      const at = text.indexOf(vars[s.receiptVar] ?? '\u0000');
+      const marker = s.after ?? vars[s.receiptVar] ?? '\u0000';
+      const at = text.indexOf(marker);
       const m = at < 0 ? null : text.slice(at).match(/[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/);
-      if (!m) throw new Error(`no access code after ${vars[s.receiptVar]} in the printed letters`);
+      if (!m) throw new Error(`no code after ${marker} in the printed letters`);
       vars[s.as] = m[0];
     }
+    // Let time pass on the server: {"clock": SECONDS} ahead of the real clock
+    // (debug server started with CASEGATE_TEST_CLOCK_FILE = $A11Y_CLOCK_FILE).
+    else if ('clock' in s) setClock(s.clock);
     await page.waitForLoadState('load');
   }
 }
@@ -205,6 +233,8 @@ async function runAxe(page) {
 }
 
 async function runCheck(check) {
+  // Every check starts at the real time.
+  setClock(0);
   const problems = [];
   const result = { name: check.name, url: url(check.path), problems, violations: [] };
   const jsOn = check.js !== false;

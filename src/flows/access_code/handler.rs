@@ -272,6 +272,8 @@ pub async fn submit(
             limited(&state, lang, retry_at)
         }
         Verdict::Allowed { .. } => {
+            // A change of address whose hold has ended goes on file first.
+            crate::address_change::store::apply_due(&state.db, ts).await?;
             let person = store::find_person(&state.db, &submitted.identifier).await?;
             let letters = match &person {
                 Some(p) => {

@@ -86,10 +86,12 @@ pub async fn find_person(db: &Db, id: &Identifier) -> Result<Option<PersonOnFile
     }
 }
 
-/// When this person's code letters were issued since `since`.
+/// When this person's code letters were issued since `since` (change-of-
+/// address confirmation letters count too: one budget for both).
 pub async fn letters_since(db: &Db, person_id: i64, since: i64) -> Result<Vec<i64>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT issued_at FROM access_codes WHERE person_id = $1 AND channel = 'post' AND issued_at > $2",
+        "SELECT issued_at FROM access_codes WHERE person_id = $1 AND channel = 'post' AND issued_at > $2 \
+         UNION ALL SELECT created_at FROM address_change_requests WHERE person_id = $1 AND created_at > $2",
     )
     .bind(person_id)
     .bind(since)

@@ -33,6 +33,9 @@ pub fn unseal_code(n: &NoticeRecord, secrets: &Secrets) -> Option<AccessCode> {
         | NoticeKind::Denial => return None,
         NoticeKind::AccessNotice => n.receipt_number.clone().unwrap_or_default(),
         NoticeKind::CodeLetter => crate::flows::access_code::store::letter_aad(n.access_code_id?),
+        NoticeKind::AddressConfirm | NoticeKind::AddressAlert => {
+            crate::address_change::letter_aad(n.address_change_id?, n.kind)
+        }
     };
     let sealed = n.code_sealed.as_ref()?;
     let plain = open(&secrets.letter_key, aad.as_bytes(), sealed).ok()?;

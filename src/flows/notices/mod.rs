@@ -20,6 +20,11 @@ pub enum NoticeKind {
     Interview,
     Approval,
     Denial,
+    /// Change of address: the confirmation code, mailed to the new address.
+    AddressConfirm,
+    /// Change of address: "someone asked to move your mail", with the code
+    /// that cancels it, mailed to the old address.
+    AddressAlert,
 }
 
 impl NoticeKind {
@@ -32,6 +37,8 @@ impl NoticeKind {
             NoticeKind::Interview => "interview",
             NoticeKind::Approval => "approval",
             NoticeKind::Denial => "denial",
+            NoticeKind::AddressConfirm => "address_confirm",
+            NoticeKind::AddressAlert => "address_alert",
         }
     }
 
@@ -45,6 +52,8 @@ impl NoticeKind {
             NoticeKind::Interview => "letter.interview",
             NoticeKind::Approval => "letter.approval",
             NoticeKind::Denial => "letter.denial",
+            NoticeKind::AddressConfirm => "letter.address_confirm",
+            NoticeKind::AddressAlert => "letter.address_alert",
         }
     }
 
@@ -61,6 +70,8 @@ impl NoticeKind {
             "interview" => Some(NoticeKind::Interview),
             "approval" => Some(NoticeKind::Approval),
             "denial" => Some(NoticeKind::Denial),
+            "address_confirm" => Some(NoticeKind::AddressConfirm),
+            "address_alert" => Some(NoticeKind::AddressAlert),
             _ => None,
         }
     }

@@ -89,6 +89,32 @@ fn write_letter(
                 }
                 f.paragraph(&m.fmt(lang, "letter.receipt.body2", &[("url", url)]));
             }
+            NoticeKind::AddressConfirm | NoticeKind::AddressAlert => {
+                let k = n.kind.letter_key();
+                let new_address = n.body.as_deref().unwrap_or_default();
+                f.paragraph(&m.fmt(lang, &format!("{k}.intro"), &[("address", new_address)]));
+                let code_text = match code {
+                    Some(c) => c.grouped(),
+                    None => t("letter.access.code_unavailable"),
+                };
+                f.highlight(&t(&format!("{k}.code_label")), &code_text);
+                if let Some(exp) = n.code_expires_at {
+                    let day = DateTime::<Utc>::from_timestamp(exp, 0)
+                        .map(|d| d.date_naive())
+                        .unwrap_or_default();
+                    f.paragraph(&m.fmt(
+                        lang,
+                        &format!("{k}.expires"),
+                        &[("date", &m.long_date(lang, day))],
+                    ));
+                }
+                f.subheading(&t(&format!("{k}.how_heading")));
+                for step in ["step1", "step2", "step3"] {
+                    f.paragraph(&m.fmt(lang, &format!("{k}.{step}"), &[("url", url)]));
+                }
+                f.rule();
+                f.paragraph(&t(&format!("{k}.warning")));
+            }
             NoticeKind::AccessNotice | NoticeKind::CodeLetter => {
                 f.paragraph(&t(if n.kind == NoticeKind::CodeLetter {
                     "letter.code.intro"

@@ -28,10 +28,12 @@ pub struct NoticeRecord {
     pub code_sealed: Option<Vec<u8>>,
     pub code_expires_at: Option<i64>,
     pub mail_state: MailState,
+    /// The change-of-address request a change-of-address letter belongs to.
+    pub address_change_id: Option<i64>,
 }
 
 const COLUMNS: &str = "id, kind, lang, notice_date, addressee, street, unit, city, state, zip, \
-     receipt_number, form, received_date, access_code_id, body, code_sealed, code_expires_at, mail_state";
+     receipt_number, form, received_date, access_code_id, body, code_sealed, code_expires_at, mail_state, address_change_id";
 
 fn from_row(r: &AnyRow) -> Result<NoticeRecord, StoreError> {
     let bad = |what: &str| StoreError::Query(sqlx::Error::Decode(format!("bad {what}").into()));
@@ -56,6 +58,7 @@ fn from_row(r: &AnyRow) -> Result<NoticeRecord, StoreError> {
         code_sealed: r.try_get("code_sealed")?,
         code_expires_at: r.try_get("code_expires_at")?,
         mail_state: MailState::from_code(&mail).ok_or_else(|| bad("mail state"))?,
+        address_change_id: r.try_get("address_change_id")?,
     })
 }
 

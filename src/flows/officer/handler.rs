@@ -277,6 +277,7 @@ struct CaseTemplate<'a> {
     protected: bool,
     linked: Option<String>,
     history: Vec<HistoryLine>,
+    address_changes: Vec<super::address_changes::ChangeLine>,
     notices: Vec<NoticeLine>,
     requests: Vec<RequestLine>,
     uploads: Vec<UploadLine>,
@@ -337,7 +338,7 @@ pub async fn case_page(
     .bind(case.id)
     .fetch_one(state.db.pool())
     .await?;
-    let history = sqlx::query(
+    let mut history = sqlx::query(
         "SELECT status, at, actor FROM case_history WHERE case_id = $1 ORDER BY at DESC, id DESC",
     )
     .bind(case.id)
@@ -346,15 +347,24 @@ pub async fn case_page(
     .iter()
     .map(|r| {
         let s: String = r.try_get("status")?;
-        Ok(HistoryLine {
-            date: m.long_date(lang, date_of(r.try_get("at")?)),
-            status: CaseStatus::from_code(&s)
-                .map(|s| m.get(lang, &s.title_key()).to_string())
-                .unwrap_or(s),
-            actor: r.try_get("actor")?,
-        })
+        let at: i64 = r.try_get("at")?;
+        Ok((
+            at,
+            HistoryLine {
+                date: m.long_date(lang, date_of(at)),
+                status: CaseStatus::from_code(&s)
+                    .map(|s| m.get(lang, &s.title_key()).to_string())
+                    .unwrap_or(s),
+                actor: r.try_get("actor")?,
+            },
+        ))
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    // Changes of address: notes merged into the history, requests listed.
+    let address_changes = super::address_changes::lines(&state, lang, &case.receipt).await?;
+    history.extend(super::address_changes::notes(&state, lang, case.id).await?);
+    history.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    let history: Vec<HistoryLine> = history.into_iter().map(|(_, h)| h).collect();
     let notices = notices::for_case(&state.db, &case.receipt)
         .await?
         .into_iter()
@@ -416,7 +426,17 @@ pub async fn case_page(
     let error = cq
         .error
         .as_deref()
-        .filter(|e| ["transition", "items", "due", "interview", "office"].contains(e))
+        .filter(|e| {
+            [
+                "transition",
+                "items",
+                "due",
+                "interview",
+                "office",
+                "address_change",
+            ]
+            .contains(e)
+        })
         .map(|e| m.get(lang, &format!("officer.error.{e}")).to_string());
     Ok(render(&CaseTemplate {
         c: chrome(
@@ -446,6 +466,7 @@ pub async fn case_page(
         protected: p.try_get::<i64, _>("protected")? != 0,
         linked: p.try_get("account_number")?,
         history,
+        address_changes,
         notices,
         requests,
         uploads,

@@ -4,5 +4,6 @@
 //! `casework::change_status` (history, cache, applicant notification), issues
 //! a notice where one is due, and is written to the hash-chained audit log.
 
+pub mod address_changes;
 pub mod admin;
 pub mod handler;
