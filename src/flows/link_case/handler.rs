@@ -52,9 +52,11 @@ fn next_steps(key: &str) -> &'static [(&'static str, &'static str)] {
             ("/access-code", "help.next.new_code"),
             ("/help#code-never-arrived", "help.next.help"),
         ],
-        // The form below is the first next step (check the code, try again).
-        "link.outcome.wrong_code" => &[
+        // One answer for a wrong receipt, date of birth or code: the form
+        // below is the first next step (check each against the notice).
+        "link.outcome.not_matched" => &[
             ("/help#code-never-arrived", "help.next.help"),
+            ("/help#could-not-verify", "help.next.what_to_check"),
             ("/access-code", "help.next.new_code"),
         ],
         "link.outcome.account_limit" => &[("/help#too-many-requests", "help.next.help")],
