@@ -8,11 +8,11 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use sqlx::Row;
 
+use crate::app::{AppState, ClientIp};
 use crate::auth::account::Role;
 use crate::auth::session::{FullSession, Session};
 use crate::error::AppError;
 use crate::store::{Db, StoreError};
-use crate::web::{AppState, ClientIp};
 
 /// A fully signed-in applicant: the only kind of account that may use the
 /// applicant functions (linking a case, evidence, change of address,

@@ -5,12 +5,12 @@
 
 use sqlx::Row;
 
+use crate::app::AppState;
 use crate::domain::status::{TransitionError, transition};
 use crate::domain::{CaseStatus, FormType};
 use crate::i18n::Lang;
 use crate::outbox::{self, OutgoingEmail};
 use crate::store::StoreError;
-use crate::web::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeError {

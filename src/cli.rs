@@ -7,13 +7,14 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use crate::app::AppState;
 use crate::config::{Config, LogFormat};
 use crate::flows::notices::render::LetterContext;
 use crate::flows::status_api::policy::Allowance;
 use crate::flows::status_api::{self, SCOPE_INTAKE, SCOPE_STATUS};
 use crate::secrets::Secrets;
 use crate::store::Db;
-use crate::web::{self, AppState};
+use crate::web;
 
 #[derive(Parser)]
 #[command(
@@ -572,7 +573,7 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
 /// file holding a number of seconds added to the system clock, re-read on
 /// every reading, so a browser journey can let days pass (a change of
 /// address's hold) without waiting.
-fn serve_clock() -> crate::web::Clock {
+fn serve_clock() -> crate::app::Clock {
     if cfg!(debug_assertions)
         && let Ok(file) = std::env::var("CASEGATE_TEST_CLOCK_FILE")
     {

@@ -5,6 +5,7 @@
 //! `store` owns the database; `web` the HTTP plumbing; `ops` health and metrics.
 
 pub mod address_change;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod authz;

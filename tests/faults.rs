@@ -12,10 +12,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use casegate::app::AppState;
 use casegate::config::DbEngine;
 use casegate::outbox::OutboxConfig;
 use casegate::store::Db;
-use casegate::web::{self, AppState};
+use casegate::web;
 use common::smtp::SmtpSink;
 use common::{Browser, Options, TestApp, location, spawn_with};
 use sha2::{Digest, Sha256};

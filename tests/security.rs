@@ -872,7 +872,7 @@ async fn a_panicking_handler_answers_the_plain_500_page_with_a_request_id() {
         "unreachable"
     }
     let routes =
-        axum::Router::<casegate::web::AppState>::new().route("/boom", axum::routing::get(boom));
+        axum::Router::<casegate::app::AppState>::new().route("/boom", axum::routing::get(boom));
     let router = casegate::web::with_middleware(routes, app.state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

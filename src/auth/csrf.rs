@@ -13,8 +13,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::session::cookie_value;
+use crate::app::{AppState, is_api_path};
 use crate::crypto::{constant_time_eq, hmac_sha256, random_hex};
-use crate::web::{AppState, is_api_path};
 
 pub const COOKIE: &str = "__Host-csrf";
 

@@ -6,10 +6,10 @@
 //! The officer records the identity evidence they checked; the audit log
 //! keeps it; the owner is told, with a "this was not me" path.
 
+use crate::app::AppState;
 use crate::auth::{account, session, throttle};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::web::AppState;
 
 /// The identity evidence an officer may rely on (a fixed list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

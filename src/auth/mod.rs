@@ -15,11 +15,11 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use rand::Rng;
 
+use crate::app::AppState;
 use crate::audit;
 use crate::crypto::{hmac_sha256, open, seal};
 use crate::error::AppError;
 use crate::secrets::Secrets;
-use crate::web::AppState;
 
 /// A fresh 8-digit email code.
 pub fn new_email_code<R: Rng + ?Sized>(rng: &mut R) -> String {

@@ -9,10 +9,10 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sqlx::Row;
 
+use crate::app::AppState;
 use crate::crypto::{hmac_sha256, random_hex};
 use crate::secrets::Secrets;
 use crate::store::{Db, StoreError};
-use crate::web::AppState;
 
 pub const COOKIE: &str = "__Host-casegate_session";
 

@@ -8,6 +8,7 @@ pub mod case_status;
 pub mod change_address;
 pub mod evidence;
 pub mod help;
+pub mod home;
 pub mod intake;
 pub mod link_case;
 pub mod my_cases;

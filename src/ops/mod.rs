@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::web::AppState;
+use crate::app::AppState;
 
 /// 200 `ok` when the database answers, 503 otherwise.
 pub async fn healthz(State(state): State<AppState>) -> Response {

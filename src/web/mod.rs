@@ -1,13 +1,11 @@
-//! HTTP plumbing: shared state, the router, and the middleware every response
-//! passes through (security headers, language, metrics, error pages).
+//! HTTP plumbing: the router, the middleware every response passes through
+//! (request ids, security headers, language, metrics, error pages) and
+//! connection handling. The application context every handler receives lives
+//! in [`crate::app`], below the flows.
 
 pub mod assets;
-pub mod chrome;
 pub mod conn;
-pub mod home;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -15,91 +13,16 @@ use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
 
-use crate::config::Config;
+use crate::app::{AppState, Chrome, ClientIp, is_api_path};
 use crate::error::ErrorPage;
 use crate::flows::{
-    access_code, address, case_status, evidence, help, intake, link_case, my_cases, officer,
+    access_code, address, case_status, evidence, help, home, intake, link_case, my_cases, officer,
     processing_times, recovery, security, sign_in, sign_up, status_api, two_step,
 };
-use crate::i18n::{Lang, Messages};
-use crate::ops::metrics::Metrics;
-use crate::secrets::Secrets;
-use crate::store::Db;
-
-pub use chrome::Chrome;
-
-/// The clock every handler reads; tests replace it to move time.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-pub struct Inner {
-    pub config: Config,
-    pub db: Db,
-    pub secrets: Secrets,
-    pub messages: &'static Messages,
-    pub metrics: Metrics,
-    pub status_cache: case_status::store::StatusCache,
-    pub api: status_api::policy::ApiGuards,
-    pub clock: Clock,
-    /// Wakes the outbox worker when a message was queued.
-    pub outbox_wake: Arc<tokio::sync::Notify>,
-    /// Password hashing on its own bounded pool of threads.
-    pub hasher: crate::auth::password::Hasher,
-}
-
-#[derive(Clone)]
-pub struct AppState(pub Arc<Inner>);
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// Fails only if the password-hashing threads cannot be started.
-    pub fn new(
-        config: Config,
-        db: Db,
-        secrets: Secrets,
-        clock: Clock,
-    ) -> std::io::Result<AppState> {
-        let ttl = std::time::Duration::from_millis(config.status_cache_ttl_ms);
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        let hasher = crate::auth::password::Hasher::new(threads, 64, secrets.password_pepper)?;
-        // The audit chain is keyed from the master key.
-        db.set_audit_key(&secrets);
-        Ok(AppState(Arc::new(Inner {
-            config,
-            db,
-            secrets,
-            messages: Messages::global(),
-            metrics: Metrics::default(),
-            status_cache: case_status::store::StatusCache::new(ttl),
-            api: status_api::policy::ApiGuards::default(),
-            clock,
-            outbox_wake: Arc::new(tokio::sync::Notify::new()),
-            hasher,
-        })))
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        (self.clock)()
-    }
-
-    pub fn agency(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::En => &self.config.agency_name,
-            Lang::Es => &self.config.agency_name_es,
-        }
-    }
-}
+use crate::i18n::Lang;
 
 /// Largest evidence-upload request.
 pub const UPLOAD_BODY_BYTES: usize = 13 * 1024 * 1024;
@@ -107,7 +30,7 @@ pub const UPLOAD_BODY_BYTES: usize = 13 * 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let routes = Router::new()
-        .route("/", get(home::page))
+        .route("/", get(home::handler::page))
         .route("/status", get(case_status::handler::page))
         .route(
             "/access-code",
@@ -375,11 +298,6 @@ async fn not_found() -> Response {
     crate::error::AppError::NotFound.into_response()
 }
 
-/// Whether a path belongs to the JSON API (errors there are JSON, not pages).
-pub fn is_api_path(path: &str) -> bool {
-    path.starts_with("/oauth/") || path.starts_with("/case-status") || path.starts_with("/api/")
-}
-
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
@@ -485,46 +403,6 @@ async fn language(mut req: Request, next: Next) -> Response {
         HeaderValue::from_static("Accept-Language, Cookie"),
     );
     resp
-}
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _state: &S,
-    ) -> Result<Lang, Self::Rejection> {
-        Ok(parts.extensions.get::<Lang>().copied().unwrap_or(Lang::En))
-    }
-}
-
-/// The client's IP address: the TCP peer, or — behind a trusted reverse
-/// proxy, when `CASEGATE_CLIENT_IP_HEADER` is set — the right-most value of
-/// that header.
-pub struct ClientIp(pub String);
-
-impl axum::extract::FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<ClientIp, Self::Rejection> {
-        if let Some(h) = &state.config.client_ip_header
-            && let Some(v) = parts.headers.get(h.as_str()).and_then(|v| v.to_str().ok())
-            && let Some(last) = v
-                .rsplit(',')
-                .next()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        {
-            return Ok(ClientIp(last.chars().take(64).collect()));
-        }
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_string());
-        Ok(ClientIp(peer))
-    }
 }
 
 /// Turns error markers (and bare framework errors) into the plain-language
@@ -633,20 +511,6 @@ fn error_page_html(
     };
     askama::Template::render(&t).unwrap_or_else(|_| "Error".to_string())
 }
-
-/// Renders a template into an HTML response, or a 500 page if rendering fails.
-pub fn render<T: askama::Template>(t: &T) -> Response {
-    // askama's own estimate counts only the template's literal text; a
-    // status page is ~5 KiB, so start big enough to fill it without regrowing.
-    let mut html = String::with_capacity(T::SIZE_HINT.max(RENDER_BUFFER));
-    match t.render_into(&mut html) {
-        Ok(()) => Html(html).into_response(),
-        Err(e) => crate::error::AppError::Internal(e.to_string()).into_response(),
-    }
-}
-
-/// Initial capacity of a rendered page.
-const RENDER_BUFFER: usize = 8 * 1024;
 
 /// Starts serving until `shutdown` resolves; in-flight requests finish first.
 /// Connection limits and timeouts: see [`conn`].

@@ -11,10 +11,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use casegate::app::AppState;
 use casegate::config::{Config, DbEngine};
 use casegate::secrets::Secrets;
 use casegate::store::Db;
-use casegate::web::{self, AppState};
+use casegate::web;
 use chrono::{DateTime, Utc};
 
 pub const MASTER_KEY: &str = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";

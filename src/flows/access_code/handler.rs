@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use super::form::{Delivery, FieldError, RawForm};
 use super::policy::{self, Outcome, RULES};
 use super::store;
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::audit::{self, subject_hash};
 use crate::auth::csrf::CsrfToken;
 use crate::captcha::{self, CaptchaError, Challenge, Proof};
@@ -20,7 +21,6 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit, Verdict};
 use crate::outbox::OutgoingEmail;
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 /// A message box above the form.
 pub struct Alert {

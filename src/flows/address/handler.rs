@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::record;
 use crate::auth::session::MaybeSession;
@@ -15,7 +16,6 @@ use crate::domain::address::{AddressInput, UsState};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::outbox::{self, OutgoingEmail};
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct AddressForm {

@@ -5,9 +5,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::form::{StatusInput, StatusQuery};
 use super::policy::{self, HistoryLine, StatusText};
+use crate::app::{AppState, Chrome, render};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::web::{AppState, Chrome, render};
 
 pub enum Outcome {
     Form,

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use super::form::{CancelForm, ConfirmForm, RawForm, parse_code};
 use super::policy::{self, LETTER_RULES, Outcome};
 use super::store::{self, CancelOutcome, ConfirmOutcome};
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::audit::{self, subject_hash};
 use crate::auth::csrf::CsrfToken;
 use crate::captcha::{self, CaptchaError, Challenge, Proof};
@@ -25,7 +26,6 @@ use crate::flows::access_code::store as people;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit, Verdict};
 use crate::outbox::OutgoingEmail;
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 const PATH: &str = "/change-address";
 

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::store::{self, NewUpload};
 use super::{MAX_FILES, ScanState, Serving};
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::record;
 use crate::authz;
@@ -16,7 +17,6 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::uploads::kind::{self, KindError};
 use crate::uploads::storage::{LocalStorage, Storage};
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 pub struct FileView {
     pub id: i64,

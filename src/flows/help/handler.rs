@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::response::Response;
 
+use crate::app::{AppState, Chrome, render};
 use crate::i18n::Lang;
-use crate::web::{AppState, Chrome, render};
 
 /// One answer on the page: its anchor (refusal pages link to
 /// `/help#<anchor>`), its message key and its next step.

@@ -10,8 +10,8 @@ pub mod handler;
 pub mod policy;
 pub mod store;
 
+use crate::app::AppState;
 use crate::store::StoreError;
-use crate::web::AppState;
 
 /// Files filings received over the web (the API or the officer console):
 /// one batch with the server's settings, then this instance forgets any

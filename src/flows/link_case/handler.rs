@@ -8,13 +8,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::form::LinkForm;
 use super::policy::{self, Outcome};
 use super::store;
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::record;
 use crate::authz;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit, Verdict};
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 #[derive(askama::Template)]
 #[template(path = "flows/link_case/add.html")]

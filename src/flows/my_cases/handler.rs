@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sqlx::Row;
 
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::{self, AccountNumber};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::record;
@@ -18,7 +19,6 @@ use crate::flows::case_status::policy::{self as status_policy, date_of};
 use crate::flows::notices::render::{LetterContext, render as render_pdf};
 use crate::flows::processing_times::store as ptimes;
 use crate::i18n::Lang;
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 pub struct CaseRow {
     pub receipt: String,

@@ -11,12 +11,12 @@ use sqlx::Row;
 use super::handler::{HistoryLine, Officer};
 use crate::address_change::ChangeState;
 use crate::address_change::store::{self as changes, Reversal};
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::csrf::CsrfToken;
 use crate::authz::{OfficerArea, officer_may};
 use crate::domain::ReceiptNumber;
 use crate::error::AppError;
 use crate::i18n::{Lang, Messages};
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 /// One request as the case page lists it.
 pub struct ChangeLine {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::handler::{Officer, audit};
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::{self, CodePurpose, Role};
 use crate::auth::csrf::CsrfToken;
 use crate::authz::OfficerArea;
@@ -18,7 +19,6 @@ use crate::flows::intake::cli::parse_all;
 use crate::flows::status_api::policy::Allowance;
 use crate::flows::status_api::{self, SCOPE_INTAKE, SCOPE_STATUS};
 use crate::i18n::Lang;
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 pub struct OfficerRow {
     pub id: i64,

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sqlx::Row;
 
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::Role;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{FullSession, Session};
@@ -20,7 +21,6 @@ use crate::flows::case_status::policy::date_of;
 use crate::flows::notices::render::LetterContext;
 use crate::flows::notices::{MailState, NoticeKind, store as notices};
 use crate::i18n::Lang;
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 /// A fully signed-in officer (applicants and anonymous visitors never get past this).
 pub struct Officer {

@@ -6,10 +6,10 @@ use serde::Deserialize;
 
 use super::chart::{ChartLabels, svg_chart};
 use super::store;
+use crate::app::{AppState, Chrome, render};
 use crate::domain::FormType;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::web::{AppState, Chrome, render};
 
 pub struct Row {
     pub form: String,

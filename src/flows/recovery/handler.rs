@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::{self, CodePurpose};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{self, Level, NewSession};
@@ -14,7 +15,6 @@ use crate::domain::Email;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit};
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 /// A reset code leads to a new password (and, after a help-desk reset, to a
 /// session that enrols a second factor): it lives as short as that use

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::Row;
 
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{self, FullSession, Level, NewSession, RULES};
@@ -17,7 +18,6 @@ use crate::error::AppError;
 use crate::flows::two_step::handler::{BackupCodesTemplate, new_backup_codes};
 use crate::i18n::Lang;
 use crate::limits::{self, Limit, Verdict};
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 fn when(state: &AppState, lang: Lang, at: i64) -> String {
     let d = DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default();

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::audit::subject_hash;
 use crate::auth::account::{self, Account, CodePurpose};
 use crate::auth::backup_codes::BackupCode;
@@ -18,7 +19,6 @@ use crate::auth::{email_code_hash, open_totp, record, redirect_with_cookie, user
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 #[derive(Default, Deserialize)]
 pub struct SignInForm {

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::form::{ConfirmForm, SignUpErrors, SignUpForm};
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::{self, CodePurpose, Role};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{self, Level, NewSession};
@@ -15,7 +16,6 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit};
 use crate::outbox::{self, OutgoingEmail};
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 /// Confirming the email leads to a session (to enrol a second factor); the
 /// person has just signed up and is waiting for the email.

@@ -11,12 +11,12 @@ use serde_json::json;
 use super::form::{TokenForm, TokenRequestError, basic_credentials};
 use super::policy::{Admission, Grant, token_live};
 use super::store;
+use crate::app::AppState;
 use crate::crypto::{constant_time_eq, hmac_sha256, random_hex};
 use crate::domain::ReceiptNumber;
 use crate::error::ErrorPage;
 use crate::flows::case_status::policy as status_policy;
 use crate::i18n::Lang;
-use crate::web::AppState;
 
 /// `{"code": N, "message": "…"}` with the given status.
 pub fn api_error(status: StatusCode, message: &str) -> Response {

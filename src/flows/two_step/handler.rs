@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account;
 use crate::auth::backup_codes::{self, BackupCode};
 use crate::auth::csrf::CsrfToken;
@@ -14,7 +15,6 @@ use crate::auth::totp::{self, TotpSecret};
 use crate::auth::{open_totp, record, seal_totp};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::web::{AppState, Chrome, ClientIp, render};
 
 #[derive(askama::Template)]
 #[template(path = "flows/two_step/setup.html")]

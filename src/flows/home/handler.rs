@@ -1,13 +1,13 @@
-//! The home page: the portal's entry points in plain language.
+//! The home page handler.
 
 use axum::extract::State;
 use axum::response::Response;
 
-use super::{AppState, Chrome, render};
+use crate::app::{AppState, Chrome, render};
 use crate::i18n::Lang;
 
 #[derive(askama::Template)]
-#[template(path = "web/home.html")]
+#[template(path = "flows/home/home.html")]
 struct HomeTemplate<'a> {
     c: Chrome<'a>,
 }
