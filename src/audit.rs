@@ -53,10 +53,21 @@ pub fn entry_hash(prev: &str, seq: i64, e: &Event<'_>) -> String {
 /// lock on both engines, so concurrent appends cannot fork the chain.
 pub async fn record(db: &Db, e: &Event<'_>) -> Result<(), StoreError> {
     let mut tx = db.pool().begin().await?;
+    record_in(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`record`] inside the caller's transaction: the entry is written if and
+/// only if the action it describes commits.
+pub async fn record_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    e: &Event<'_>,
+) -> Result<(), StoreError> {
     let (seq, prev): (i64, String) = sqlx::query_as(
         "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash",
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     let hash = entry_hash(&prev, seq, e);
     sqlx::query(
@@ -72,13 +83,12 @@ pub async fn record(db: &Db, e: &Event<'_>) -> Result<(), StoreError> {
     .bind(seq)
     .bind(&prev)
     .bind(&hash)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE audit_head SET entry_hash = $1 WHERE id = 1")
         .bind(&hash)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
