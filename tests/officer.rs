@@ -987,3 +987,32 @@ async fn a_decision_whose_notice_cannot_be_written_changes_nothing() {
     assert!(after[0].starts_with("case_was_approved|"), "{after:?}");
     assert!(after[2].contains("approval|"), "{after:?}");
 }
+
+#[tokio::test]
+async fn an_unknown_or_malformed_admin_action_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = officer(&app, Role::Admin).await;
+    let audit_before = app.count("SELECT COUNT(*) FROM audit_events").await;
+    let officers_before = app
+        .count("SELECT COUNT(*) FROM accounts WHERE disabled_at IS NULL")
+        .await;
+    for fields in [
+        vec![("action", "drop_tables"), ("id", "1")],
+        vec![("action", ""), ("id", "1")],
+        vec![("action", "disable_officer"), ("id", "1 OR 1=1")],
+    ] {
+        let r = admin.post("/officer/admin", &fields).await;
+        assert_eq!(r.status(), 400, "{fields:?}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains("href=\"/\""), "a next step: {body}");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM accounts WHERE disabled_at IS NULL")
+            .await,
+        officers_before
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events").await,
+        audit_before
+    );
+}
