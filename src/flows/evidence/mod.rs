@@ -12,32 +12,5 @@ pub mod store;
 /// Most files one request accepts.
 pub const MAX_FILES: i64 = 10;
 
-/// Where a file stands with the virus scanner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScanState {
-    /// No scanner is configured: officers see "not scanned".
-    NotScanned,
-    Pending,
-    Clean,
-    Infected,
-}
-
-impl ScanState {
-    pub fn code(self) -> &'static str {
-        match self {
-            ScanState::NotScanned => "not_scanned",
-            ScanState::Pending => "pending",
-            ScanState::Clean => "clean",
-            ScanState::Infected => "infected",
-        }
-    }
-
-    pub fn from_code(s: &str) -> ScanState {
-        match s {
-            "pending" => ScanState::Pending,
-            "clean" => ScanState::Clean,
-            "infected" => ScanState::Infected,
-            _ => ScanState::NotScanned,
-        }
-    }
-}
+// The scan state is a domain state; the flow keeps its old path.
+pub use crate::domain::scan::ScanState;

@@ -13,12 +13,13 @@ use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{FullSession, Session};
 use crate::authz::{OfficerArea, officer_may};
 use crate::casework::{self, ChangeError};
+use crate::domain::notice::{MailState, NoticeKind};
 use crate::domain::status::transition;
 use crate::domain::{CaseStatus, FormType, ReceiptNumber};
 use crate::error::AppError;
 use crate::flows::case_status::policy::date_of;
 use crate::flows::notices::render::LetterContext;
-use crate::flows::notices::{MailState, NoticeKind, store as notices};
+use crate::flows::notices::store as notices;
 use crate::i18n::Lang;
 use crate::web::{AppState, Chrome, ClientIp, render};
 
