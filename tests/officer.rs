@@ -869,16 +869,25 @@ async fn case_snapshot(app: &TestApp, receipt: &str) -> Vec<String> {
 /// Makes every insert into `table` fail, through the test's own handle on
 /// the server's database (a real constraint failure, not a mock).
 async fn fail_inserts_into(app: &TestApp, table: &str) {
+    fail_on(app, "INSERT", table).await
+}
+
+async fn heal_inserts_into(app: &TestApp, table: &str) {
+    heal(app, table).await
+}
+
+/// Makes every `event` (`INSERT`, `UPDATE OF column`, ...) on `table` fail.
+async fn fail_on(app: &TestApp, event: &str, table: &str) {
     let sqls: Vec<String> = match common::engine() {
         casegate::config::DbEngine::Sqlite => vec![format!(
-            "CREATE TRIGGER fault_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            "CREATE TRIGGER fault_{table} BEFORE {event} ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
         )],
         casegate::config::DbEngine::Postgres => vec![
             "CREATE OR REPLACE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS \
              $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$"
                 .to_string(),
             format!(
-                "CREATE TRIGGER fault_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION injected_fault()"
+                "CREATE TRIGGER fault_{table} BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION injected_fault()"
             ),
         ],
     };
@@ -890,7 +899,7 @@ async fn fail_inserts_into(app: &TestApp, table: &str) {
     }
 }
 
-async fn heal_inserts_into(app: &TestApp, table: &str) {
+async fn heal(app: &TestApp, table: &str) {
     let sql = match common::engine() {
         casegate::config::DbEngine::Sqlite => format!("DROP TRIGGER fault_{table}"),
         casegate::config::DbEngine::Postgres => format!("DROP TRIGGER fault_{table} ON {table}"),
@@ -1015,4 +1024,39 @@ async fn an_unknown_or_malformed_admin_action_is_refused_and_changes_nothing() {
         app.count("SELECT COUNT(*) FROM audit_events").await,
         audit_before
     );
+}
+
+#[tokio::test]
+async fn disabling_an_officer_whose_sessions_cannot_be_revoked_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = officer(&app, Role::Admin).await;
+    let clerk = officer(&app, Role::Mailroom).await;
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE email = 'mailroom@agency.example'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let audit_before = app.count("SELECT COUNT(*) FROM audit_events").await;
+    // Revoking the clerk's sessions is the second write of the action.
+    fail_on(&app, "UPDATE OF revoked_at", "sessions").await;
+    let id_text = id.to_string();
+    let disable = [("action", "disable_officer"), ("id", id_text.as_str())];
+    let r = admin.post("/officer/admin", &disable).await;
+    assert_plain_failure(r, "disable with failing session revocation").await;
+    let disabled: Option<i64> =
+        sqlx::query_scalar("SELECT disabled_at FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(disabled, None, "not disabled without its sessions revoked");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events").await,
+        audit_before
+    );
+    assert_eq!(clerk.get("/officer/mail").await.status(), 200);
+    heal(&app, "sessions").await;
+    let r = admin.post("/officer/admin", &disable).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(location(&clerk.get("/officer/mail").await), "/sign-in");
 }

@@ -276,25 +276,28 @@ pub async fn act(
             if id == o.session.account_id {
                 return bad("admin.error.self").await;
             }
+            // Disabled and signed out everywhere, with its audit entry, at once.
+            let mut tx = state.db.pool().begin().await?;
             let r = sqlx::query(
                 "UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND role <> 'applicant'",
             )
             .bind(disable.then_some(now))
             .bind(id)
-            .execute(state.db.pool())
+            .execute(&mut *tx)
             .await?;
             if r.rows_affected() != 1 {
                 return Err(AppError::NotFound);
             }
             if disable {
-                crate::auth::session::revoke_all(&state.db, id, None, now).await?;
+                crate::auth::session::revoke_all_in(&mut *tx, id, None, now).await?;
             }
             let name = if disable {
                 "admin.disable_officer"
             } else {
                 "admin.enable_officer"
             };
-            audit(&state, &o, name, &ip, &id.to_string()).await?;
+            audit_in(&mut tx, &state, &o, name, &ip, &id.to_string()).await?;
+            tx.commit().await?;
             admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
         }
         AdminAction::SetRole { id, role } => {
@@ -304,18 +307,20 @@ pub async fn act(
             if id == o.session.account_id {
                 return bad("admin.error.self").await;
             }
+            let mut tx = state.db.pool().begin().await?;
             let r =
                 sqlx::query("UPDATE accounts SET role = $1 WHERE id = $2 AND role <> 'applicant'")
                     .bind(role.code())
                     .bind(id)
-                    .execute(state.db.pool())
+                    .execute(&mut *tx)
                     .await?;
             if r.rows_affected() != 1 {
                 return Err(AppError::NotFound);
             }
             // A new role takes effect at the next sign-in.
-            crate::auth::session::revoke_all(&state.db, id, None, now).await?;
-            audit(
+            crate::auth::session::revoke_all_in(&mut *tx, id, None, now).await?;
+            audit_in(
+                &mut tx,
                 &state,
                 &o,
                 "admin.role_set",
@@ -323,6 +328,7 @@ pub async fn act(
                 &format!("{id} {}", role.code()),
             )
             .await?;
+            tx.commit().await?;
             admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
         }
         AdminAction::CreateClient { name, intake } => {
