@@ -2,8 +2,13 @@
 //! `domain::status::transition`, the history grows, this instance's status
 //! cache forgets the receipt, and the linked applicant (if they want it) gets
 //! an email saying the case was updated — no details, no A-Number.
+//!
+//! The change is written inside the caller's transaction, so an action that
+//! writes more (a document request, a notice, an office) commits once: all or
+//! nothing. What may only happen after the commit (forgetting the cached
+//! status, waking the outbox) is handed back as [`Changed`].
 
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use crate::app::AppState;
 use crate::domain::status::{TransitionError, transition};
@@ -28,14 +33,38 @@ impl From<sqlx::Error> for ChangeError {
     }
 }
 
-/// Moves a case to `to`, recorded as done by `actor` at `now`.
+/// A status change written but not yet committed. Once the caller's
+/// transaction has committed, [`Changed::committed`] forgets the cached
+/// status and wakes the outbox; dropped without it (the transaction rolled
+/// back), nothing happened.
+#[must_use = "call `committed` after the transaction commits"]
+#[derive(Debug)]
+pub struct Changed {
+    receipt: String,
+}
+
+impl Changed {
+    /// Effects outside the database, for after the commit.
+    pub fn committed(self, state: &AppState) {
+        state.status_cache.forget(&self.receipt);
+        state.outbox_wake.notify_one();
+    }
+}
+
+/// Moves a case to `to`, recorded as done by `actor` at `now`, inside `tx`
+/// (the caller commits).
 pub async fn change_status(
+    tx: &mut Transaction<'_, Any>,
     state: &AppState,
     case_id: i64,
     to: CaseStatus,
     actor: &str,
     now: i64,
-) -> Result<(), ChangeError> {
+) -> Result<Changed, ChangeError> {
+    // Read outside the transaction (as before): the UPDATE below is guarded
+    // by the status read here, and on SQLite a transaction whose first
+    // statement is a write takes the write lock at once instead of failing
+    // to upgrade a read snapshot another writer has moved past.
     let row = sqlx::query(
         "SELECT c.receipt_number, c.form, c.status, c.account_id, a.email, a.notify_case_updates \
          FROM cases c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id = $1",
@@ -48,14 +77,13 @@ pub async fn change_status(
     let form = FormType::parse(&row.try_get::<String, _>("form")?).ok_or(ChangeError::NotFound)?;
     let from = CaseStatus::from_code(&row.try_get::<String, _>("status")?);
     transition(form, from, to)?;
-    let mut tx = state.db.pool().begin().await?;
     // Guarded by the status we checked, so a concurrent change cannot be skipped over.
     let moved = sqlx::query("UPDATE cases SET status = $1, status_at = $2, updated_at = $2 WHERE id = $3 AND status = $4")
         .bind(to.code())
         .bind(now)
         .bind(case_id)
         .bind(from.map(|s| s.code()).unwrap_or(""))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
     if moved != 1 {
@@ -66,7 +94,7 @@ pub async fn change_status(
         .bind(to.code())
         .bind(now)
         .bind(actor)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     let email: Option<String> = row.try_get("email")?;
     let notify: Option<i64> = row.try_get("notify_case_updates")?;
@@ -78,7 +106,7 @@ pub async fn change_status(
             ("url", state.config.public_url.as_str()),
         ];
         outbox::enqueue(
-            &mut *tx,
+            &mut **tx,
             &state.secrets,
             &mut rand::rngs::OsRng,
             &OutgoingEmail {
@@ -94,8 +122,5 @@ pub async fn change_status(
         )
         .await?;
     }
-    tx.commit().await?;
-    state.status_cache.forget(&receipt);
-    state.outbox_wake.notify_one();
-    Ok(())
+    Ok(Changed { receipt })
 }

@@ -590,8 +590,8 @@ async fn a_case_update_emails_the_applicant_without_details_unless_turned_off() 
             .await
             .unwrap();
     let before = app.count("SELECT COUNT(*) FROM outbox").await;
-    casegate::casework::change_status(
-        &app.state,
+    common::change_status(
+        &app,
         case_id,
         CaseStatus::ActivelyReviewed,
         "adjudicator",
@@ -616,15 +616,15 @@ async fn a_case_update_emails_the_applicant_without_details_unless_turned_off() 
     );
     // A denied case cannot be reopened, and the state machine is the one judge.
     assert!(
-        casegate::casework::change_status(&app.state, case_id, CaseStatus::CardWasMailed, "x", 0)
+        common::change_status(&app, case_id, CaseStatus::CardWasMailed, "x", 0)
             .await
             .is_err()
     );
     // Turned off: no email.
     b.post("/account/notifications", &[]).await;
     let before = app.count("SELECT COUNT(*) FROM outbox").await;
-    casegate::casework::change_status(
-        &app.state,
+    common::change_status(
+        &app,
         case_id,
         CaseStatus::CaseWasApproved,
         "adjudicator",

@@ -121,23 +121,23 @@ async fn rendering_is_deterministic_and_mailed_letters_lose_their_code() {
 
     use casegate::flows::notices::MailState;
     assert!(
-        !store::set_mail_state(&app.db, id, MailState::Queued, MailState::Mailed, 1)
+        !store::set_mail_state(app.db.pool(), id, MailState::Queued, MailState::Mailed, 1)
             .await
             .unwrap()
     );
     assert!(
-        store::set_mail_state(&app.db, id, MailState::Queued, MailState::Printed, 1)
+        store::set_mail_state(app.db.pool(), id, MailState::Queued, MailState::Printed, 1)
             .await
             .unwrap()
     );
     assert!(
-        !store::set_mail_state(&app.db, id, MailState::Queued, MailState::Printed, 1)
+        !store::set_mail_state(app.db.pool(), id, MailState::Queued, MailState::Printed, 1)
             .await
             .unwrap(),
         "only one clerk wins"
     );
     assert!(
-        store::set_mail_state(&app.db, id, MailState::Printed, MailState::Mailed, 2)
+        store::set_mail_state(app.db.pool(), id, MailState::Printed, MailState::Mailed, 2)
             .await
             .unwrap()
     );

@@ -751,8 +751,8 @@ async fn a_reviewed_response_returns_the_case_to_active_review() {
         .execute(app.db.pool())
         .await
         .unwrap();
-    casegate::casework::change_status(
-        &app.state,
+    common::change_status(
+        &app,
         sqlx::query_scalar::<_, i64>("SELECT id FROM cases WHERE receipt_number = 'YSC2608000001'")
             .fetch_one(app.db.pool())
             .await
@@ -845,4 +845,234 @@ async fn one_filing_typed_in_and_a_role_changed() {
     assert_eq!(role, "adjudicator");
     assert_eq!(location(&intake.get("/officer").await), "/sign-in");
     app.assert_status_rows_in_step().await;
+}
+
+// ---------------------------------------------------------------------------
+// Officer actions commit once: a failing later write leaves nothing behind
+// ---------------------------------------------------------------------------
+
+/// Everything an officer action may write about one case, as text.
+async fn case_snapshot(app: &TestApp, receipt: &str) -> Vec<String> {
+    let q = |sql: &'static str| {
+        let pool = app.db.pool().clone();
+        let receipt = receipt.to_string();
+        async move {
+            let rows: Vec<(String,)> = sqlx::query_as(sql)
+                .bind(receipt)
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join(";")
+        }
+    };
+    let mut snap = vec![
+        q("SELECT status || '|' || CAST(status_at AS TEXT) || '|' || office FROM cases WHERE receipt_number = $1").await,
+        q("SELECT h.status || '|' || CAST(h.at AS TEXT) || '|' || h.actor FROM case_history h JOIN cases c ON c.id = h.case_id WHERE c.receipt_number = $1 ORDER BY h.id").await,
+        q("SELECT n.kind || '|' || n.mail_state FROM notices n JOIN cases c ON c.id = n.case_id WHERE c.receipt_number = $1 ORDER BY n.id").await,
+        q("SELECT d.items FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = $1 ORDER BY d.id").await,
+        q("SELECT CAST(COUNT(*) AS TEXT) FROM outbox WHERE $1 <> ''").await,
+        q("SELECT CAST(COUNT(*) AS TEXT) FROM audit_events WHERE action = 'case.status_changed' AND $1 <> ''").await,
+    ];
+    if common::engine() == casegate::config::DbEngine::Sqlite {
+        snap.push(
+            q("SELECT status || '|' || office || '|' || history FROM status_rows WHERE receipt_number = $1")
+                .await,
+        );
+    }
+    snap
+}
+
+/// Makes every insert into `table` fail, through the test's own handle on
+/// the server's database (a real constraint failure, not a mock).
+async fn fail_inserts_into(app: &TestApp, table: &str) {
+    fail_on(app, "INSERT", table).await
+}
+
+async fn heal_inserts_into(app: &TestApp, table: &str) {
+    heal(app, table).await
+}
+
+/// Makes every `event` (`INSERT`, `UPDATE OF column`, ...) on `table` fail.
+async fn fail_on(app: &TestApp, event: &str, table: &str) {
+    let sqls: Vec<String> = match common::engine() {
+        casegate::config::DbEngine::Sqlite => vec![format!(
+            "CREATE TRIGGER fault_{table} BEFORE {event} ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )],
+        casegate::config::DbEngine::Postgres => vec![
+            "CREATE OR REPLACE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$"
+                .to_string(),
+            format!(
+                "CREATE TRIGGER fault_{table} BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION injected_fault()"
+            ),
+        ],
+    };
+    for sql in sqls {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+}
+
+async fn heal(app: &TestApp, table: &str) {
+    let sql = match common::engine() {
+        casegate::config::DbEngine::Sqlite => format!("DROP TRIGGER fault_{table}"),
+        casegate::config::DbEngine::Postgres => format!("DROP TRIGGER fault_{table} ON {table}"),
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+}
+
+async fn assert_plain_failure(r: reqwest::Response, what: &str) {
+    assert_eq!(r.status(), 500, "{what}");
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("Something went wrong on our side"),
+        "{what}: {body}"
+    );
+    let lower = body.to_lowercase();
+    for leak in ["injected fault", "sqlx", "sqlite", "postgres", "trigger"] {
+        assert!(!lower.contains(leak), "{what}: the page leaks {leak:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_for_evidence_whose_request_cannot_be_written_changes_nothing() {
+    let app = spawn_app().await;
+    let applicant = sign_in(&app, "maria.nunez@example.com").await;
+    applicant
+        .post(
+            "/account/cases/add",
+            &[
+                ("receipt", "EAC9999103403"),
+                ("code", "DEM0-C0DE-0001"),
+                ("dob_month", "2"),
+                ("dob_day", "14"),
+                ("dob_year", "1985"),
+            ],
+        )
+        .await;
+    let adj = officer(&app, Role::Adjudicator).await;
+    let receipt = "EAC9999103400";
+    let before = case_snapshot(&app, receipt).await;
+    // The status change and its history come first; the document request second.
+    fail_inserts_into(&app, "document_requests").await;
+    let rfe = [("items", "Proof of travel"), ("due", "2027-01-15")];
+    let r = adj
+        .post(&format!("/officer/cases/{receipt}/rfe"), &rfe)
+        .await;
+    assert_plain_failure(r, "RFE with a failing document request").await;
+    assert_eq!(
+        case_snapshot(&app, receipt).await,
+        before,
+        "status, history, notices, requests, email and status_rows are unchanged"
+    );
+    app.assert_status_rows_in_step().await;
+    // Once the database accepts the write, the same action goes through whole.
+    heal_inserts_into(&app, "document_requests").await;
+    let r = adj
+        .post(&format!("/officer/cases/{receipt}/rfe"), &rfe)
+        .await;
+    assert_eq!(location(&r), format!("/officer/cases/{receipt}"));
+    let after = case_snapshot(&app, receipt).await;
+    assert!(after[0].starts_with("additional_evidence_requested|"));
+    assert!(after[2].contains("rfe|queued"));
+    assert_eq!(after[3], "Proof of travel");
+    app.assert_status_rows_in_step().await;
+}
+
+#[tokio::test]
+async fn a_decision_whose_notice_cannot_be_written_changes_nothing() {
+    let app = spawn_app().await;
+    let adj = officer(&app, Role::Adjudicator).await;
+    let receipt = "SRC9999102777";
+    let before = case_snapshot(&app, receipt).await;
+    fail_inserts_into(&app, "notices").await;
+    let r = adj
+        .post(
+            &format!("/officer/cases/{receipt}/status"),
+            &[("to", "case_was_approved")],
+        )
+        .await;
+    assert_plain_failure(r, "approval with a failing notice").await;
+    assert_eq!(case_snapshot(&app, receipt).await, before);
+    app.assert_status_rows_in_step().await;
+    heal_inserts_into(&app, "notices").await;
+    let r = adj
+        .post(
+            &format!("/officer/cases/{receipt}/status"),
+            &[("to", "case_was_approved")],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/officer/cases/{receipt}"));
+    let after = case_snapshot(&app, receipt).await;
+    assert!(after[0].starts_with("case_was_approved|"), "{after:?}");
+    assert!(after[2].contains("approval|"), "{after:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_or_malformed_admin_action_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = officer(&app, Role::Admin).await;
+    let audit_before = app.count("SELECT COUNT(*) FROM audit_events").await;
+    let officers_before = app
+        .count("SELECT COUNT(*) FROM accounts WHERE disabled_at IS NULL")
+        .await;
+    for fields in [
+        vec![("action", "drop_tables"), ("id", "1")],
+        vec![("action", ""), ("id", "1")],
+        vec![("action", "disable_officer"), ("id", "1 OR 1=1")],
+    ] {
+        let r = admin.post("/officer/admin", &fields).await;
+        assert_eq!(r.status(), 400, "{fields:?}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains("href=\"/\""), "a next step: {body}");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM accounts WHERE disabled_at IS NULL")
+            .await,
+        officers_before
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events").await,
+        audit_before
+    );
+}
+
+#[tokio::test]
+async fn disabling_an_officer_whose_sessions_cannot_be_revoked_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = officer(&app, Role::Admin).await;
+    let clerk = officer(&app, Role::Mailroom).await;
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE email = 'mailroom@agency.example'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let audit_before = app.count("SELECT COUNT(*) FROM audit_events").await;
+    // Revoking the clerk's sessions is the second write of the action.
+    fail_on(&app, "UPDATE OF revoked_at", "sessions").await;
+    let id_text = id.to_string();
+    let disable = [("action", "disable_officer"), ("id", id_text.as_str())];
+    let r = admin.post("/officer/admin", &disable).await;
+    assert_plain_failure(r, "disable with failing session revocation").await;
+    let disabled: Option<i64> =
+        sqlx::query_scalar("SELECT disabled_at FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(disabled, None, "not disabled without its sessions revoked");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events").await,
+        audit_before
+    );
+    assert_eq!(clerk.get("/officer/mail").await.status(), 200);
+    heal(&app, "sessions").await;
+    let r = admin.post("/officer/admin", &disable).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(location(&clerk.get("/officer/mail").await), "/sign-in");
 }

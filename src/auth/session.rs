@@ -213,13 +213,27 @@ pub async fn revoke_all(
     except: Option<&[u8]>,
     now: i64,
 ) -> Result<u64, StoreError> {
+    revoke_all_in(db.pool(), account_id, except, now).await
+}
+
+/// [`revoke_all`] on any executor, so it joins the caller's transaction
+/// (`&mut *tx`).
+pub async fn revoke_all_in<'c, E>(
+    exec: E,
+    account_id: i64,
+    except: Option<&[u8]>,
+    now: i64,
+) -> Result<u64, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let r = sqlx::query(
         "UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL AND id_hash <> $3",
     )
     .bind(now)
     .bind(account_id)
     .bind(except.unwrap_or(&[]).to_vec())
-    .execute(db.pool())
+    .execute(exec)
     .await?;
     Ok(r.rows_affected())
 }

@@ -7,8 +7,10 @@ pub mod access_code;
 pub mod address;
 pub mod email;
 pub mod forms;
+pub mod notice;
 pub mod person;
 pub mod receipt;
+pub mod scan;
 pub mod status;
 
 pub use a_number::ANumber;

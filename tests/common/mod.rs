@@ -522,3 +522,20 @@ pub fn serving_unscanned() -> Options {
     o.extra.push(("CASEGATE_SERVE_UNSCANNED_UPLOADS", "1"));
     o
 }
+
+/// `casework::change_status` in a transaction of its own, committed (or
+/// rolled back when refused), as a test's shortcut for one status change.
+pub async fn change_status(
+    app: &TestApp,
+    case_id: i64,
+    to: casegate::domain::CaseStatus,
+    actor: &str,
+    now: i64,
+) -> Result<(), casegate::casework::ChangeError> {
+    let mut tx = app.db.pool().begin().await.unwrap();
+    let changed =
+        casegate::casework::change_status(&mut tx, &app.state, case_id, to, actor, now).await?;
+    tx.commit().await.unwrap();
+    changed.committed(&app.state);
+    Ok(())
+}

@@ -507,7 +507,9 @@ pub async fn submit(
         .await;
     }
     // The case moves on when it was waiting for this response.
+    let mut tx = state.db.pool().begin().await?;
     match crate::casework::change_status(
+        &mut tx,
         &state,
         case.case_id,
         CaseStatus::EvidenceResponseReceived,
@@ -516,7 +518,11 @@ pub async fn submit(
     )
     .await
     {
-        Ok(()) | Err(crate::casework::ChangeError::Transition(_)) => {}
+        Ok(changed) => {
+            tx.commit().await?;
+            changed.committed(&state);
+        }
+        Err(crate::casework::ChangeError::Transition(_)) => {}
         Err(crate::casework::ChangeError::NotFound) => return Err(AppError::NotFound),
         Err(crate::casework::ChangeError::Store(e)) => return Err(e.into()),
     }

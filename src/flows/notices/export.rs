@@ -77,7 +77,9 @@ pub async fn export(
             let bytes = render(n, code.as_ref(), ctx);
             let path = dir.join(file_name(n));
             std::fs::write(&path, &bytes).map_err(io(&path))?;
-            if store::set_mail_state(db, n.id, MailState::Queued, MailState::Printed, now).await? {
+            if store::set_mail_state(db.pool(), n.id, MailState::Queued, MailState::Printed, now)
+                .await?
+            {
                 written += 1;
             }
         }

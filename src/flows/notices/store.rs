@@ -105,14 +105,18 @@ pub async fn count_queued(db: &Db) -> Result<i64, StoreError> {
 
 /// Moves a letter along the mail-room path; false when the move is not
 /// allowed from its current state (checked in the same statement, so two
-/// clerks cannot both move it).
-pub async fn set_mail_state(
-    db: &Db,
+/// clerks cannot both move it). Runs on any executor, so it joins the
+/// caller's transaction (`&mut *tx`) or runs alone (`db.pool()`).
+pub async fn set_mail_state<'c, E>(
+    exec: E,
     id: i64,
     from: MailState,
     to: MailState,
     now: i64,
-) -> Result<bool, StoreError> {
+) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     if !from.can_become(to) {
         return Ok(false);
     }
@@ -127,7 +131,7 @@ pub async fn set_mail_state(
         .bind(now)
         .bind(id)
         .bind(from.code())
-        .execute(db.pool())
+        .execute(exec)
         .await?;
     Ok(r.rows_affected() == 1)
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sqlx::Row;
 
-use super::handler::{Officer, audit};
+use super::handler::{Officer, audit, audit_in};
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::{self, CodePurpose, Role};
 use crate::auth::csrf::CsrfToken;
@@ -134,6 +134,110 @@ pub struct AdminForm {
     pub evidence_note: String,
 }
 
+/// The admin actions, parsed once from the form's `action` field. Values
+/// that need a page of their own when wrong (an email, a role, a name) are
+/// checked in the action; a record id that is not a number is a bad request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AdminAction {
+    CreateOfficer {
+        email: String,
+        role: String,
+    },
+    /// `disable_officer` or `enable_officer`.
+    SetDisabled {
+        id: i64,
+        disable: bool,
+    },
+    SetRole {
+        id: i64,
+        role: String,
+    },
+    CreateClient {
+        name: String,
+        intake: bool,
+    },
+    RotateClient {
+        client_id: String,
+    },
+    DisableClient {
+        client_id: String,
+    },
+    /// Lift the sign-in and second-factor throttles of an account.
+    Unlock {
+        email: String,
+    },
+    /// Help-desk reset: the identity evidence checked and the officer's note
+    /// (parsed by `auth::help_desk`, which refuses a reset without them).
+    StartReset {
+        email: String,
+        evidence: String,
+        evidence_note: String,
+    },
+    RevokeCodes {
+        a_number: String,
+    },
+}
+
+/// Why an admin form is not an action.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AdminActionError {
+    #[error("unknown admin action")]
+    UnknownAction,
+    #[error("the record id is not a number")]
+    BadId,
+}
+
+impl From<AdminActionError> for AppError {
+    fn from(e: AdminActionError) -> Self {
+        tracing::warn!(error = %e, "admin form refused");
+        AppError::BadRequest
+    }
+}
+
+impl AdminAction {
+    pub fn parse(f: AdminForm) -> Result<AdminAction, AdminActionError> {
+        let id = |s: &str| s.trim().parse::<i64>().map_err(|_| AdminActionError::BadId);
+        Ok(match f.action.as_str() {
+            "create_officer" => AdminAction::CreateOfficer {
+                email: f.email,
+                role: f.role,
+            },
+            "disable_officer" => AdminAction::SetDisabled {
+                id: id(&f.id)?,
+                disable: true,
+            },
+            "enable_officer" => AdminAction::SetDisabled {
+                id: id(&f.id)?,
+                disable: false,
+            },
+            "set_role" => AdminAction::SetRole {
+                id: id(&f.id)?,
+                role: f.role,
+            },
+            "create_client" => AdminAction::CreateClient {
+                name: f.name,
+                intake: f.intake == "on",
+            },
+            "rotate_client" => AdminAction::RotateClient {
+                client_id: f.id.trim().to_string(),
+            },
+            "disable_client" => AdminAction::DisableClient {
+                client_id: f.id.trim().to_string(),
+            },
+            "unlock" => AdminAction::Unlock { email: f.email },
+            "start_reset" => AdminAction::StartReset {
+                email: f.email,
+                evidence: f.evidence,
+                evidence_note: f.evidence_note,
+            },
+            "revoke_codes" => AdminAction::RevokeCodes {
+                a_number: f.a_number,
+            },
+            _ => return Err(AdminActionError::UnknownAction),
+        })
+    }
+}
+
 /// Every admin action, one form endpoint: which one is `action`.
 pub async fn act(
     State(state): State<AppState>,
@@ -146,11 +250,11 @@ pub async fn act(
     o.require(OfficerArea::Admin)?;
     let now = state.now().timestamp();
     let bad = |k| admin_page(&state, lang, csrf.clone(), vec![], Some(k));
-    match f.action.as_str() {
-        "create_officer" => {
+    match AdminAction::parse(f)? {
+        AdminAction::CreateOfficer { email, role } => {
             let (Ok(email), Some(role)) = (
-                Email::parse(f.email.trim()),
-                Role::parse(&f.role).filter(|r| r.is_officer()),
+                Email::parse(email.trim()),
+                Role::parse(&role).filter(|r| r.is_officer()),
             ) else {
                 return bad("admin.error.officer").await;
             };
@@ -183,55 +287,55 @@ pub async fn act(
             let label = state.messages.get(lang, "admin.setup_link").to_string();
             admin_page(&state, lang, csrf, vec![(label, link)], None).await
         }
-        "disable_officer" | "enable_officer" => {
-            let id: i64 = f.id.parse().map_err(|_| AppError::BadRequest)?;
+        AdminAction::SetDisabled { id, disable } => {
             if id == o.session.account_id {
                 return bad("admin.error.self").await;
             }
-            let disable = f.action == "disable_officer";
+            // Disabled and signed out everywhere, with its audit entry, at once.
+            let mut tx = state.db.pool().begin().await?;
             let r = sqlx::query(
                 "UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND role <> 'applicant'",
             )
             .bind(disable.then_some(now))
             .bind(id)
-            .execute(state.db.pool())
+            .execute(&mut *tx)
             .await?;
             if r.rows_affected() != 1 {
                 return Err(AppError::NotFound);
             }
             if disable {
-                crate::auth::session::revoke_all(&state.db, id, None, now).await?;
+                crate::auth::session::revoke_all_in(&mut *tx, id, None, now).await?;
             }
-            audit(
-                &state,
-                &o,
-                &format!("admin.{}", f.action),
-                &ip,
-                &id.to_string(),
-            )
-            .await?;
+            let name = if disable {
+                "admin.disable_officer"
+            } else {
+                "admin.enable_officer"
+            };
+            audit_in(&mut tx, &state, &o, name, &ip, &id.to_string()).await?;
+            tx.commit().await?;
             admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
         }
-        "set_role" => {
-            let id: i64 = f.id.parse().map_err(|_| AppError::BadRequest)?;
-            let Some(role) = Role::parse(&f.role).filter(|r| r.is_officer()) else {
+        AdminAction::SetRole { id, role } => {
+            let Some(role) = Role::parse(&role).filter(|r| r.is_officer()) else {
                 return bad("admin.error.officer").await;
             };
             if id == o.session.account_id {
                 return bad("admin.error.self").await;
             }
+            let mut tx = state.db.pool().begin().await?;
             let r =
                 sqlx::query("UPDATE accounts SET role = $1 WHERE id = $2 AND role <> 'applicant'")
                     .bind(role.code())
                     .bind(id)
-                    .execute(state.db.pool())
+                    .execute(&mut *tx)
                     .await?;
             if r.rows_affected() != 1 {
                 return Err(AppError::NotFound);
             }
             // A new role takes effect at the next sign-in.
-            crate::auth::session::revoke_all(&state.db, id, None, now).await?;
-            audit(
+            crate::auth::session::revoke_all_in(&mut *tx, id, None, now).await?;
+            audit_in(
+                &mut tx,
                 &state,
                 &o,
                 "admin.role_set",
@@ -239,15 +343,16 @@ pub async fn act(
                 &format!("{id} {}", role.code()),
             )
             .await?;
+            tx.commit().await?;
             admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
         }
-        "create_client" => {
-            let name: String = f.name.trim().chars().take(80).collect();
+        AdminAction::CreateClient { name, intake } => {
+            let name: String = name.trim().chars().take(80).collect();
             if name.is_empty() {
                 return bad("admin.error.client").await;
             }
             let mut scopes = vec![SCOPE_STATUS];
-            if f.intake == "on" {
+            if intake {
                 scopes.push(SCOPE_INTAKE);
             }
             let created = status_api::create_client(
@@ -277,93 +382,124 @@ pub async fn act(
             ];
             admin_page(&state, lang, csrf, reveal, Some("admin.secret_once")).await
         }
-        "rotate_client" => {
+        AdminAction::RotateClient { client_id } => {
             let secret = crate::crypto::random_hex(&mut rand::rngs::OsRng, 24);
             let hash = crate::crypto::hmac_sha256(&state.secrets.api_key, secret.as_bytes());
+            // New secret, old tokens gone and the audit entry: all or nothing.
+            let mut tx = state.db.pool().begin().await?;
             let r = sqlx::query("UPDATE api_clients SET secret_hash = $1 WHERE client_id = $2")
                 .bind(hash.to_vec())
-                .bind(f.id.trim())
-                .execute(state.db.pool())
+                .bind(&client_id)
+                .execute(&mut *tx)
                 .await?;
             if r.rows_affected() != 1 {
                 return Err(AppError::NotFound);
             }
             // Tokens issued with the old secret die with it.
             sqlx::query("DELETE FROM api_tokens WHERE client_pk = (SELECT id FROM api_clients WHERE client_id = $1)")
-                .bind(f.id.trim())
-                .execute(state.db.pool())
+                .bind(&client_id)
+                .execute(&mut *tx)
                 .await?;
-            audit(&state, &o, "admin.api_client_rotated", &ip, f.id.trim()).await?;
+            audit_in(
+                &mut tx,
+                &state,
+                &o,
+                "admin.api_client_rotated",
+                &ip,
+                &client_id,
+            )
+            .await?;
+            tx.commit().await?;
             let reveal = vec![
-                ("client_id".to_string(), f.id.trim().to_string()),
+                ("client_id".to_string(), client_id),
                 ("client_secret".to_string(), secret),
             ];
             admin_page(&state, lang, csrf, reveal, Some("admin.secret_once")).await
         }
-        "disable_client" => {
+        AdminAction::DisableClient { client_id } => {
+            let mut tx = state.db.pool().begin().await?;
             let r = sqlx::query("UPDATE api_clients SET disabled_at = $1 WHERE client_id = $2 AND disabled_at IS NULL")
                 .bind(now)
-                .bind(f.id.trim())
-                .execute(state.db.pool())
+                .bind(&client_id)
+                .execute(&mut *tx)
                 .await?;
             if r.rows_affected() != 1 {
                 return Err(AppError::NotFound);
             }
-            audit(&state, &o, "admin.api_client_disabled", &ip, f.id.trim()).await?;
+            audit_in(
+                &mut tx,
+                &state,
+                &o,
+                "admin.api_client_disabled",
+                &ip,
+                &client_id,
+            )
+            .await?;
+            tx.commit().await?;
             admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
         }
-        "unlock" | "start_reset" => {
-            let acct = match Email::parse(f.email.trim()) {
-                Ok(e) => account::by_email(&state.db, &e).await?,
-                Err(_) => None,
-            };
-            let Some(acct) = acct else {
+        AdminAction::Unlock { email } => {
+            let Some(acct) = account_by_email(&state, &email).await? else {
                 return bad("admin.error.no_account").await;
             };
-            if f.action == "start_reset" {
-                use crate::auth::help_desk::{Evidence, EvidenceNote, start_reset};
-                let (Some(evidence), Some(note)) = (
-                    Evidence::parse(&f.evidence),
-                    EvidenceNote::parse(&f.evidence_note),
-                ) else {
-                    let page = bad("admin.evidence.error").await?;
-                    return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-                };
-                start_reset(&state, &acct, evidence, &note, &o.actor(), &ip).await?;
-            } else {
-                crate::auth::throttle::unlock_account(
-                    &state.db,
-                    acct.id,
-                    &crate::auth::throttle::identifier_hash(
-                        &state.secrets.identifier_key,
-                        &acct.email,
-                    ),
-                )
-                .await?;
-            }
+            crate::auth::throttle::unlock_account(
+                &state.db,
+                acct.id,
+                &crate::auth::throttle::identifier_hash(&state.secrets.identifier_key, &acct.email),
+            )
+            .await?;
             audit(
                 &state,
                 &o,
-                &format!("admin.{}", f.action),
+                "admin.unlock",
                 &ip,
                 &format!("account:{}", acct.id),
             )
             .await?;
             admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
         }
-        "revoke_codes" => {
-            let Ok(a) = ANumber::parse(&f.a_number) else {
+        AdminAction::StartReset {
+            email,
+            evidence,
+            evidence_note,
+        } => {
+            use crate::auth::help_desk::{Evidence, EvidenceNote, start_reset};
+            let Some(acct) = account_by_email(&state, &email).await? else {
+                return bad("admin.error.no_account").await;
+            };
+            let (Some(evidence), Some(note)) = (
+                Evidence::parse(&evidence),
+                EvidenceNote::parse(&evidence_note),
+            ) else {
+                let page = bad("admin.evidence.error").await?;
+                return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            };
+            start_reset(&state, &acct, evidence, &note, &o.actor(), &ip).await?;
+            audit(
+                &state,
+                &o,
+                "admin.start_reset",
+                &ip,
+                &format!("account:{}", acct.id),
+            )
+            .await?;
+            admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
+        }
+        AdminAction::RevokeCodes { a_number } => {
+            let Ok(a) = ANumber::parse(&a_number) else {
                 return bad("admin.error.a_number").await;
             };
+            let mut tx = state.db.pool().begin().await?;
             let r = sqlx::query(
                 "UPDATE access_codes SET revoked_at = $1 WHERE used_at IS NULL AND revoked_at IS NULL \
                  AND person_id = (SELECT id FROM persons WHERE a_number = $2)",
             )
             .bind(now)
             .bind(a.as_str())
-            .execute(state.db.pool())
+            .execute(&mut *tx)
             .await?;
-            audit(
+            audit_in(
+                &mut tx,
                 &state,
                 &o,
                 "admin.codes_revoked",
@@ -371,10 +507,20 @@ pub async fn act(
                 &format!("{} codes", r.rows_affected()),
             )
             .await?;
+            tx.commit().await?;
             admin_page(&state, lang, csrf, vec![], Some("admin.done")).await
         }
-        _ => Err(AppError::BadRequest),
     }
+}
+
+async fn account_by_email(
+    state: &AppState,
+    email: &str,
+) -> Result<Option<account::Account>, AppError> {
+    Ok(match Email::parse(email.trim()) {
+        Ok(e) => account::by_email(&state.db, &e).await?,
+        Err(_) => None,
+    })
 }
 
 pub struct IntakeResult {
@@ -557,4 +703,45 @@ pub async fn intake_upload(
     let csv = csv.ok_or(AppError::BadRequest)?;
     let parsed = parse_all(&csv[..], state.now().date_naive()).map_err(|_| AppError::BadRequest)?;
     file_and_report(&state, lang, csrf, &ip, &o, parsed.filings, parsed.rejected).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(action: &str, id: &str) -> AdminForm {
+        AdminForm {
+            action: action.to_string(),
+            id: id.to_string(),
+            ..AdminForm::default()
+        }
+    }
+
+    #[test]
+    fn admin_forms_parse_into_actions_or_typed_refusals() {
+        assert_eq!(
+            AdminAction::parse(form("disable_officer", " 7 ")),
+            Ok(AdminAction::SetDisabled {
+                id: 7,
+                disable: true
+            })
+        );
+        assert_eq!(
+            AdminAction::parse(form("rotate_client", " c_1 ")),
+            Ok(AdminAction::RotateClient {
+                client_id: "c_1".into()
+            })
+        );
+        assert_eq!(
+            AdminAction::parse(form("set_role", "x")),
+            Err(AdminActionError::BadId)
+        );
+        for unknown in ["", "drop_tables", "DISABLE_OFFICER", "unlock "] {
+            assert_eq!(
+                AdminAction::parse(form(unknown, "1")),
+                Err(AdminActionError::UnknownAction),
+                "{unknown:?}"
+            );
+        }
+    }
 }

@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::Role;
@@ -14,12 +14,13 @@ use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{FullSession, Session};
 use crate::authz::{OfficerArea, officer_may};
 use crate::casework::{self, ChangeError};
+use crate::domain::notice::{MailState, NoticeKind};
 use crate::domain::status::transition;
 use crate::domain::{CaseStatus, FormType, ReceiptNumber};
 use crate::error::AppError;
 use crate::flows::case_status::policy::date_of;
 use crate::flows::notices::render::LetterContext;
-use crate::flows::notices::{MailState, NoticeKind, store as notices};
+use crate::flows::notices::store as notices;
 use crate::i18n::Lang;
 
 /// A fully signed-in officer (applicants and anonymous visitors never get past this).
@@ -89,8 +90,25 @@ pub(super) async fn audit(
     ip: &str,
     detail: &str,
 ) -> Result<(), AppError> {
-    crate::audit::record(
+    let mut tx = state.db.pool().begin().await?;
+    audit_in(&mut tx, state, o, action, ip, detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`audit`] inside the action's own transaction: the entry exists if and
+/// only if the action committed.
+pub(super) async fn audit_in(
+    tx: &mut Transaction<'_, Any>,
+    state: &AppState,
+    o: &Officer,
+    action: &str,
+    ip: &str,
+    detail: &str,
+) -> Result<(), AppError> {
+    crate::audit::record_in(
         &state.db,
+        tx,
         &crate::audit::Event {
             at: state.now().timestamp(),
             actor: &o.actor(),
@@ -494,9 +512,8 @@ fn back(receipt: &str, error: Option<&str>) -> Response {
     }
 }
 
-/// Runs a status change (and optionally a notice) and maps refusals back to the page.
-/// What an action writes besides the status — only once the status change
-/// has been accepted, so a refused change leaves nothing behind.
+/// What an action writes besides the status — in the same transaction, so a
+/// refused change or a failed write leaves nothing behind.
 #[derive(Default)]
 struct After {
     notice: Option<(NoticeKind, Option<String>)>,
@@ -506,8 +523,13 @@ struct After {
     office: Option<&'static str>,
 }
 
+/// Runs a status change with what comes `after` it and its audit entry in
+/// `tx` (which may already hold the action's earlier writes), commits once,
+/// and maps refusals back to the page.
+#[allow(clippy::too_many_arguments)]
 async fn act(
     state: &AppState,
+    mut tx: Transaction<'static, Any>,
     o: &Officer,
     ip: &str,
     case: &CaseRow,
@@ -515,13 +537,14 @@ async fn act(
     after: After,
 ) -> Result<Response, AppError> {
     let now = state.now().timestamp();
-    match casework::change_status(state, case.id, to, &o.actor(), now).await {
-        Ok(()) => {}
+    // A refusal returns early and drops `tx`: everything rolls back.
+    let changed = match casework::change_status(&mut tx, state, case.id, to, &o.actor(), now).await
+    {
+        Ok(c) => c,
         Err(ChangeError::Transition(_)) => return Ok(back(&case.receipt, Some("transition"))),
         Err(ChangeError::NotFound) => return Err(AppError::NotFound),
         Err(ChangeError::Store(e)) => return Err(e.into()),
-    }
-    let mut tx = state.db.pool().begin().await?;
+    };
     if let Some((items, due)) = &after.request {
         sqlx::query(
             "INSERT INTO document_requests (case_id, kind, items, due_date, created_at) VALUES ($1, 'additional', $2, $3, $4)",
@@ -543,8 +566,8 @@ async fn act(
     if let Some((kind, body)) = after.notice {
         notices::issue_for_case(&mut tx, case.id, kind, body.as_deref(), now).await?;
     }
-    tx.commit().await?;
-    audit(
+    audit_in(
+        &mut tx,
         state,
         o,
         "case.status_changed",
@@ -552,6 +575,8 @@ async fn act(
         &format!("{} {}", case.receipt, to.code()),
     )
     .await?;
+    tx.commit().await?;
+    changed.committed(state);
     Ok(back(&case.receipt, None))
 }
 
@@ -578,8 +603,10 @@ pub async fn change_status(
         CaseStatus::CaseWasDenied => Some((NoticeKind::Denial, None)),
         _ => None,
     };
+    let tx = state.db.pool().begin().await?;
     act(
         &state,
+        tx,
         &o,
         &ip,
         &case,
@@ -639,7 +666,8 @@ pub async fn request_evidence(
         request: Some((items.join("\n"), due.to_string())),
         office: None,
     };
-    act(&state, &o, &ip, &case, to, after).await
+    let tx = state.db.pool().begin().await?;
+    act(&state, tx, &o, &ip, &case, to, after).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -684,7 +712,8 @@ pub async fn schedule_interview(
         notice: Some((NoticeKind::Interview, Some(body))),
         ..After::default()
     };
-    act(&state, &o, &ip, &case, to, after).await
+    let tx = state.db.pool().begin().await?;
+    act(&state, tx, &o, &ip, &case, to, after).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -712,8 +741,10 @@ pub async fn transfer(
         office: Some(office.code()),
         ..After::default()
     };
+    let tx = state.db.pool().begin().await?;
     act(
         &state,
+        tx,
         &o,
         &ip,
         &case,
@@ -731,22 +762,25 @@ pub async fn mark_reviewed(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
+    let mut tx = state.db.pool().begin().await?;
     let r = sqlx::query(
         "UPDATE document_requests SET reviewed_at = $1 WHERE id = $2 AND case_id = $3 AND responded_at IS NOT NULL AND reviewed_at IS NULL",
     )
     .bind(state.now().timestamp())
     .bind(id)
     .bind(case.id)
-    .execute(state.db.pool())
+    .execute(&mut *tx)
     .await?;
     if r.rows_affected() != 1 {
         return Err(AppError::NotFound);
     }
-    audit(&state, &o, "evidence.reviewed", &ip, &case.receipt).await?;
-    // Back to active review when that is where the case stands next.
+    audit_in(&mut tx, &state, &o, "evidence.reviewed", &ip, &case.receipt).await?;
+    // Back to active review when that is where the case stands next — the
+    // review and the status change commit together.
     if transition(case.form, Some(case.status), CaseStatus::ActivelyReviewed).is_ok() {
         return act(
             &state,
+            tx,
             &o,
             &ip,
             &case,
@@ -755,6 +789,7 @@ pub async fn mark_reviewed(
         )
         .await;
     }
+    tx.commit().await?;
     Ok(back(&case.receipt, None))
 }
 
@@ -865,15 +900,18 @@ pub async fn print_batch(
         public_url: &state.config.public_url,
     };
     let mut letters = Vec::with_capacity(queued.len());
+    // Every letter of the batch is marked printed, and audited, at once.
+    let mut tx = state.db.pool().begin().await?;
     for n in queued {
         let code = crate::flows::notices::export::unseal_code(&n, &state.secrets);
-        if notices::set_mail_state(&state.db, n.id, MailState::Queued, MailState::Printed, now)
+        if notices::set_mail_state(&mut *tx, n.id, MailState::Queued, MailState::Printed, now)
             .await?
         {
             letters.push((n, code));
         }
     }
-    audit(
+    audit_in(
+        &mut tx,
         &state,
         &o,
         "mail.printed",
@@ -881,6 +919,7 @@ pub async fn print_batch(
         &format!("{} letters", letters.len()),
     )
     .await?;
+    tx.commit().await?;
     let bundle = crate::flows::notices::render::render_batch(&letters, &ctx);
     let mut resp = bundle.into_response();
     let h = resp.headers_mut();
@@ -913,10 +952,12 @@ pub async fn mail_state(
         .await?
         .ok_or(AppError::NotFound)?;
     let to = MailState::from_code(&f.to).ok_or(AppError::BadRequest)?;
-    if !notices::set_mail_state(&state.db, id, n.mail_state, to, state.now().timestamp()).await? {
+    let mut tx = state.db.pool().begin().await?;
+    if !notices::set_mail_state(&mut *tx, id, n.mail_state, to, state.now().timestamp()).await? {
         return Err(AppError::BadRequest);
     }
-    audit(
+    audit_in(
+        &mut tx,
         &state,
         &o,
         "mail.state_changed",
@@ -924,5 +965,6 @@ pub async fn mail_state(
         &format!("{id} {}", to.code()),
     )
     .await?;
+    tx.commit().await?;
     Ok(Redirect::to(&format!("/officer/mail?state={}", n.mail_state.code())).into_response())
 }
