@@ -310,3 +310,95 @@ async fn openapi_document_describes_both_endpoints() {
         assert!(responses[code].is_object(), "{code}");
     }
 }
+
+/// Issue 19 item 2: the details a client written for the real sandbox reads.
+#[tokio::test]
+async fn torch_exactness_dates_challenge_rate_headers_and_etag() {
+    let app = spawn_app().await;
+    let token = app.token(100, false).await;
+
+    // submittedDate is when the case was received, never after modifiedDate.
+    let resp = app
+        .http
+        .get(app.url("/case-status/EAC9999103403"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers().clone();
+    let v: Value = resp.json().await.unwrap();
+    let cs = &v["case_status"];
+    let parse = |s: &Value| {
+        chrono::NaiveDateTime::parse_from_str(s.as_str().unwrap(), "%m-%d-%Y %H:%M:%S").unwrap()
+    };
+    let (sub, modi) = (parse(&cs["submittedDate"]), parse(&cs["modifiedDate"]));
+    assert!(sub <= modi, "{sub} after {modi}");
+    assert_eq!(sub.date().to_string(), "2023-01-10", "the received date");
+
+    // Rate headers, in both spellings, on every authorized answer.
+    for name in [
+        "ratelimit",
+        "ratelimit-policy",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    ] {
+        assert!(h.contains_key(name), "missing {name}");
+    }
+    assert_eq!(h["x-ratelimit-limit"], "1000000");
+    assert_eq!(h["x-ratelimit-remaining"], "999999");
+    assert!(
+        h["ratelimit-policy"]
+            .to_str()
+            .unwrap()
+            .contains("\"burst\";q=100;w=1")
+    );
+
+    // ETag, and If-None-Match answers 304 with no body.
+    let etag = h["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    let r304 = app
+        .http
+        .get(app.url("/case-status/EAC9999103403"))
+        .bearer_auth(&token)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r304.status(), 304);
+    assert_eq!(r304.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(r304.headers()["x-ratelimit-remaining"], "999998");
+    assert!(r304.bytes().await.unwrap().is_empty());
+    let other = app
+        .http
+        .get(app.url("/case-status/EAC9999103403"))
+        .bearer_auth(&token)
+        .header("if-none-match", "\"stale\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+
+    // 401 carries the RFC 6750 challenge.
+    let none = app.get("/case-status/EAC9999103403").await;
+    assert_eq!(none.status(), 401);
+    assert_eq!(
+        none.headers()["www-authenticate"],
+        "Bearer realm=\"casegate\""
+    );
+    let bad = app
+        .http
+        .get(app.url("/case-status/EAC9999103403"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    assert!(
+        bad.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer realm=\"casegate\", error=\"invalid_token\"")
+    );
+}
