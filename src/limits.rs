@@ -25,6 +25,9 @@ pub enum Limit {
     /// Sign-in unlock codes emailed for one submitted identifier, counted
     /// whether or not it exists.
     UnlockCodesPerIdentifier,
+    /// Case Status Online JSON lookups from one client IP (scrapers walking
+    /// receipt ranges are the main load on the real one).
+    CsolLookupsPerIp,
 }
 
 /// How many hits a window allows.
@@ -44,6 +47,7 @@ impl Limit {
             Limit::LinkFailuresPerAccount => "link_failures_account",
             Limit::SignInPerIp => "sign_in_ip",
             Limit::UnlockCodesPerIdentifier => "unlock_codes_identifier",
+            Limit::CsolLookupsPerIp => "csol_lookups_ip",
         }
     }
 
@@ -77,6 +81,12 @@ impl Limit {
             Limit::UnlockCodesPerIdentifier => Rule {
                 max: 3,
                 window_secs: 900,
+            },
+            // A family checks a handful of receipts; a range walk needs
+            // thousands.
+            Limit::CsolLookupsPerIp => Rule {
+                max: 60,
+                window_secs: 60,
             },
         }
     }
@@ -213,6 +223,7 @@ mod tests {
             Limit::LinkFailuresPerAccount,
             Limit::SignInPerIp,
             Limit::UnlockCodesPerIdentifier,
+            Limit::CsolLookupsPerIp,
         ];
         let mut names: Vec<_> = all.iter().map(|l| l.name()).collect();
         names.dedup();

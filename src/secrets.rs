@@ -39,6 +39,8 @@ pub struct Secrets {
     pub captcha_key: [u8; 32],
     /// Seals TOTP secrets at rest.
     pub totp_key: [u8; 32],
+    /// Signs the short-lived Case Status Online tokens (`/csol-api/ui-auth`).
+    pub csol_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -59,6 +61,7 @@ impl Secrets {
             session_key: derive("casegate/session/v1"),
             captcha_key: derive("casegate/captcha/v1"),
             totp_key: derive("casegate/totp-seal/v1"),
+            csol_key: derive("casegate/csol-token/v1"),
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod access_code;
 pub mod address;
 pub mod case_status;
+pub mod csol;
 pub mod evidence;
 pub mod help;
 pub mod intake;

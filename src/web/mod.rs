@@ -243,6 +243,15 @@ pub fn router(state: AppState) -> Router {
             get(status_api::handler::case_status),
         )
         .route("/api/openapi.json", get(status_api::handler::openapi))
+        // Case Status Online JSON (issue 19).
+        .route(
+            "/csol-api/ui-auth",
+            get(crate::flows::csol::handler::ui_auth),
+        )
+        .route(
+            "/csol-api/case-statuses/{receipt}",
+            get(crate::flows::csol::handler::case_status),
+        )
         .route("/api/intake", post(intake::handler::intake_csv))
         .route("/healthz", get(crate::ops::healthz))
         .route("/livez", get(crate::ops::livez))
@@ -287,7 +296,10 @@ async fn not_found() -> Response {
 
 /// Whether a path belongs to the JSON API (errors there are JSON, not pages).
 pub fn is_api_path(path: &str) -> bool {
-    path.starts_with("/oauth/") || path.starts_with("/case-status") || path.starts_with("/api/")
+    path.starts_with("/oauth/")
+        || path.starts_with("/case-status")
+        || path.starts_with("/api/")
+        || path.starts_with("/csol-api/")
 }
 
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
