@@ -402,3 +402,85 @@ async fn torch_exactness_dates_challenge_rate_headers_and_etag() {
             .starts_with("Bearer realm=\"casegate\", error=\"invalid_token\"")
     );
 }
+
+/// Issue 19 item 1: every staging receipt number developer.uscis.gov
+/// publishes answers 200 — on the API, the status JSON and `/status` — with
+/// history exactly where the sandbox lists it, and consistent dates.
+#[tokio::test]
+async fn all_fifty_sandbox_receipts_answer() {
+    let app = spawn_app().await;
+    let token = app.token(1_000, false).await;
+    // Prefix (11 characters) and the last two digits, as published.
+    let range = |p: &str, nums: &[u32]| -> Vec<String> {
+        nums.iter().map(|n| format!("{p}{n:02}")).collect()
+    };
+    let mut with_history = range("EAC99991034", &[3, 4, 5, 10, 11, 16, 19]);
+    with_history.extend(range("LIN99991064", &[98, 99]));
+    with_history.extend(range("LIN99991065", &[4, 5, 6]));
+    with_history.extend(range("SRC99991027", &(77..=87).collect::<Vec<_>>()));
+    with_history.extend(range("SRC99991327", &[10, 19]));
+    let mut without = range(
+        "EAC99991034",
+        &[
+            0, 2, 6, 7, 8, 9, 12, 13, 14, 15, 20, 21, 24, 25, 26, 28, 29, 31, 32,
+        ],
+    );
+    without.extend(range("LIN99991065", &[1, 7]));
+    without.extend(range("SRC99991326", &[94, 95]));
+    without.extend(range("SRC99991327", &[6, 7]));
+    assert_eq!((with_history.len(), without.len()), (25, 25));
+    let parse = |s: &Value| {
+        chrono::NaiveDateTime::parse_from_str(s.as_str().unwrap(), "%m-%d-%Y %H:%M:%S").unwrap()
+    };
+    for (receipts, has_history) in [(&with_history, true), (&without, false)] {
+        for r in receipts.iter() {
+            assert_eq!(r.len(), 13, "{r}");
+            let (s, v) = json(
+                app.http
+                    .get(app.url(&format!("/case-status/{r}")))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(s, 200, "{r}");
+            let cs = &v["case_status"];
+            assert_eq!(cs["receiptNumber"], r.as_str());
+            assert!(
+                parse(&cs["submittedDate"]) <= parse(&cs["modifiedDate"]),
+                "{r}"
+            );
+            assert_eq!(
+                cs["hist_case_status"].is_array(),
+                has_history,
+                "{r} history"
+            );
+            if let Some(h) = cs["hist_case_status"].as_array() {
+                // Newest first, ending with the receipt.
+                let dates: Vec<_> = h.iter().map(|e| e["date"].as_str().unwrap()).collect();
+                let mut sorted = dates.clone();
+                sorted.sort_unstable_by(|a, b| b.cmp(a));
+                assert_eq!(dates, sorted, "{r}");
+            }
+            let csol = app.get(&format!("/csol-api/case-statuses/{r}")).await;
+            let cv: Value = csol.json().await.unwrap();
+            assert_eq!(cv["CaseStatusResponse"]["isValid"], true, "{r}");
+            assert_eq!(
+                cv["CaseStatusResponse"]["detailsEng"]["actionCodeText"],
+                cs["current_case_status_text_en"]
+            );
+            let page = app.get(&format!("/status?receipt={r}")).await;
+            assert_eq!(page.status(), 200, "{r}");
+            let body = page
+                .text()
+                .await
+                .unwrap()
+                .replace("&#39;", "'")
+                .replace("&#x27;", "'");
+            let title = cs["current_case_status_text_en"].as_str().unwrap();
+            assert!(body.contains(title), "{r}: /status shows {title}");
+        }
+    }
+    app.assert_status_rows_in_step().await;
+}
