@@ -172,3 +172,37 @@ async fn a_range_walk_from_one_ip_gets_429_with_retry_after() {
     let (s, _) = get_json(&app, "/csol-api/case-statuses/EAC9999103403", Some(token)).await;
     assert_eq!(s, 429);
 }
+
+/// Issue 19 item 7: the OpenAPI document describes the status JSON with the
+/// same field names the contract above pins, and the Torch API's new headers.
+#[tokio::test]
+async fn openapi_describes_the_status_json_and_torch_headers() {
+    let app = spawn_app().await;
+    let (s, v) = get_json(&app, "/api/openapi.json", None).await;
+    assert_eq!(s, 200);
+    assert!(v["paths"]["/csol-api/ui-auth"]["get"].is_object());
+    let get = &v["paths"]["/csol-api/case-statuses/{receipt}"]["get"];
+    for code in ["200", "401", "429"] {
+        assert!(get["responses"][code].is_object(), "{code}");
+    }
+    let schemas = &v["components"]["schemas"];
+    assert_eq!(
+        schemas["CsolDetails"]["required"],
+        serde_json::json!([
+            "formNum",
+            "formTitle",
+            "actionCodeText",
+            "actionCodeDesc",
+            "empty"
+        ])
+    );
+    assert_eq!(
+        schemas["CsolCaseStatus"]["properties"]["CaseStatusResponse"]["required"],
+        serde_json::json!(["receiptNumber", "isValid", "detailsEng", "detailsSpa"])
+    );
+    let torch = &v["paths"]["/case-status/{receiptNumber}"]["get"]["responses"];
+    assert!(torch["304"].is_object());
+    assert!(torch["200"]["headers"]["ETag"].is_object());
+    assert!(torch["200"]["headers"]["X-RateLimit-Remaining"].is_object());
+    assert!(torch["401"]["headers"]["WWW-Authenticate"].is_object());
+}
