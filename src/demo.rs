@@ -453,28 +453,30 @@ pub async fn load(db: &Db, secrets: &Secrets, now: i64) -> Result<Vec<DemoIdenti
             .fetch_optional(db.pool())
             .await?;
     if present.is_none() {
-        insert(db, secrets, now, &PEOPLE, CASES, true).await?;
+        insert(db, secrets, now, &PEOPLE, CASES, false).await?;
     }
     let sandbox_present: Option<i64> =
         sqlx::query_scalar("SELECT id FROM cases WHERE receipt_number = 'EAC9999103404'")
             .fetch_optional(db.pool())
             .await?;
     if sandbox_present.is_none() {
-        insert(db, secrets, now, &sandbox::PEOPLE, sandbox::CASES, false).await?;
+        insert(db, secrets, now, &sandbox::PEOPLE, sandbox::CASES, true).await?;
     }
     load_accounts(db, secrets, now).await?;
     identities(db).await
 }
 
-/// Writes one batch of demo cases; `fixed_codes` gives them the printed
-/// `DEM0-C0DE-…` access codes.
+/// Writes one batch of demo cases. The guided-tour batch gets the printed
+/// `DEM0-C0DE-…` access codes and its letters wait in the mail room; the
+/// `sandbox` batch keeps random codes and its letters count as mailed (those
+/// cases are years old).
 async fn insert(
     db: &Db,
     secrets: &Secrets,
     now: i64,
     people: &[Person],
     cases: &[DemoCase],
-    fixed_codes: bool,
+    sandbox: bool,
 ) -> Result<(), DemoError> {
     let mut filings = Vec::new();
     for (i, c) in cases.iter().enumerate() {
@@ -566,8 +568,16 @@ async fn insert(
                 .await?;
         }
         // Replace the random letter code with the fixed demo code.
-        if let (true, Some(code), Some(_)) = (
-            fixed_codes,
+        if sandbox {
+            sqlx::query(
+                "UPDATE notices SET mail_state = 'mailed', mail_state_at = created_at WHERE case_id = $1",
+            )
+            .bind(created.case_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let (false, Some(code), Some(_)) = (
+            sandbox,
             demo_code((created.line - 1) as usize),
             &created.access_code,
         ) {
