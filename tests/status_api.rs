@@ -484,3 +484,69 @@ async fn all_fifty_sandbox_receipts_answer() {
     }
     app.assert_status_rows_in_step().await;
 }
+
+/// Issue 19 item 6: an officer action produces one of the new statuses, its
+/// letter is issued, and every interface shows the agency's wording.
+#[tokio::test]
+async fn an_officer_reopens_a_denied_case_and_trackers_see_it() {
+    let app = spawn_app().await;
+    let adj = common::enrolled_account(
+        &app,
+        "adjudicator@agency.example",
+        casegate::auth::account::Role::Adjudicator,
+    )
+    .await;
+    // EAC9999103419: a sandbox I-131 that was denied.
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103419/status",
+            &[("to", "case_was_reopened")],
+        )
+        .await;
+    assert_eq!(common::location(&r), "/officer/cases/EAC9999103419");
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM notices WHERE receipt_number = 'EAC9999103419'")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert!(kinds.contains(&"reopening".to_string()), "{kinds:?}");
+    let csol: Value = app
+        .get("/csol-api/case-statuses/EAC9999103419")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = &csol["CaseStatusResponse"];
+    assert_eq!(r["detailsEng"]["actionCodeText"], "Case Was Reopened");
+    assert_eq!(r["detailsSpa"]["actionCodeText"], "Caso Fue Reabierto");
+    let html = app
+        .get("/status?receipt=EAC9999103419")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Case Was Reopened"));
+    // A case that was never denied cannot be "reopened".
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103403/status",
+            &[("to", "case_was_reopened")],
+        )
+        .await;
+    assert!(common::location(&r).contains("EAC9999103403"));
+    let (s, v) = json(
+        app.http
+            .get(app.url("/case-status/EAC9999103403"))
+            .bearer_auth(app.token(10, false).await)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        v["case_status"]["current_case_status_text_en"],
+        "Case Was Approved"
+    );
+    app.assert_status_rows_in_step().await;
+}

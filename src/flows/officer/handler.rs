@@ -527,7 +527,8 @@ pub async fn change_status(
     let notice = match to {
         CaseStatus::CaseWasApproved => Some((NoticeKind::Approval, None)),
         CaseStatus::CaseWasDenied => Some((NoticeKind::Denial, None)),
-        _ => None,
+        // Issue 19: the letters of the newer statuses.
+        _ => NoticeKind::for_status_change(to).map(|k| (k, None)),
     };
     act(
         &state,
