@@ -550,3 +550,81 @@ async fn an_officer_reopens_a_denied_case_and_trackers_see_it() {
     );
     app.assert_status_rows_in_step().await;
 }
+
+/// Issue 19 item 6: scheduling a biometrics appointment records its time and
+/// place in the appointment notice, and trackers see the agency's title.
+#[tokio::test]
+async fn an_officer_schedules_biometrics_with_time_and_place() {
+    let app = spawn_app().await;
+    let adj = common::enrolled_account(
+        &app,
+        "adjudicator@agency.example",
+        casegate::auth::account::Role::Adjudicator,
+    )
+    .await;
+    // A date in the past, or no place, is refused with the form's message.
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103413/biometrics",
+            &[("when", "2020-01-01 09:00"), ("place", "ASC")],
+        )
+        .await;
+    assert_eq!(
+        common::location(&r),
+        "/officer/cases/EAC9999103413?error=interview"
+    );
+    // Attack: a mail-room officer may not do case work.
+    let mail = common::enrolled_account(
+        &app,
+        "mailroom@agency.example",
+        casegate::auth::account::Role::Mailroom,
+    )
+    .await;
+    let r = mail
+        .post(
+            "/officer/cases/EAC9999103413/biometrics",
+            &[("when", "2027-03-01 08:00"), ("place", "ASC")],
+        )
+        .await;
+    assert!(matches!(r.status().as_u16(), 403 | 404), "{}", r.status());
+    // EAC9999103413: a sandbox I-130 with its receipt notice sent.
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103413/biometrics",
+            &[
+                ("when", "2027-03-01 08:00"),
+                (
+                    "place",
+                    "Application Support Center, 100 Main St, Burlington VT",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(common::location(&r), "/officer/cases/EAC9999103413");
+    let (kind, body): (String, Option<String>) = sqlx::query_as(
+        "SELECT kind, body FROM notices WHERE receipt_number = 'EAC9999103413' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(kind, "biometrics");
+    let body = body.unwrap();
+    assert!(body.contains("March 1, 2027 08:00"), "{body}");
+    assert!(body.contains("100 Main St"), "{body}");
+    let csol: Value = app
+        .get("/csol-api/case-statuses/EAC9999103413")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = &csol["CaseStatusResponse"];
+    assert_eq!(
+        r["detailsEng"]["actionCodeText"],
+        "Biometrics Appointment Was Scheduled"
+    );
+    assert_eq!(
+        r["detailsSpa"]["actionCodeText"],
+        "Cita de Servicios Biométricos Fue Programada"
+    );
+    app.assert_status_rows_in_step().await;
+}

@@ -162,6 +162,11 @@ pub fn router(state: AppState) -> Router {
             "/officer/cases/{receipt}/interview",
             post(officer::handler::schedule_interview),
         )
+        // Issue 19: biometrics appointments.
+        .route(
+            "/officer/cases/{receipt}/biometrics",
+            post(officer::handler::schedule_biometrics),
+        )
         .route(
             "/officer/cases/{receipt}/transfer",
             post(officer::handler::transfer),

@@ -639,6 +639,43 @@ pub async fn schedule_interview(
     act(&state, &o, &ip, &case, to, after).await
 }
 
+/// Issue 19: schedules a biometrics appointment ("Biometrics Appointment Was
+/// Scheduled"): status, and the appointment notice with date, time and place.
+pub async fn schedule_biometrics(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    Path(receipt): Path<String>,
+    Form(f): Form<InterviewForm>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::CaseWork)?;
+    let case = case_row(&state, &receipt).await?;
+    let place: String = f.place.trim().chars().take(300).collect();
+    let when = match chrono::NaiveDateTime::parse_from_str(f.when.trim(), "%Y-%m-%d %H:%M") {
+        Ok(w) if w.date() > state.now().date_naive() && !place.is_empty() => w,
+        _ => return Ok(back(&case.receipt, Some("interview"))),
+    };
+    let body = format!(
+        "{} {}\n{}",
+        state.messages.long_date(Lang::En, when.date()),
+        when.format("%H:%M"),
+        place
+    );
+    let after = After {
+        notice: Some((NoticeKind::Biometrics, Some(body))),
+        ..After::default()
+    };
+    act(
+        &state,
+        &o,
+        &ip,
+        &case,
+        CaseStatus::BiometricsAppointmentWasScheduled,
+        after,
+    )
+    .await
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct TransferForm {
     #[serde(default)]
