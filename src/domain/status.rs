@@ -282,17 +282,16 @@ pub fn transition(
     match from.phase() {
         Phase::Denied | Phase::Closed => return Err(TransitionError::Closed(from)),
         Phase::Approved => {
-            let ok = match (from, to) {
+            let ok = matches!(
+                (from, to),
                 (
                     CaseWasApproved | EmploymentAuthorizationDocumentWasApproved,
-                    CardBeingProduced,
-                ) => true,
-                (
+                    CardBeingProduced
+                ) | (
                     CaseWasApproved,
-                    OathCeremonyWasScheduled | CaseAcceptedByStateDepartment | DocumentWasMailed,
-                ) => true,
-                _ => false,
-            };
+                    OathCeremonyWasScheduled | CaseAcceptedByStateDepartment | DocumentWasMailed
+                )
+            );
             return if ok { Ok(()) } else { not_allowed };
         }
         Phase::Card => {
