@@ -137,7 +137,7 @@ pub(super) const CASES: &[DemoCase] = &[
         received: "2023-10-02",
         path: &[
             (S::ReceiptNoticeWasSent, "2023-10-04 13:21:00"),
-            (S::FingerprintFeeWasReceived, "2023-10-05 14:34:00"),
+            (S::BiometricsAppointmentWasScheduled, "2023-10-17 14:34:00"),
             (S::FingerprintsWereTaken, "2023-11-06 15:47:00"),
             (S::ActivelyReviewed, "2024-01-30 09:00:00"),
         ],
@@ -204,9 +204,10 @@ pub(super) const CASES: &[DemoCase] = &[
             (S::InterviewWasScheduled, "2024-03-08 13:15:00"),
             (S::InterviewWasCompleted, "2024-04-17 14:28:00"),
             (S::CaseWasApproved, "2024-04-18 15:41:00"),
+            (S::OathCeremonyWasScheduled, "2024-05-09 15:41:00"),
         ],
         keep_history: true,
-        note: "USCIS sandbox: naturalization approved after interview",
+        note: "USCIS sandbox: oath ceremony scheduled",
     },
     DemoCase {
         person: 2,
@@ -400,9 +401,10 @@ pub(super) const CASES: &[DemoCase] = &[
             (S::InterviewWasScheduled, "2023-09-15 14:46:00"),
             (S::InterviewWasCompleted, "2023-10-25 15:59:00"),
             (S::CaseWasApproved, "2023-10-26 09:12:00"),
+            (S::OathCeremonyWasScheduled, "2023-11-16 09:12:00"),
         ],
         keep_history: true,
-        note: "USCIS sandbox: naturalization approved after interview",
+        note: "USCIS sandbox: oath ceremony scheduled",
     },
     DemoCase {
         person: 1,
@@ -496,7 +498,7 @@ pub(super) const CASES: &[DemoCase] = &[
         received: "2024-06-24",
         path: &[
             (S::ReceiptNoticeWasSent, "2024-06-26 14:28:00"),
-            (S::FingerprintFeeWasReceived, "2024-06-27 15:41:00"),
+            (S::BiometricsAppointmentWasScheduled, "2024-07-09 15:41:00"),
             (S::FingerprintsWereTaken, "2024-07-29 09:54:00"),
             (S::ActivelyReviewed, "2024-10-22 10:07:00"),
         ],
@@ -752,7 +754,7 @@ pub(super) const CASES: &[DemoCase] = &[
         received: "2024-01-22",
         path: &[
             (S::ReceiptNoticeWasSent, "2024-01-24 13:27:00"),
-            (S::FingerprintFeeWasReceived, "2024-01-25 14:40:00"),
+            (S::BiometricsAppointmentWasScheduled, "2024-02-06 14:40:00"),
             (S::FingerprintsWereTaken, "2024-02-26 15:53:00"),
             (S::ActivelyReviewed, "2024-05-21 09:06:00"),
         ],
