@@ -336,6 +336,41 @@ async fn torch_exactness_dates_challenge_rate_headers_and_etag() {
     assert!(sub <= modi, "{sub} after {modi}");
     assert_eq!(sub.date().to_string(), "2023-01-10", "the received date");
 
+    // The published field names and types, exactly.
+    let mut top: Vec<_> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    top.sort_unstable();
+    assert_eq!(top, ["case_status", "message"]);
+    let mut keys: Vec<_> = cs.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "current_case_status_desc_en",
+            "current_case_status_desc_es",
+            "current_case_status_text_en",
+            "current_case_status_text_es",
+            "formType",
+            "hist_case_status",
+            "modifiedDate",
+            "receiptNumber",
+            "submittedDate",
+        ]
+    );
+    for k in keys.iter().filter(|k| **k != "hist_case_status") {
+        assert!(cs[*k].is_string(), "{k} is a string");
+    }
+    for entry in cs["hist_case_status"].as_array().unwrap() {
+        let mut ek: Vec<_> = entry
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        ek.sort_unstable();
+        assert_eq!(ek, ["completed_text_en", "completed_text_es", "date"]);
+        assert!(ek.iter().all(|k| entry[*k].is_string()));
+    }
+
     // Rate headers, in both spellings, on every authorized answer.
     for name in [
         "ratelimit",
