@@ -1,7 +1,7 @@
 -- wrk script for the casegate benchmark.
 --
 --   wrk -t2 -c32 -d10s --latency -s bench/random_receipts.lua http://HOST:PORT/PATH \
---       -- PREFIX RECEIPTS_FILE [BEARER_TOKEN [PACE_MS]]
+--       -- PREFIX RECEIPTS_FILE [BEARER_TOKEN [PACE_MS [IF_NONE_MATCH]]]
 --
 -- PREFIX "-"  : static mode - every request is the URL given to wrk (fast
 --               path inside wrk: no Lua call per request).
@@ -17,6 +17,8 @@
 --               each response before sending its next request, to offer a
 --               lower, roughly fixed rate. This is still closed-loop (not
 --               wrk2's constant-throughput mode).
+-- IF_NONE_MATCH, when given and not "-", is sent as "If-None-Match" (an
+--               ETag from an earlier answer, so the server answers 304).
 --
 -- done() prints one machine-readable line starting with "BENCH " that
 -- bench/run parses (latencies in microseconds).
@@ -40,6 +42,10 @@ function init(args)
   end
   if token and token ~= "" and token ~= "-" then
     wrk.headers["Authorization"] = "Bearer " .. token
+  end
+  local inm = args[5]
+  if inm and inm ~= "" and inm ~= "-" then
+    wrk.headers["If-None-Match"] = inm
   end
   -- Deterministic per-thread sequence (tid is set by setup()).
   math.randomseed(7919 * ((tid or 0) + 1))

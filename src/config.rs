@@ -235,7 +235,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         env: "CASEGATE_API_DAILY_QUOTA",
         toml: "api_daily_quota",
-        default: "400000",
+        default: "10000",
         meaning: "default per-client daily request quota for new API clients",
     },
     Setting {
@@ -679,7 +679,7 @@ impl Config {
                 num(
                     "CASEGATE_API_DAILY_QUOTA",
                     file.api_daily_quota.map(|v| v.to_string()),
-                    "400000",
+                    "10000",
                 )?,
             )? as u32,
             access_notice_code_days: positive(
@@ -769,6 +769,7 @@ mod tests {
         assert!(c.database_url.ends_with("casegate-data/casegate.db"));
         assert_eq!(c.api_token_ttl_secs, 1800);
         assert_eq!(c.api_default_rate_per_sec, 10);
+        assert_eq!(c.api_default_daily_quota, 10_000);
         assert_eq!(c.access_notice_code_days, 90);
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert_eq!(

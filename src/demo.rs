@@ -156,6 +156,8 @@ struct DemoCase {
 
 use CaseStatus as S;
 
+mod sandbox;
+
 const CASES: &[DemoCase] = &[
     DemoCase {
         person: 0,
@@ -521,38 +523,61 @@ pub async fn load(db: &Db, secrets: &Secrets, now: i64) -> Result<Vec<DemoIdenti
             .fetch_optional(db.pool())
             .await?;
     if present.is_none() {
-        insert(db, secrets, now).await?;
+        insert(db, secrets, now, &PEOPLE, CASES, false).await?;
+    }
+    let sandbox_present: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM cases WHERE receipt_number = 'EAC9999103404'")
+            .fetch_optional(db.pool())
+            .await?;
+    if sandbox_present.is_none() {
+        insert(db, secrets, now, &sandbox::PEOPLE, sandbox::CASES, true).await?;
     }
     load_accounts(db, secrets, now).await?;
     identities(db).await
 }
 
-async fn insert(db: &Db, secrets: &Secrets, now: i64) -> Result<(), DemoError> {
+/// Writes one batch of demo cases. The guided-tour batch gets the printed
+/// `DEM0-C0DE-…` access codes and its letters wait in the mail room; the
+/// `sandbox` batch keeps random codes and its letters count as mailed (those
+/// cases are years old).
+async fn insert(
+    db: &Db,
+    secrets: &Secrets,
+    now: i64,
+    people: &[Person],
+    cases: &[DemoCase],
+    sandbox: bool,
+) -> Result<(), DemoError> {
     let mut filings = Vec::new();
-    for (i, c) in CASES.iter().enumerate() {
+    for (i, c) in cases.iter().enumerate() {
         let receipt = c
             .receipt
             .map(ReceiptNumber::parse)
             .transpose()
             .map_err(bad)?;
+        let Some(person) = people.get(c.person) else {
+            return Err(bad("demo case names an unknown person"));
+        };
         filings.push(Filing {
             line: i as u64 + 1,
-            row: row(&PEOPLE[c.person], c)?,
+            row: row(person, c)?,
             receipt,
         });
     }
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x0000_ca5e_9a7e);
     let outcome = write_batch(db, secrets, &mut rng, filings, now, 3650).await?;
-    if outcome.created.len() != CASES.len() {
+    if outcome.created.len() != cases.len() {
         return Err(DemoError::Invalid(format!(
             "{} demo cases written of {}",
             outcome.created.len(),
-            CASES.len()
+            cases.len()
         )));
     }
     let mut tx = db.pool().begin().await?;
     for created in &outcome.created {
-        let c = &CASES[(created.line - 1) as usize];
+        let Some(c) = cases.get((created.line - 1) as usize) else {
+            return Err(bad("demo batch line out of range"));
+        };
         let mut current = CaseStatus::CaseWasReceived;
         let mut at = 0;
         for (status, when) in c.path {
@@ -613,9 +638,19 @@ async fn insert(db: &Db, secrets: &Secrets, now: i64) -> Result<(), DemoError> {
                 .await?;
         }
         // Replace the random letter code with the fixed demo code.
-        if let (Some(code), Some(_)) =
-            (demo_code((created.line - 1) as usize), &created.access_code)
-        {
+        if sandbox {
+            sqlx::query(
+                "UPDATE notices SET mail_state = 'mailed', mail_state_at = created_at WHERE case_id = $1",
+            )
+            .bind(created.case_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let (false, Some(code), Some(_)) = (
+            sandbox,
+            demo_code((created.line - 1) as usize),
+            &created.access_code,
+        ) {
             let hash = code.keyed_hash(&secrets.access_code_key).to_vec();
             sqlx::query(
                 "UPDATE access_codes SET code_hash = $1 WHERE case_id = $2 AND channel = 'notice'",

@@ -33,6 +33,9 @@ pub enum Limit {
     AddressChangePerIdentifier,
     /// Wrong confirmation or cancellation codes from one client IP.
     AddressCodeFailuresPerIp,
+    /// Case Status Online JSON lookups from one client IP (scrapers walking
+    /// receipt ranges are the main load on the real one).
+    CsolLookupsPerIp,
 }
 
 /// How many hits a window allows.
@@ -55,6 +58,7 @@ impl Limit {
             Limit::AddressChangePerIp => "address_change_ip",
             Limit::AddressChangePerIdentifier => "address_change_identifier",
             Limit::AddressCodeFailuresPerIp => "address_code_failures_ip",
+            Limit::CsolLookupsPerIp => "csol_lookups_ip",
         }
     }
 
@@ -100,6 +104,12 @@ impl Limit {
             Limit::AddressCodeFailuresPerIp => Rule {
                 max: 10,
                 window_secs: 3_600,
+            },
+            // A family checks a handful of receipts; a range walk needs
+            // thousands.
+            Limit::CsolLookupsPerIp => Rule {
+                max: 60,
+                window_secs: 60,
             },
         }
     }
@@ -239,6 +249,7 @@ mod tests {
             Limit::AddressChangePerIp,
             Limit::AddressChangePerIdentifier,
             Limit::AddressCodeFailuresPerIp,
+            Limit::CsolLookupsPerIp,
         ];
         let mut names: Vec<_> = all.iter().map(|l| l.name()).collect();
         names.dedup();

@@ -84,6 +84,8 @@ pub struct Secrets {
     pub totp_key: [u8; 32],
     /// Keys the audit log's hash chain (HMAC-SHA-256).
     pub audit_key: [u8; 32],
+    /// Signs the short-lived Case Status Online tokens (`/csol-api/ui-auth`).
+    pub csol_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -105,6 +107,7 @@ impl Secrets {
             captcha_key: derive("casegate/captcha/v1"),
             totp_key: derive("casegate/totp-seal/v1"),
             audit_key: derive("casegate/audit-chain/v1"),
+            csol_key: derive("casegate/csol-token/v1"),
         }
     }
 

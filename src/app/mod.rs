@@ -147,5 +147,8 @@ const RENDER_BUFFER: usize = 8 * 1024;
 
 /// Whether a path belongs to the JSON API (errors there are JSON, not pages).
 pub fn is_api_path(path: &str) -> bool {
-    path.starts_with("/oauth/") || path.starts_with("/case-status") || path.starts_with("/api/")
+    path.starts_with("/oauth/")
+        || path.starts_with("/case-status")
+        || path.starts_with("/api/")
+        || path.starts_with("/csol-api/")
 }

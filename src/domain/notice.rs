@@ -15,6 +15,17 @@ pub enum NoticeKind {
     Interview,
     Approval,
     Denial,
+    // Issue 19: notices of the statuses trackers key off.
+    /// Biometrics appointment (date, time and place in the body).
+    Biometrics,
+    Oath,
+    Reopening,
+    Transfer,
+    Explanation,
+    Duplicate,
+    Correction,
+    Refund,
+    Closure,
     /// Change of address: the confirmation code, mailed to the new address.
     AddressConfirm,
     /// Change of address: "someone asked to move your mail", with the code
@@ -32,6 +43,15 @@ impl NoticeKind {
             NoticeKind::Interview => "interview",
             NoticeKind::Approval => "approval",
             NoticeKind::Denial => "denial",
+            NoticeKind::Biometrics => "biometrics",
+            NoticeKind::Oath => "oath",
+            NoticeKind::Reopening => "reopening",
+            NoticeKind::Transfer => "transfer",
+            NoticeKind::Explanation => "explanation",
+            NoticeKind::Duplicate => "duplicate",
+            NoticeKind::Correction => "correction",
+            NoticeKind::Refund => "refund",
+            NoticeKind::Closure => "closure",
             NoticeKind::AddressConfirm => "address_confirm",
             NoticeKind::AddressAlert => "address_alert",
         }
@@ -47,9 +67,38 @@ impl NoticeKind {
             NoticeKind::Interview => "letter.interview",
             NoticeKind::Approval => "letter.approval",
             NoticeKind::Denial => "letter.denial",
+            NoticeKind::Biometrics => "letter.biometrics",
+            NoticeKind::Oath => "letter.oath",
+            NoticeKind::Reopening => "letter.reopening",
+            NoticeKind::Transfer => "letter.transfer",
+            NoticeKind::Explanation => "letter.explanation",
+            NoticeKind::Duplicate => "letter.duplicate",
+            NoticeKind::Correction => "letter.correction",
+            NoticeKind::Refund => "letter.refund",
+            NoticeKind::Closure => "letter.closure",
             NoticeKind::AddressConfirm => "letter.address_confirm",
             NoticeKind::AddressAlert => "letter.address_alert",
         }
+    }
+
+    /// The letter a plain status change sends (the notice named by
+    /// [`crate::domain::CaseStatus::notice`]), for the statuses whose letter
+    /// needs nothing but the case; approvals, denials, interviews and
+    /// requests for evidence have their own officer actions.
+    pub fn for_status_change(to: crate::domain::CaseStatus) -> Option<NoticeKind> {
+        let kind = NoticeKind::from_code(to.notice()?)?;
+        matches!(
+            kind,
+            NoticeKind::Oath
+                | NoticeKind::Reopening
+                | NoticeKind::Transfer
+                | NoticeKind::Explanation
+                | NoticeKind::Duplicate
+                | NoticeKind::Correction
+                | NoticeKind::Refund
+                | NoticeKind::Closure
+        )
+        .then_some(kind)
     }
 
     pub fn title_key(self) -> String {
@@ -65,6 +114,15 @@ impl NoticeKind {
             "interview" => Some(NoticeKind::Interview),
             "approval" => Some(NoticeKind::Approval),
             "denial" => Some(NoticeKind::Denial),
+            "biometrics" => Some(NoticeKind::Biometrics),
+            "oath" => Some(NoticeKind::Oath),
+            "reopening" => Some(NoticeKind::Reopening),
+            "transfer" => Some(NoticeKind::Transfer),
+            "explanation" => Some(NoticeKind::Explanation),
+            "duplicate" => Some(NoticeKind::Duplicate),
+            "correction" => Some(NoticeKind::Correction),
+            "refund" => Some(NoticeKind::Refund),
+            "closure" => Some(NoticeKind::Closure),
             "address_confirm" => Some(NoticeKind::AddressConfirm),
             "address_alert" => Some(NoticeKind::AddressAlert),
             _ => None,

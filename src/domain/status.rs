@@ -31,6 +31,21 @@ pub enum CaseStatus {
     CardPickedUpByUsps,
     CardWasDelivered,
     CardWasReturned,
+    // Issue 19: the titles trackers key off that were missing.
+    BiometricsAppointmentWasScheduled,
+    EmploymentAuthorizationDocumentWasApproved,
+    CaseWasReopened,
+    CaseWasReceivedAtAnotherOffice,
+    DocumentWasMailed,
+    OathCeremonyWasScheduled,
+    CaseAcceptedByStateDepartment,
+    NoticeExplainingActionsWasMailed,
+    ExpediteRequestReceived,
+    DuplicateNoticeWasMailed,
+    NameWasUpdated,
+    DateOfBirthWasUpdated,
+    FeeRefundWasMailed,
+    CaseClosedBenefitReceivedByOtherMeans,
 }
 
 /// Coarse phase of a status, used for tags and processing-time rules.
@@ -61,7 +76,7 @@ pub enum TransitionError {
 }
 
 impl CaseStatus {
-    pub const ALL: [CaseStatus; 23] = [
+    pub const ALL: [CaseStatus; 37] = [
         CaseStatus::CaseWasReceived,
         CaseStatus::ReceiptNoticeWasSent,
         CaseStatus::FeesWereWaived,
@@ -85,6 +100,20 @@ impl CaseStatus {
         CaseStatus::CardPickedUpByUsps,
         CaseStatus::CardWasDelivered,
         CaseStatus::CardWasReturned,
+        CaseStatus::BiometricsAppointmentWasScheduled,
+        CaseStatus::EmploymentAuthorizationDocumentWasApproved,
+        CaseStatus::CaseWasReopened,
+        CaseStatus::CaseWasReceivedAtAnotherOffice,
+        CaseStatus::DocumentWasMailed,
+        CaseStatus::OathCeremonyWasScheduled,
+        CaseStatus::CaseAcceptedByStateDepartment,
+        CaseStatus::NoticeExplainingActionsWasMailed,
+        CaseStatus::ExpediteRequestReceived,
+        CaseStatus::DuplicateNoticeWasMailed,
+        CaseStatus::NameWasUpdated,
+        CaseStatus::DateOfBirthWasUpdated,
+        CaseStatus::FeeRefundWasMailed,
+        CaseStatus::CaseClosedBenefitReceivedByOtherMeans,
     ];
 
     /// Stable code, stored in the database and used as the message key.
@@ -114,6 +143,22 @@ impl CaseStatus {
             CardPickedUpByUsps => "card_picked_up_by_usps",
             CardWasDelivered => "card_was_delivered",
             CardWasReturned => "card_was_returned",
+            BiometricsAppointmentWasScheduled => "biometrics_appointment_was_scheduled",
+            EmploymentAuthorizationDocumentWasApproved => {
+                "employment_authorization_document_was_approved"
+            }
+            CaseWasReopened => "case_was_reopened",
+            CaseWasReceivedAtAnotherOffice => "case_was_received_at_another_uscis_office",
+            DocumentWasMailed => "document_was_mailed_to_me",
+            OathCeremonyWasScheduled => "oath_ceremony_was_scheduled",
+            CaseAcceptedByStateDepartment => "case_accepted_by_the_state_department",
+            NoticeExplainingActionsWasMailed => "notice_explaining_uscis_actions_was_mailed",
+            ExpediteRequestReceived => "expedite_request_received",
+            DuplicateNoticeWasMailed => "duplicate_notice_was_mailed",
+            NameWasUpdated => "name_was_updated",
+            DateOfBirthWasUpdated => "date_of_birth_was_updated",
+            FeeRefundWasMailed => "fee_refund_was_mailed",
+            CaseClosedBenefitReceivedByOtherMeans => "case_closed_benefit_received_by_other_means",
         }
     }
 
@@ -127,9 +172,16 @@ impl CaseStatus {
             InitialEvidenceRequested | AdditionalEvidenceRequested | IntentToDenySent => {
                 Phase::ActionNeeded
             }
-            CaseWasApproved => Phase::Approved,
+            CaseWasApproved
+            | EmploymentAuthorizationDocumentWasApproved
+            | OathCeremonyWasScheduled
+            | CaseAcceptedByStateDepartment
+            | DocumentWasMailed => Phase::Approved,
             CaseWasDenied => Phase::Denied,
-            CaseWasRejected | WithdrawalAcknowledged => Phase::Closed,
+            CaseWasRejected
+            | WithdrawalAcknowledged
+            | FeeRefundWasMailed
+            | CaseClosedBenefitReceivedByOtherMeans => Phase::Closed,
             CardBeingProduced | CardWasMailed | CardPickedUpByUsps | CardWasDelivered
             | CardWasReturned => Phase::Card,
             _ => Phase::Pending,
@@ -140,13 +192,37 @@ impl CaseStatus {
     pub fn is_decision(self) -> bool {
         matches!(
             self,
-            CaseStatus::CaseWasApproved | CaseStatus::CaseWasDenied
+            CaseStatus::CaseWasApproved
+                | CaseStatus::EmploymentAuthorizationDocumentWasApproved
+                | CaseStatus::CaseWasDenied
         )
     }
 
     /// Still awaiting a decision.
     pub fn is_pending(self) -> bool {
         matches!(self.phase(), Phase::Pending | Phase::ActionNeeded)
+    }
+
+    /// The notice a change to this status sends the applicant, if any
+    /// (names a letter kind of the notices flow).
+    pub fn notice(self) -> Option<&'static str> {
+        use CaseStatus::*;
+        Some(match self {
+            CaseWasApproved | EmploymentAuthorizationDocumentWasApproved => "approval",
+            CaseWasDenied => "denial",
+            InterviewWasScheduled | InterviewWasRescheduled => "interview",
+            InitialEvidenceRequested | AdditionalEvidenceRequested => "rfe",
+            BiometricsAppointmentWasScheduled => "biometrics",
+            OathCeremonyWasScheduled => "oath",
+            CaseWasReopened => "reopening",
+            CaseWasTransferred | CaseWasReceivedAtAnotherOffice => "transfer",
+            NoticeExplainingActionsWasMailed => "explanation",
+            DuplicateNoticeWasMailed => "duplicate",
+            NameWasUpdated | DateOfBirthWasUpdated => "correction",
+            FeeRefundWasMailed => "refund",
+            CaseClosedBenefitReceivedByOtherMeans => "closure",
+            _ => return None,
+        })
     }
 
     pub fn title_key(self) -> String {
@@ -183,13 +259,40 @@ pub fn transition(
     }
     let not_allowed = Err(TransitionError::NotAllowed { from, to });
     match from.phase() {
+        // A denial may be reopened (on a motion or on the agency's own
+        // motion); a rejected filing sees its fee returned. Nothing else
+        // follows a closed case.
+        Phase::Denied if to == CaseWasReopened => return Ok(()),
+        Phase::Closed if (from, to) == (CaseWasRejected, FeeRefundWasMailed) => return Ok(()),
+        Phase::Denied | Phase::Closed => return Err(TransitionError::Closed(from)),
+        Phase::Approved | Phase::Card | Phase::Pending | Phase::ActionNeeded => {}
+    }
+    // Statuses that only some forms reach.
+    let form_ok = match to {
+        EmploymentAuthorizationDocumentWasApproved => form == FormType::I765,
+        OathCeremonyWasScheduled => form == FormType::N400,
+        CaseAcceptedByStateDepartment => matches!(form, FormType::I130 | FormType::I129F),
+        // Certificates and travel documents, not cards.
+        DocumentWasMailed => matches!(form, FormType::I131 | FormType::N600),
+        _ => true,
+    };
+    if !form_ok {
+        return not_allowed;
+    }
+    match from.phase() {
         Phase::Denied | Phase::Closed => return Err(TransitionError::Closed(from)),
         Phase::Approved => {
-            return if to == CardBeingProduced {
-                Ok(())
-            } else {
-                not_allowed
-            };
+            let ok = matches!(
+                (from, to),
+                (
+                    CaseWasApproved | EmploymentAuthorizationDocumentWasApproved,
+                    CardBeingProduced
+                ) | (
+                    CaseWasApproved,
+                    OathCeremonyWasScheduled | CaseAcceptedByStateDepartment | DocumentWasMailed
+                )
+            );
+            return if ok { Ok(()) } else { not_allowed };
         }
         Phase::Card => {
             let ok = matches!(
@@ -222,10 +325,24 @@ pub fn transition(
         // response, a transfer, a decision or a closure moves the case.
         _ if from.phase() == Phase::ActionNeeded => matches!(
             to,
-            CaseWasTransferred | CaseWasDenied | CaseWasRejected | WithdrawalAcknowledged
+            CaseWasTransferred
+                | CaseWasDenied
+                | CaseWasRejected
+                | WithdrawalAcknowledged
+                | CaseWasReceivedAtAnotherOffice
+                | ExpediteRequestReceived
+                | NameWasUpdated
+                | DateOfBirthWasUpdated
+                | CaseClosedBenefitReceivedByOtherMeans
         ),
         CardBeingProduced | CardWasMailed | CardPickedUpByUsps | CardWasDelivered
         | CardWasReturned => false,
+        // Follow an approval, or a rejection; never a pending case.
+        OathCeremonyWasScheduled
+        | CaseAcceptedByStateDepartment
+        | DocumentWasMailed
+        | FeeRefundWasMailed
+        | CaseWasReopened => false,
         _ => to != from,
     };
     if ok { Ok(()) } else { not_allowed }
@@ -259,7 +376,10 @@ mod tests {
 
     #[test]
     fn a_denied_case_cannot_have_its_card_mailed() {
-        for to in CaseStatus::ALL {
+        for to in CaseStatus::ALL
+            .into_iter()
+            .filter(|s| *s != CaseWasReopened)
+        {
             assert_eq!(
                 transition(FormType::I485, Some(CaseWasDenied), to),
                 Err(TransitionError::Closed(CaseWasDenied))
@@ -314,6 +434,123 @@ mod tests {
     }
 
     #[test]
+    fn statuses_trackers_key_off() {
+        assert!(
+            transition(
+                FormType::I765,
+                Some(ReceiptNoticeWasSent),
+                BiometricsAppointmentWasScheduled
+            )
+            .is_ok()
+        );
+        assert!(
+            transition(
+                FormType::I765,
+                Some(BiometricsAppointmentWasScheduled),
+                FingerprintsWereTaken
+            )
+            .is_ok()
+        );
+        assert!(
+            transition(
+                FormType::I765,
+                Some(ActivelyReviewed),
+                EmploymentAuthorizationDocumentWasApproved
+            )
+            .is_ok()
+        );
+        assert!(
+            transition(
+                FormType::I130,
+                Some(ActivelyReviewed),
+                EmploymentAuthorizationDocumentWasApproved
+            )
+            .is_err()
+        );
+        assert!(
+            transition(
+                FormType::I765,
+                Some(EmploymentAuthorizationDocumentWasApproved),
+                CardBeingProduced
+            )
+            .is_ok()
+        );
+        assert!(
+            transition(
+                FormType::N400,
+                Some(CaseWasApproved),
+                OathCeremonyWasScheduled
+            )
+            .is_ok()
+        );
+        assert!(
+            transition(
+                FormType::I485,
+                Some(CaseWasApproved),
+                OathCeremonyWasScheduled
+            )
+            .is_err()
+        );
+        assert!(
+            transition(
+                FormType::N400,
+                Some(InterviewWasCompleted),
+                OathCeremonyWasScheduled
+            )
+            .is_err()
+        );
+        assert!(
+            transition(
+                FormType::I130,
+                Some(CaseWasApproved),
+                CaseAcceptedByStateDepartment
+            )
+            .is_ok()
+        );
+        assert!(transition(FormType::N600, Some(CaseWasApproved), DocumentWasMailed).is_ok());
+        assert!(transition(FormType::I485, Some(CaseWasApproved), DocumentWasMailed).is_err());
+        assert!(transition(FormType::I130, Some(CaseWasDenied), CaseWasReopened).is_ok());
+        assert!(transition(FormType::I130, Some(CaseWasReopened), ActivelyReviewed).is_ok());
+        assert!(transition(FormType::I130, Some(CaseWasRejected), CaseWasReopened).is_err());
+        assert!(transition(FormType::I130, Some(CaseWasRejected), FeeRefundWasMailed).is_ok());
+        assert!(transition(FormType::I130, Some(ActivelyReviewed), FeeRefundWasMailed).is_err());
+        assert!(
+            transition(
+                FormType::I485,
+                Some(AdditionalEvidenceRequested),
+                CaseClosedBenefitReceivedByOtherMeans
+            )
+            .is_ok()
+        );
+        assert!(
+            transition(
+                FormType::I485,
+                Some(CaseClosedBenefitReceivedByOtherMeans),
+                ActivelyReviewed
+            )
+            .is_err()
+        );
+        for s in [
+            ExpediteRequestReceived,
+            NameWasUpdated,
+            DateOfBirthWasUpdated,
+            DuplicateNoticeWasMailed,
+            NoticeExplainingActionsWasMailed,
+            CaseWasReceivedAtAnotherOffice,
+        ] {
+            assert!(
+                transition(FormType::I485, Some(ActivelyReviewed), s).is_ok(),
+                "{s:?}"
+            );
+        }
+        assert_eq!(
+            BiometricsAppointmentWasScheduled.notice(),
+            Some("biometrics")
+        );
+        assert_eq!(ActivelyReviewed.notice(), None);
+    }
+
+    #[test]
     fn exhaustive_matrix_invariants() {
         for form in FormType::ALL {
             for from in CaseStatus::ALL {
@@ -322,7 +559,13 @@ mod tests {
                     if to == CaseWasReceived {
                         assert!(r.is_err(), "{from:?} -> received");
                     }
-                    if matches!(from.phase(), Phase::Denied | Phase::Closed) {
+                    if matches!(from.phase(), Phase::Denied | Phase::Closed)
+                        && !matches!(
+                            (from, to),
+                            (CaseWasDenied, CaseWasReopened)
+                                | (CaseWasRejected, FeeRefundWasMailed)
+                        )
+                    {
                         assert!(r.is_err());
                     }
                     if to.phase() == Phase::Card && !form.produces_card() {

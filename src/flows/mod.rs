@@ -6,6 +6,7 @@ pub mod access_code;
 pub mod address;
 pub mod case_status;
 pub mod change_address;
+pub mod csol;
 pub mod evidence;
 pub mod help;
 pub mod home;

@@ -111,6 +111,11 @@ pub fn router(state: AppState) -> Router {
             "/officer/cases/{receipt}/interview",
             post(officer::handler::schedule_interview),
         )
+        // Issue 19: biometrics appointments.
+        .route(
+            "/officer/cases/{receipt}/biometrics",
+            post(officer::handler::schedule_biometrics),
+        )
         .route(
             "/officer/cases/{receipt}/transfer",
             post(officer::handler::transfer),
@@ -196,6 +201,15 @@ pub fn router(state: AppState) -> Router {
             get(status_api::handler::case_status),
         )
         .route("/api/openapi.json", get(status_api::handler::openapi))
+        // Case Status Online JSON (issue 19).
+        .route(
+            "/csol-api/ui-auth",
+            get(crate::flows::csol::handler::ui_auth),
+        )
+        .route(
+            "/csol-api/case-statuses/{receipt}",
+            get(crate::flows::csol::handler::case_status),
+        )
         .route("/api/intake", post(intake::handler::intake_csv))
         .route("/healthz", get(crate::ops::healthz))
         .route("/livez", get(crate::ops::livez))

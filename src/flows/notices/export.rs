@@ -30,7 +30,16 @@ pub fn unseal_code(n: &NoticeRecord, secrets: &Secrets) -> Option<AccessCode> {
         | NoticeKind::Rfe
         | NoticeKind::Interview
         | NoticeKind::Approval
-        | NoticeKind::Denial => return None,
+        | NoticeKind::Denial
+        | NoticeKind::Biometrics
+        | NoticeKind::Oath
+        | NoticeKind::Reopening
+        | NoticeKind::Transfer
+        | NoticeKind::Explanation
+        | NoticeKind::Duplicate
+        | NoticeKind::Correction
+        | NoticeKind::Refund
+        | NoticeKind::Closure => return None,
         NoticeKind::AccessNotice => n.receipt_number.clone().unwrap_or_default(),
         NoticeKind::CodeLetter => crate::flows::access_code::store::letter_aad(n.access_code_id?),
         NoticeKind::AddressConfirm | NoticeKind::AddressAlert => {

@@ -80,7 +80,19 @@ fn write_letter(
                 f.paragraph(&m.fmt(lang, "letter.receipt.body2", &[("url", url)]));
                 f.paragraph(&t("letter.receipt.body3"));
             }
-            NoticeKind::Rfe | NoticeKind::Interview | NoticeKind::Approval | NoticeKind::Denial => {
+            NoticeKind::Rfe
+            | NoticeKind::Interview
+            | NoticeKind::Approval
+            | NoticeKind::Denial
+            | NoticeKind::Biometrics
+            | NoticeKind::Oath
+            | NoticeKind::Reopening
+            | NoticeKind::Transfer
+            | NoticeKind::Explanation
+            | NoticeKind::Duplicate
+            | NoticeKind::Correction
+            | NoticeKind::Refund
+            | NoticeKind::Closure => {
                 f.paragraph(&t(&format!("{}.intro", n.kind.letter_key())));
                 if let Some(body) = &n.body {
                     for line in body.lines().filter(|l| !l.trim().is_empty()) {

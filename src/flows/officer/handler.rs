@@ -601,7 +601,8 @@ pub async fn change_status(
     let notice = match to {
         CaseStatus::CaseWasApproved => Some((NoticeKind::Approval, None)),
         CaseStatus::CaseWasDenied => Some((NoticeKind::Denial, None)),
-        _ => None,
+        // Issue 19: the letters of the newer statuses.
+        _ => NoticeKind::for_status_change(to).map(|k| (k, None)),
     };
     let tx = state.db.pool().begin().await?;
     act(
@@ -714,6 +715,45 @@ pub async fn schedule_interview(
     };
     let tx = state.db.pool().begin().await?;
     act(&state, tx, &o, &ip, &case, to, after).await
+}
+
+/// Issue 19: schedules a biometrics appointment ("Biometrics Appointment Was
+/// Scheduled"): status, and the appointment notice with date, time and place.
+pub async fn schedule_biometrics(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    o: Officer,
+    Path(receipt): Path<String>,
+    Form(f): Form<InterviewForm>,
+) -> Result<Response, AppError> {
+    o.require(OfficerArea::CaseWork)?;
+    let case = case_row(&state, &receipt).await?;
+    let place: String = f.place.trim().chars().take(300).collect();
+    let when = match chrono::NaiveDateTime::parse_from_str(f.when.trim(), "%Y-%m-%d %H:%M") {
+        Ok(w) if w.date() > state.now().date_naive() && !place.is_empty() => w,
+        _ => return Ok(back(&case.receipt, Some("interview"))),
+    };
+    let body = format!(
+        "{} {}\n{}",
+        state.messages.long_date(Lang::En, when.date()),
+        when.format("%H:%M"),
+        place
+    );
+    let after = After {
+        notice: Some((NoticeKind::Biometrics, Some(body))),
+        ..After::default()
+    };
+    let tx = state.db.pool().begin().await?;
+    act(
+        &state,
+        tx,
+        &o,
+        &ip,
+        &case,
+        CaseStatus::BiometricsAppointmentWasScheduled,
+        after,
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]

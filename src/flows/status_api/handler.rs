@@ -9,10 +9,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::form::{TokenForm, TokenRequestError, basic_credentials};
-use super::policy::{Admission, Grant, token_live};
+use super::policy::{Admission, Grant, Usage, token_live};
 use super::store;
 use crate::app::AppState;
-use crate::crypto::{constant_time_eq, hmac_sha256, random_hex};
+use crate::crypto::{constant_time_eq, hmac_sha256, random_hex, sha256};
 use crate::domain::ReceiptNumber;
 use crate::error::ErrorPage;
 use crate::flows::case_status::policy as status_policy;
@@ -125,10 +125,28 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
     resp
 }
 
+/// The 401 of RFC 6750 §3: `WWW-Authenticate: Bearer` always, with
+/// `error="invalid_token"` when a token was presented but is no good (a
+/// request without any credentials gets no error code, §3.1).
+pub fn unauthorized(token_presented: bool) -> Response {
+    let mut resp = api_error(StatusCode::UNAUTHORIZED, "Invalid or expired access token");
+    let challenge = if token_presented {
+        "Bearer realm=\"casegate\", error=\"invalid_token\", error_description=\"The access token is invalid or has expired\""
+    } else {
+        "Bearer realm=\"casegate\""
+    };
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
+    resp
+}
+
 /// Checks the bearer token; `Err` is the response to send.
 #[allow(clippy::result_large_err)] // the rejection is the response itself
 pub async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<Grant, Response> {
-    let unauthorized = || api_error(StatusCode::UNAUTHORIZED, "Invalid or expired access token");
+    let presented = headers.get(header::AUTHORIZATION).is_some();
+    let unauthorized = || unauthorized(presented);
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -162,16 +180,46 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<Grant, R
     Ok(grant)
 }
 
-/// Applies the client's rate and quota; `Err` is the 429 to send.
+/// Adds the client's standing in both spellings trackers read: the IETF
+/// httpapi draft (`RateLimit-Policy` / `RateLimit`) and the common
+/// `X-RateLimit-Limit` / `-Remaining` / `-Reset` trio (daily quota).
+pub fn rate_headers(headers: &mut HeaderMap, u: Usage) {
+    let pairs = [
+        (
+            "ratelimit-policy",
+            format!(
+                "\"burst\";q={};w=1, \"daily\";q={};w=86400",
+                u.rate_per_sec, u.daily_quota
+            ),
+        ),
+        (
+            "ratelimit",
+            format!("\"daily\";r={};t={}", u.remaining_today, u.reset_secs),
+        ),
+        ("x-ratelimit-limit", u.daily_quota.to_string()),
+        ("x-ratelimit-remaining", u.remaining_today.to_string()),
+        ("x-ratelimit-reset", u.reset_secs.to_string()),
+    ];
+    for (name, value) in pairs {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+}
+
+/// Applies the client's rate and quota; `Ok` is the client's standing (for
+/// [`rate_headers`]), `Err` the 429 to send.
 #[allow(clippy::result_large_err)] // the rejection is the response itself
-pub fn admit(state: &AppState, grant: &Grant) -> Result<(), Response> {
+pub fn admit(state: &AppState, grant: &Grant) -> Result<Usage, Response> {
     let now_ms = state.now().timestamp_millis();
-    let retry_ms = match state.api.admit(grant.client_pk, grant.allowance, now_ms) {
-        Admission::Allowed => return Ok(()),
+    let (admission, usage) = state.api.admit(grant.client_pk, grant.allowance, now_ms);
+    let retry_ms = match admission {
+        Admission::Allowed => return Ok(usage),
         Admission::RateLimited { retry_after_ms }
         | Admission::QuotaExhausted { retry_after_ms } => retry_after_ms,
     };
     let mut resp = api_error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+    rate_headers(resp.headers_mut(), usage);
     let secs = ((retry_ms + 999) / 1000).max(1);
     if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -223,10 +271,54 @@ pub async fn case_status(
         Ok(g) => g,
         Err(resp) => return resp,
     };
-    if let Err(resp) = admit(&state, &grant) {
-        return resp;
-    }
-    let Ok(receipt) = ReceiptNumber::parse(&raw) else {
+    let usage = match admit(&state, &grant) {
+        Ok(u) => u,
+        Err(resp) => return resp,
+    };
+    let mut resp = case_answer(&state, &raw, &headers).await;
+    rate_headers(resp.headers_mut(), usage);
+    resp
+}
+
+/// When the case was received, as the Torch API's `submittedDate`: the
+/// first history event on the received date (else that date's midnight),
+/// never after the current status (`modifiedDate`).
+pub fn submitted_at(rec: &status_policy::StatusRecord) -> i64 {
+    let midnight = rec
+        .received_date
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().timestamp())
+        .unwrap_or(rec.status_at);
+    let first_event = rec
+        .history
+        .iter()
+        .map(|h| h.at)
+        .filter(|at| status_policy::date_of(*at) == rec.received_date)
+        .min();
+    first_event.unwrap_or(midnight).min(rec.status_at)
+}
+
+/// A strong validator for a case answer: the hash of its exact bytes.
+fn etag_of(body: &[u8]) -> String {
+    let digest = sha256(body);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// RFC 9110 §13.1.2: `If-None-Match` matches `*` or any listed tag (weak
+/// comparison).
+fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+}
+
+async fn case_answer(state: &AppState, raw: &str, headers: &HeaderMap) -> Response {
+    let Ok(receipt) = ReceiptNumber::parse(raw) else {
         return api_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Invalid receipt number: expected 3 letters and 10 digits, e.g. EAC9999103403",
@@ -255,7 +347,7 @@ pub async fn case_status(
     let body = CaseStatusBody {
         receiptNumber: rec.receipt.as_str().to_string(),
         formType: rec.form.id().to_string(),
-        submittedDate: torch_datetime(rec.created_at),
+        submittedDate: torch_datetime(submitted_at(rec)),
         modifiedDate: torch_datetime(rec.status_at),
         current_case_status_text_en: en.current.title,
         current_case_status_desc_en: en.current.description,
@@ -264,11 +356,31 @@ pub async fn case_status(
         hist_case_status: (!hist.is_empty()).then_some(hist),
     };
     // Serialized straight from the structs (no intermediate JSON tree).
-    axum::Json(Envelope {
+    let bytes = match serde_json::to_vec(&Envelope {
         case_status: body,
         message: "Query was successful",
-    })
-    .into_response()
+    }) {
+        Ok(b) => b,
+        Err(_) => return api_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
+    };
+    let etag = etag_of(&bytes);
+    let Ok(etag_value) = HeaderValue::from_str(&etag) else {
+        return api_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error");
+    };
+    let mut resp = if none_match(headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response()
+    };
+    resp.headers_mut().insert(header::ETAG, etag_value);
+    resp
 }
 
 /// `GET /api/openapi.json`.

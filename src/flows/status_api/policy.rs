@@ -39,6 +39,18 @@ pub enum Admission {
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Where a client stands after a request, for the `RateLimit-*` and
+/// `X-RateLimit-*` headers sent with every authorized answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub rate_per_sec: u32,
+    pub daily_quota: u32,
+    /// Requests left today (UTC).
+    pub remaining_today: u32,
+    /// Seconds until the daily quota resets (next UTC midnight), at least 1.
+    pub reset_secs: i64,
+}
+
 impl Bucket {
     pub fn new(allowance: Allowance, now_ms: i64) -> Bucket {
         Bucket {
@@ -46,6 +58,18 @@ impl Bucket {
             last_ms: now_ms,
             day: now_ms.div_euclid(DAY_MS),
             used_today: 0,
+        }
+    }
+
+    /// Where the client stands now (after [`Bucket::admit`]).
+    pub fn usage(&self, allowance: Allowance, now_ms: i64) -> Usage {
+        let day = now_ms.div_euclid(DAY_MS);
+        let used = if day == self.day { self.used_today } else { 0 };
+        Usage {
+            rate_per_sec: allowance.rate_per_sec,
+            daily_quota: allowance.daily_quota,
+            remaining_today: allowance.daily_quota.saturating_sub(used),
+            reset_secs: (((day + 1) * DAY_MS - now_ms + 999) / 1000).max(1),
         }
     }
 
@@ -110,11 +134,13 @@ pub struct ApiGuards {
 }
 
 impl ApiGuards {
-    pub fn admit(&self, client_pk: i64, allowance: Allowance, now_ms: i64) -> Admission {
+    pub fn admit(&self, client_pk: i64, allowance: Allowance, now_ms: i64) -> (Admission, Usage) {
         let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(client_pk)
-            .or_insert_with(|| Bucket::new(allowance, now_ms))
-            .admit(allowance, now_ms)
+        let bucket = map
+            .entry(client_pk)
+            .or_insert_with(|| Bucket::new(allowance, now_ms));
+        let admission = bucket.admit(allowance, now_ms);
+        (admission, bucket.usage(allowance, now_ms))
     }
 
     pub fn cached_grant(&self, token_hash: &[u8; 32], now_ms: i64) -> Option<Grant> {
@@ -188,6 +214,8 @@ mod tests {
             }
         );
         assert_eq!(b.admit(small, midnight), Admission::Allowed);
+        let u = b.usage(small, midnight + 500);
+        assert_eq!((u.remaining_today, u.reset_secs), (2, 86_400));
     }
 
     #[test]
