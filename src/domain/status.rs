@@ -631,3 +631,30 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod catalogue_dump {
+    use super::*;
+
+    /// Prints the catalogue's computed columns (code, phase, successors,
+    /// notice) for regenerating `docs/status-catalogue.md`:
+    /// `cargo test --lib catalogue_dump -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn print_catalogue_columns() {
+        for s in CaseStatus::ALL {
+            let next: Vec<&str> = CaseStatus::ALL
+                .into_iter()
+                .filter(|to| transition(FormType::I765, Some(s), *to).is_ok())
+                .map(CaseStatus::code)
+                .collect();
+            println!(
+                "ROW\t{}\t{:?}\t{}\t{}",
+                s.code(),
+                s.phase(),
+                next.join(","),
+                s.notice().unwrap_or("")
+            );
+        }
+    }
+}

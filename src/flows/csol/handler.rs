@@ -6,12 +6,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::policy::{self, Details, Envelope};
+use crate::app::{AppState, ClientIp};
 use crate::audit::subject_hash;
 use crate::domain::ReceiptNumber;
 use crate::flows::case_status::policy as status_policy;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit, Verdict};
-use crate::app::{AppState, ClientIp};
 
 fn error(status: StatusCode, message: &str) -> Response {
     (
