@@ -39,6 +39,8 @@ pub struct ResetForm {
 #[template(path = "flows/recovery/forgot.html")]
 struct ForgotTemplate<'a> {
     c: Chrome<'a>,
+    email: String,
+    error: Option<String>,
 }
 
 #[derive(askama::Template)]
@@ -62,7 +64,34 @@ struct DoneTemplate<'a> {
 pub async fn forgot_form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) -> Response {
     let c = Chrome::new(&state, lang, "/forgot-password", "").with_csrf(csrf);
     let title = c.t("recovery.title").to_string();
-    render(&ForgotTemplate { c: c.titled(title) })
+    render(&ForgotTemplate {
+        c: c.titled(title),
+        email: String::new(),
+        error: None,
+    })
+}
+
+/// The form again with what was typed: a blank or malformed email address
+/// is an error to fix, not "we sent a code" (it reveals nothing about
+/// which addresses have accounts).
+fn forgot_refused(state: &AppState, lang: Lang, csrf: CsrfToken, typed: String) -> Response {
+    let c = Chrome::new(state, lang, "/forgot-password", "").with_csrf(csrf);
+    let key = if typed.is_empty() {
+        "ux.forgot_email_blank"
+    } else {
+        "ux.forgot_email_invalid"
+    };
+    let title = format!(
+        "{}: {}",
+        c.t("ux.error_title_prefix"),
+        c.t("recovery.title")
+    );
+    let t = ForgotTemplate {
+        error: Some(c.t(key).to_string()),
+        email: typed,
+        c: c.titled(title),
+    };
+    (StatusCode::UNPROCESSABLE_ENTITY, render(&t)).into_response()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -143,8 +172,10 @@ pub async fn forgot(
         .await?
         .or_too_many(now)?;
     let typed: String = f.email.trim().chars().take(254).collect();
-    if let Ok(email) = Email::parse(&typed)
-        && let Some(acct) = account::by_email(&state.db, &email).await?
+    let Ok(email) = Email::parse(&typed) else {
+        return Ok(forgot_refused(&state, lang, csrf, typed));
+    };
+    if let Some(acct) = account::by_email(&state.db, &email).await?
         && acct.disabled_at.is_none()
     {
         send_reset_code(&state, lang, acct.id, &acct.email).await?;
