@@ -669,3 +669,33 @@ async fn officers_set_up_with_a_one_time_code_and_must_enrol() {
         .await;
     assert_eq!(again.status(), 422, "the link works once");
 }
+
+/// A blank or malformed address is an error on the form (kept as typed),
+/// not "we sent a code"; a well-formed one still gets the same answer
+/// whether or not it has an account.
+#[tokio::test]
+async fn a_blank_forgot_password_form_is_an_error_not_a_sent_code() {
+    let app = spawn_with(opts()).await;
+    let b = app.browser();
+    let blank = b.post("/forgot-password", &[("email", "  ")]).await;
+    assert_eq!(blank.status(), 422);
+    let html = blank.text().await.unwrap();
+    assert!(html.contains("Enter the email address of your account"), "{html}");
+    assert!(html.contains("id=\"error-summary\""));
+    assert!(html.contains("aria-invalid=\"true\""));
+    assert!(!html.contains("Reset code"), "not the enter-your-code page");
+
+    let odd = b
+        .post("/forgot-password?lang=es", &[("email", "maria at example")])
+        .await;
+    assert_eq!(odd.status(), 422);
+    let html = odd.text().await.unwrap();
+    assert!(html.contains("como nombre@ejemplo.com"), "{html}");
+    assert!(html.contains("value=\"maria at example\""));
+
+    let fine = b
+        .post("/forgot-password?lang=en", &[("email", "nobody@example.com")])
+        .await;
+    assert_eq!(fine.status(), 200);
+    assert!(fine.text().await.unwrap().contains("Reset code"));
+}
