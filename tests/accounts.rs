@@ -680,7 +680,10 @@ async fn a_blank_forgot_password_form_is_an_error_not_a_sent_code() {
     let blank = b.post("/forgot-password", &[("email", "  ")]).await;
     assert_eq!(blank.status(), 422);
     let html = blank.text().await.unwrap();
-    assert!(html.contains("Enter the email address of your account"), "{html}");
+    assert!(
+        html.contains("Enter the email address of your account"),
+        "{html}"
+    );
     assert!(html.contains("id=\"error-summary\""));
     assert!(html.contains("aria-invalid=\"true\""));
     assert!(!html.contains("Reset code"), "not the enter-your-code page");
@@ -694,7 +697,10 @@ async fn a_blank_forgot_password_form_is_an_error_not_a_sent_code() {
     assert!(html.contains("value=\"maria at example\""));
 
     let fine = b
-        .post("/forgot-password?lang=en", &[("email", "nobody@example.com")])
+        .post(
+            "/forgot-password?lang=en",
+            &[("email", "nobody@example.com")],
+        )
         .await;
     assert_eq!(fine.status(), 200);
     assert!(fine.text().await.unwrap().contains("Reset code"));
