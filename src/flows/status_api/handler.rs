@@ -274,7 +274,7 @@ pub async fn case_status(
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
+        super::docs::OPENAPI,
     )
         .into_response()
 }
