@@ -317,6 +317,13 @@ async function runCheck(check) {
     if (width !== 390) {
       await page.setViewportSize({ width: 390, height: 844 });
       problems.push(...(await layoutProblems(page)));
+      // Assertions that only look (no click or goto) hold on a phone too.
+      const looks = (check.assert ?? []).every((a) => !('click' in a) && !('goto' in a));
+      if (looks && check.assert) {
+        const p390 = [];
+        await runAsserts(page, check.assert, p390);
+        problems.push(...p390.map((p) => `[390px] ${p}`));
+      }
     }
     result.phone = path.join('out', '390', `${slug(check.name)}.png`);
     await page.screenshot({ path: path.join(HERE, result.phone), fullPage: true });
