@@ -55,7 +55,7 @@ async fn every_console_route_for_every_role() {
         } else {
             anon.get(route).await
         };
-        assert_eq!(location(&r), "/sign-in", "anonymous {route}");
+        assert_eq!(location(&r), "/sign-in?why=required", "anonymous {route}");
     }
     let applicant = sign_in(&app, "maria.nunez@example.com").await;
     for (route, post) in routes {
@@ -827,6 +827,6 @@ async fn one_filing_typed_in_and_a_role_changed() {
         .await
         .unwrap();
     assert_eq!(role, "adjudicator");
-    assert_eq!(location(&intake.get("/officer").await), "/sign-in");
+    assert_eq!(location(&intake.get("/officer").await), "/sign-in?why=required");
     app.assert_status_rows_in_step().await;
 }

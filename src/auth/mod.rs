@@ -6,6 +6,7 @@ pub mod account;
 pub mod backup_codes;
 pub mod csrf;
 pub mod password;
+pub mod return_to;
 pub mod session;
 pub mod throttle;
 pub mod totp;

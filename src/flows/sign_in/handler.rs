@@ -42,6 +42,8 @@ struct SignInTemplate<'a> {
     c: Chrome<'a>,
     email: String,
     error: Option<String>,
+    /// Sent here from a page that needs signing in.
+    required: bool,
 }
 
 #[derive(askama::Template)]
@@ -68,6 +70,18 @@ fn sign_in_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
+    sign_in_page_with(state, lang, csrf, email, error, status, false)
+}
+
+fn sign_in_page_with(
+    state: &AppState,
+    lang: Lang,
+    csrf: CsrfToken,
+    email: String,
+    error: Option<String>,
+    status: StatusCode,
+    required: bool,
+) -> Response {
     let c = Chrome::new(state, lang, "/sign-in", "").with_csrf(csrf);
     let title = c.t("signin.title").to_string();
     (
@@ -76,13 +90,34 @@ fn sign_in_page(
             c: c.titled(title),
             email,
             error,
+            required,
         }),
     )
         .into_response()
 }
 
-pub async fn form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) -> Response {
-    sign_in_page(&state, lang, csrf, String::new(), None, StatusCode::OK)
+/// `?why=required`: sent here from a page that needs signing in.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct WhyQuery {
+    pub why: Option<String>,
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    axum::extract::Query(q): axum::extract::Query<WhyQuery>,
+) -> Response {
+    let required = q.why.as_deref() == Some("required");
+    sign_in_page_with(
+        &state,
+        lang,
+        csrf,
+        String::new(),
+        None,
+        StatusCode::OK,
+        required,
+    )
 }
 
 /// Throttle decision for an account from an IP: the stricter of both keys.
@@ -360,7 +395,19 @@ pub async fn two_step_submit(
     } else {
         "/account"
     };
-    Ok(redirect_with_cookie(next, session::cookie_header(&raw)))
+    // Back to the page that sent them here, if any.
+    let back = crate::auth::return_to::ReturnTo::from_headers(&headers);
+    let mut resp = redirect_with_cookie(
+        back.as_ref().map_or(next, |b| b.as_str()),
+        session::cookie_header(&raw),
+    );
+    if back.is_some() {
+        resp.headers_mut().append(
+            axum::http::header::SET_COOKIE,
+            crate::auth::return_to::clear_cookie(),
+        );
+    }
+    Ok(resp)
 }
 
 pub async fn sign_out(
