@@ -24,6 +24,8 @@
 //             {"href": SEL, "has": "..."}   (SEL's href contains it)
 //           Steps run before them; an assertion may also be {"click": SEL} or
 //           {"goto": PATH} to go on (e.g. open the menu, then assert the links).
+//           Assertions without click/goto are checked again at 390 px unless
+//           "at390": false (e.g. desktop-only layout).
 //
 // Every check also asserts, at its width and again at 390 px: no horizontal
 // scrolling (nothing wider than the viewport) and that no heading or legend in
@@ -319,7 +321,7 @@ async function runCheck(check) {
       problems.push(...(await layoutProblems(page)));
       // Assertions that only look (no click or goto) hold on a phone too.
       const looks = (check.assert ?? []).every((a) => !('click' in a) && !('goto' in a));
-      if (looks && check.assert) {
+      if (looks && check.assert && check.at390 !== false) {
         const p390 = [];
         await runAsserts(page, check.assert, p390);
         problems.push(...p390.map((p) => `[390px] ${p}`));
