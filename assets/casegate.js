@@ -8,6 +8,13 @@
 (function () {
   'use strict';
   document.documentElement.classList.remove('cg-no-js');
+  // Actions that cannot be undone (a decision, disabling, revoking, a letter
+  // marked returned) ask first: data-cg-confirm on the button or its form.
+  document.addEventListener('submit', function (e) {
+    var b = e.submitter;
+    var msg = (b && b.getAttribute('data-cg-confirm')) || e.target.getAttribute('data-cg-confirm');
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  });
   document.addEventListener('DOMContentLoaded', function () {
     // A form page showing an error alert: the alert is the error summary.
     if (!document.querySelector('main form')) return;

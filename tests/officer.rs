@@ -827,6 +827,9 @@ async fn one_filing_typed_in_and_a_role_changed() {
         .await
         .unwrap();
     assert_eq!(role, "adjudicator");
-    assert_eq!(location(&intake.get("/officer").await), "/sign-in?why=required");
+    assert_eq!(
+        location(&intake.get("/officer").await),
+        "/sign-in?why=required"
+    );
     app.assert_status_rows_in_step().await;
 }

@@ -22,6 +22,8 @@
 //             {"attr": SEL, "name": ATTR, "value": "..."}   (value null: attribute absent)
 //             {"text": SEL, "has": "..."}   (SEL's visible text contains it)
 //             {"href": SEL, "has": "..."}   (SEL's href contains it)
+//             {"dialog": "..."}   (a confirmation dialog with this text was shown;
+//                                  every dialog is accepted, as a person who means it would)
 //           Steps run before them; an assertion may also be {"click": SEL} or
 //           {"goto": PATH} to go on (e.g. open the menu, then assert the links).
 //           Assertions without click/goto are checked again at 390 px unless
@@ -252,6 +254,7 @@ async function runAsserts(page, asserts, problems) {
     try {
       if ('click' in a) { await page.click(a.click); await page.waitForLoadState('load'); }
       else if ('goto' in a) await page.goto(url(a.goto));
+      else if ('dialog' in a) { if (!(page.cgDialogs ?? []).some((m) => m.includes(a.dialog))) problems.push(`assert failed, no dialog: ${where} (saw ${JSON.stringify(page.cgDialogs ?? [])})`); }
       else if ('visible' in a) { if (!(await page.locator(a.visible).first().isVisible())) problems.push(`assert failed, not visible: ${where}`); }
       else if ('hidden' in a) { if (await page.locator(a.hidden).first().isVisible()) problems.push(`assert failed, visible: ${where}`); }
       else if ('focused' in a) {
@@ -292,6 +295,8 @@ async function runCheck(check) {
   const ctx = await newContext(check, jsOn);
   try {
     const page = await ctx.newPage();
+    page.cgDialogs = [];
+    page.on('dialog', (d) => { page.cgDialogs.push(d.message()); d.accept(); });
     const docs = watch(page, problems);
     await load(page, check);
     result.url = page.url();
@@ -341,6 +346,7 @@ async function runCheck(check) {
       const ctx2 = await newContext(check, true);
       try {
         const page2 = await ctx2.newPage();
+        page2.on('dialog', (d) => d.accept());
         const p2 = [];
         watch(page2, p2);
         await load(page2, check);
