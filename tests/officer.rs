@@ -796,7 +796,7 @@ async fn one_filing_typed_in_and_a_role_changed() {
         .await;
     let page = r.text().await.unwrap();
     assert!(
-        page.contains("1 cases created") || page.contains("Se crearon 1"),
+        page.contains("1 case created.") || page.contains("Se creó 1 caso."),
         "{page}"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.a_number = 'A099123456'").await, 1);
