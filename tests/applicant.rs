@@ -260,7 +260,7 @@ async fn someone_elses_objects_look_exactly_like_missing_ones() {
     // Anonymous: sent to sign in.
     let anon = app.browser();
     for p in &paths {
-        assert_eq!(location(&anon.get(p).await), "/sign-in", "{p}");
+        assert_eq!(location(&anon.get(p).await), "/sign-in?why=required", "{p}");
     }
     // Another applicant: the same 404 page as for something that does not exist.
     let b = second_applicant(&app).await;
