@@ -456,10 +456,9 @@ async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case
         .text()
         .await
         .unwrap();
-    assert!(
-        html.contains("Response To USCIS&#39; Request For Evidence Was Received")
-            || html.contains("Response To USCIS' Request For Evidence Was Received")
-    );
+    assert!(html.contains(
+        "Response To Example Immigration Services Agency Request For Evidence Was Received"
+    ));
     // Closed now.
     let r = upload("late.pdf", pdf).await;
     assert_eq!(r.status(), 422);

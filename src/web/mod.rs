@@ -73,11 +73,13 @@ impl AppState {
             .map(|n| n.get())
             .unwrap_or(2);
         let hasher = crate::auth::password::Hasher::new(threads, 64, secrets.password_pepper)?;
+        let messages =
+            Messages::for_agency(&config.agency_short_name, &config.agency_short_name_es);
         Ok(AppState(Arc::new(Inner {
             config,
             db,
             secrets,
-            messages: Messages::global(),
+            messages,
             metrics: Metrics::default(),
             status_cache: case_status::store::StatusCache::new(ttl),
             api: status_api::policy::ApiGuards::default(),
