@@ -454,7 +454,10 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
             action: LettersAction::Export { dir },
         } => {
             let (db, secrets) = open(&config).await?;
-            let msgs = crate::i18n::Messages::global();
+            let msgs = crate::i18n::Messages::for_agency(
+                &config.agency_short_name,
+                &config.agency_short_name_es,
+            );
             let ctx = LetterContext {
                 msgs,
                 agency: &config.agency_name,

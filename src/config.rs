@@ -51,6 +51,10 @@ pub struct Config {
     pub db_busy_timeout_ms: u64,
     pub agency_name: String,
     pub agency_name_es: String,
+    /// How status texts name the agency ("Case Is Being Actively Reviewed
+    /// By …"); the agency name unless set.
+    pub agency_short_name: String,
+    pub agency_short_name_es: String,
     pub public_url: String,
     pub log_format: LogFormat,
     pub log_filter: String,
@@ -195,6 +199,18 @@ pub const SETTINGS: &[Setting] = &[
         toml: "agency_name_es",
         default: "Agencia de Servicios de Inmigración de Ejemplo",
         meaning: "agency name in Spanish",
+    },
+    Setting {
+        env: "CASEGATE_AGENCY_SHORT_NAME",
+        toml: "agency_short_name",
+        default: "the agency name",
+        meaning: "how case status texts (pages and the Case Status API alike) name the agency, e.g. `USCIS` for that agency",
+    },
+    Setting {
+        env: "CASEGATE_AGENCY_SHORT_NAME_ES",
+        toml: "agency_short_name_es",
+        default: "the short name, else the Spanish agency name",
+        meaning: "the same in Spanish",
     },
     Setting {
         env: "CASEGATE_PUBLIC_URL",
@@ -393,6 +409,8 @@ struct FileConfig {
     db_busy_timeout_ms: Option<u64>,
     agency_name: Option<String>,
     agency_name_es: Option<String>,
+    agency_short_name: Option<String>,
+    agency_short_name_es: Option<String>,
     public_url: Option<String>,
     log_format: Option<String>,
     log: Option<String>,
@@ -524,6 +542,9 @@ impl Config {
             .to_string();
         let agency_name = pick("CASEGATE_AGENCY_NAME", file.agency_name)
             .unwrap_or_else(|| "Example Immigration Services Agency".into());
+        let agency_name_es = pick("CASEGATE_AGENCY_NAME_ES", file.agency_name_es)
+            .unwrap_or_else(|| "Agencia de Servicios de Inmigración de Ejemplo".into());
+        let short_name = pick("CASEGATE_AGENCY_SHORT_NAME", file.agency_short_name);
         let captcha_difficulty = num(
             "CASEGATE_CAPTCHA_DIFFICULTY",
             file.captcha_difficulty.map(|v| v.to_string()),
@@ -650,9 +671,12 @@ impl Config {
                 "15000",
             )?
             .max(0) as u64,
+            agency_short_name: short_name.clone().unwrap_or_else(|| agency_name.clone()),
+            agency_short_name_es: pick("CASEGATE_AGENCY_SHORT_NAME_ES", file.agency_short_name_es)
+                .or(short_name)
+                .unwrap_or_else(|| agency_name_es.clone()),
             agency_name,
-            agency_name_es: pick("CASEGATE_AGENCY_NAME_ES", file.agency_name_es)
-                .unwrap_or_else(|| "Agencia de Servicios de Inmigración de Ejemplo".into()),
+            agency_name_es,
             public_url,
             log_format,
             log_filter: pick("CASEGATE_LOG", file.log)

@@ -123,6 +123,33 @@ impl Messages {
         Ok(Messages { by_lang })
     }
 
+    /// The catalogue with `{agency_short}` (in status titles) replaced by
+    /// how this deployment names its agency; one copy per distinct pair of
+    /// names, kept for the life of the process.
+    pub fn for_agency(en: &str, es: &str) -> &'static Messages {
+        static BY_NAMES: std::sync::Mutex<Vec<((String, String), &'static Messages)>> =
+            std::sync::Mutex::new(Vec::new());
+        let mut cache = BY_NAMES.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, m)) = cache.iter().find(|((a, b), _)| a == en && b == es) {
+            return m;
+        }
+        let mut by_lang = Messages::global().by_lang.clone();
+        for (lang, cat) in by_lang.iter_mut() {
+            let name = match lang {
+                Lang::En => en,
+                Lang::Es => es,
+            };
+            for v in cat.values_mut() {
+                if v.contains("{agency_short}") {
+                    *v = v.replace("{agency_short}", name);
+                }
+            }
+        }
+        let m: &'static Messages = Box::leak(Box::new(Messages { by_lang }));
+        cache.push(((en.to_string(), es.to_string()), m));
+        m
+    }
+
     /// The compiled-in catalogue, parsed once.
     pub fn global() -> &'static Messages {
         static M: OnceLock<Messages> = OnceLock::new();
@@ -347,5 +374,45 @@ mod tests {
         assert_eq!(fill("a {x} b {y}", &[("x", "1")]), "a 1 b {y}");
         assert_eq!(fill("open { brace", &[]), "open { brace");
         assert_eq!(fill("", &[]), "");
+    }
+
+    #[test]
+    fn status_texts_name_the_configured_agency_never_uscis_by_default() {
+        let m = Messages::for_agency("EISA", "AESIE");
+        for lang in [Lang::En, Lang::Es] {
+            for status in crate::domain::CaseStatus::ALL {
+                for key in [status.title_key(), status.desc_key(), status.history_key()] {
+                    let text = m.get(lang, &key);
+                    assert!(!text.contains("{agency_short}"), "{lang:?} {key}: {text}");
+                    assert!(!text.contains("USCIS"), "{lang:?} {key}: {text}");
+                }
+            }
+        }
+        let key = crate::domain::CaseStatus::ALL
+            .iter()
+            .map(|s| s.title_key())
+            .find(|k| {
+                Messages::global()
+                    .get(Lang::En, k)
+                    .contains("Actively Reviewed")
+            })
+            .unwrap();
+        assert_eq!(
+            m.get(Lang::En, &key),
+            "Case Is Being Actively Reviewed By EISA"
+        );
+        assert_eq!(
+            m.get(Lang::Es, &key),
+            "Caso Está Siendo Revisado Activamente por AESIE"
+        );
+        let uscis = Messages::for_agency("USCIS", "USCIS");
+        assert_eq!(
+            uscis.get(Lang::En, &key),
+            "Case Is Being Actively Reviewed By USCIS"
+        );
+        assert!(
+            std::ptr::eq(uscis, Messages::for_agency("USCIS", "USCIS")),
+            "cached"
+        );
     }
 }

@@ -191,7 +191,7 @@ async fn sign_up_confirm_enrol_then_sign_in_with_two_steps() {
 
     // Sign out, then sign in again: password, then the second factor.
     assert_eq!(b.post("/sign-out", &[]).await.status(), 303);
-    assert_eq!(location(&b.get("/account").await), "/sign-in");
+    assert_eq!(location(&b.get("/account").await), "/sign-in?why=required");
     let (b, r) = sign_in_password(&app, "ana@example.com", PASSWORD).await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/sign-in/two-step");
@@ -479,7 +479,7 @@ async fn a_password_reset_does_not_skip_two_step_verification() {
     assert!(r.text().await.unwrap().contains("Your password was reset"));
     assert_eq!(
         location(&b.get("/account").await),
-        "/sign-in",
+        "/sign-in?why=required",
         "a reset does not sign anyone in"
     );
     // Single use.
@@ -529,8 +529,11 @@ async fn sessions_expire_list_and_can_be_revoked() {
     );
     // Sign out everywhere from the first device: the other one is out too.
     b.post("/account/security/sessions/revoke-all", &[]).await;
-    assert_eq!(location(&other.get("/account").await), "/sign-in");
-    assert_eq!(location(&b.get("/account").await), "/sign-in");
+    assert_eq!(
+        location(&other.get("/account").await),
+        "/sign-in?why=required"
+    );
+    assert_eq!(location(&b.get("/account").await), "/sign-in?why=required");
     // Idle limit: 15 minutes.
     let (b, _) = sign_in_password(&app, "sess@example.com", PASSWORD).await;
     app.clock.advance_secs(30);
@@ -539,7 +542,7 @@ async fn sessions_expire_list_and_can_be_revoked() {
     app.clock.advance_secs(14 * 60);
     assert_eq!(b.get("/account").await.status(), 200);
     app.clock.advance_secs(15 * 60);
-    assert_eq!(location(&b.get("/account").await), "/sign-in");
+    assert_eq!(location(&b.get("/account").await), "/sign-in?why=required");
 }
 
 #[tokio::test]
@@ -1335,4 +1338,96 @@ async fn quiet_throttle_counts_are_purged_except_at_the_ceiling() {
         ceiling
     );
     assert_eq!(throttle::load(&app.db, "ident:fresh").await.unwrap(), fresh);
+}
+
+/// A blank or malformed address is an error on the form (kept as typed),
+/// not "we sent a code"; a well-formed one still gets the same answer
+/// whether or not it has an account.
+#[tokio::test]
+async fn a_blank_forgot_password_form_is_an_error_not_a_sent_code() {
+    let app = spawn_with(opts()).await;
+    let b = app.browser();
+    let blank = b.post("/forgot-password", &[("email", "  ")]).await;
+    assert_eq!(blank.status(), 422);
+    let html = blank.text().await.unwrap();
+    assert!(
+        html.contains("Enter the email address of your account"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"error-summary\""));
+    assert!(html.contains("aria-invalid=\"true\""));
+    assert!(!html.contains("Reset code"), "not the enter-your-code page");
+
+    let odd = b
+        .post("/forgot-password?lang=es", &[("email", "maria at example")])
+        .await;
+    assert_eq!(odd.status(), 422);
+    let html = odd.text().await.unwrap();
+    assert!(html.contains("como nombre@ejemplo.com"), "{html}");
+    assert!(html.contains("value=\"maria at example\""));
+
+    let fine = b
+        .post(
+            "/forgot-password?lang=en",
+            &[("email", "nobody@example.com")],
+        )
+        .await;
+    assert_eq!(fine.status(), 200);
+    assert!(fine.text().await.unwrap().contains("Reset code"));
+}
+
+/// Sent to sign in from a page of the account: the sign-in page says why,
+/// and after both steps the person lands on that page. A forged return
+/// address to another site is ignored (attack test).
+#[tokio::test]
+async fn being_sent_to_sign_in_explains_why_and_returns_afterwards() {
+    let app = spawn_with(opts()).await;
+    let (b, secret, _) = enrolled(&app, "back@example.com").await;
+    assert_eq!(b.post("/sign-out", &[]).await.status(), 303);
+
+    let r = b.get("/account/cases/add?lang=es").await;
+    assert_eq!(location(&r), "/sign-in?why=required");
+    assert_eq!(
+        b.cookie("__Host-casegate_next").as_deref(),
+        Some("/account/cases/add?lang=es")
+    );
+    let (status, page) = b.text("/sign-in?why=required&lang=en").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Afterwards we take you straight back to it"),
+        "{page}"
+    );
+    let (_, plain) = b.text("/sign-in").await;
+    assert!(!plain.contains("Afterwards we take you straight back to it"));
+
+    let r = b
+        .post(
+            "/sign-in",
+            &[("email", "back@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(location(&r), "/sign-in/two-step");
+    app.clock.advance_secs(30);
+    let code = totp::code_at(&secret, totp::step_of(app.clock.now().timestamp()));
+    let r = b.post("/sign-in/two-step", &[("code", &code)]).await;
+    assert_eq!(
+        (r.status().as_u16(), location(&r)),
+        (303, "/account/cases/add?lang=es".to_string())
+    );
+    assert_eq!(b.cookie("__Host-casegate_next"), None, "used once");
+
+    // A return address to another site, planted in the cookie, is ignored.
+    assert_eq!(b.post("/sign-out", &[]).await.status(), 303);
+    b.set_cookie("__Host-casegate_next", "//evil.example/phish");
+    let r = b
+        .post(
+            "/sign-in",
+            &[("email", "back@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(location(&r), "/sign-in/two-step");
+    app.clock.advance_secs(30);
+    let code = totp::code_at(&secret, totp::step_of(app.clock.now().timestamp()));
+    let r = b.post("/sign-in/two-step", &[("code", &code)]).await;
+    assert_eq!(location(&r), "/account");
 }

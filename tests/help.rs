@@ -56,7 +56,7 @@ async fn help_shows_the_configured_contacts_in_english_and_spanish() {
     }
     let (status, es) = page(&app, "/help?lang=es").await;
     assert_eq!(status, 200);
-    assert!(es.contains("<html lang=\"es\">"));
+    assert!(es.contains("<html lang=\"es\""));
     assert!(es.contains("<h1>Ayuda y contacto</h1>"));
     assert!(es.contains("Días hábiles de 9 a 5, hora del Pacífico"));
     assert!(!es.contains("Weekdays 9 to 5 Pacific"));

@@ -55,7 +55,7 @@ async fn every_console_route_for_every_role() {
         } else {
             anon.get(route).await
         };
-        assert_eq!(location(&r), "/sign-in", "anonymous {route}");
+        assert_eq!(location(&r), "/sign-in?why=required", "anonymous {route}");
     }
     let applicant = sign_in(&app, "maria.nunez@example.com").await;
     for (route, post) in routes {
@@ -812,7 +812,7 @@ async fn one_filing_typed_in_and_a_role_changed() {
         .await;
     let page = r.text().await.unwrap();
     assert!(
-        page.contains("1 cases created") || page.contains("Se crearon 1"),
+        page.contains("1 case created.") || page.contains("Se creó 1 caso."),
         "{page}"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM cases c JOIN persons p ON p.id = c.person_id WHERE p.a_number = 'A099123456'").await, 1);
@@ -843,7 +843,10 @@ async fn one_filing_typed_in_and_a_role_changed() {
         .await
         .unwrap();
     assert_eq!(role, "adjudicator");
-    assert_eq!(location(&intake.get("/officer").await), "/sign-in");
+    assert_eq!(
+        location(&intake.get("/officer").await),
+        "/sign-in?why=required"
+    );
     app.assert_status_rows_in_step().await;
 }
 

@@ -14,7 +14,7 @@ async fn approved_case_shows_title_description_and_history_in_english() {
     let app = spawn_app().await;
     let (status, html) = body(app.get("/status?receipt=EAC9999103403").await).await;
     assert_eq!(status, 200);
-    assert!(html.contains("<html lang=\"en\">"));
+    assert!(html.contains("<html lang=\"en\""));
     assert!(html.contains("Case Was Approved"));
     assert!(html.contains(
         "On September 5, 2023, we approved your Form I-130, Petition for Alien Relative, Receipt Number EAC9999103403."
@@ -42,7 +42,7 @@ async fn spanish_from_switcher_cookie_or_accept_language() {
         .expect("the switcher remembers the language");
     assert!(cookie.contains("SameSite=Lax"));
     let html = resp.text().await.unwrap();
-    assert!(html.contains("<html lang=\"es\">"));
+    assert!(html.contains("<html lang=\"es\""));
     assert!(html.contains("Caso Fue Aprobado"));
     assert!(html.contains("El 5 de septiembre de 2023, aprobamos su Formulario I-130"));
     // The switcher keeps the receipt and offers English.

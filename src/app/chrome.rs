@@ -18,6 +18,8 @@ pub struct Chrome<'a> {
     pub csrf: String,
     /// Whether to offer "My account" and "Sign out" rather than "Sign in".
     pub signed_in: bool,
+    /// Whether to offer the link back to the officer console.
+    pub officer: bool,
     /// How to reach the agency (`web/contact.html` shows it on dead ends).
     pub help: &'a HelpContacts,
 }
@@ -39,6 +41,7 @@ impl<'a> Chrome<'a> {
             title: String::new(),
             csrf: String::new(),
             signed_in: false,
+            officer: false,
             help: &state.config.help,
         }
     }
@@ -58,6 +61,13 @@ impl<'a> Chrome<'a> {
 
     pub fn signed_in(mut self, yes: bool) -> Self {
         self.signed_in = yes;
+        self
+    }
+
+    /// An officer's page: the header links back to the console.
+    pub fn officer(mut self) -> Self {
+        self.officer = true;
+        self.signed_in = true;
         self
     }
 

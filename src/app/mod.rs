@@ -65,11 +65,14 @@ impl AppState {
         let hasher = crate::auth::password::Hasher::new(threads, 64, secrets.password_pepper)?;
         // The audit chain is keyed from the master key.
         db.set_audit_key(&secrets);
+        // Status texts name the operator's agency (`CASEGATE_AGENCY_SHORT_NAME`).
+        let messages =
+            Messages::for_agency(&config.agency_short_name, &config.agency_short_name_es);
         Ok(AppState(Arc::new(Inner {
             config,
             db,
             secrets,
-            messages: Messages::global(),
+            messages,
             metrics: Metrics::default(),
             status_cache: case_status::store::StatusCache::new(ttl),
             api: status_api::policy::ApiGuards::default(),

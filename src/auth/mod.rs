@@ -7,6 +7,7 @@ pub mod backup_codes;
 pub mod csrf;
 pub mod help_desk;
 pub mod password;
+pub mod return_to;
 pub mod session;
 pub mod throttle;
 pub mod totp;

@@ -323,9 +323,23 @@ impl FromRequestParts<AppState> for FullSession {
             Some(s) if s.level == Level::SecondFactor => {
                 Err(Redirect::to("/sign-in/two-step").into_response())
             }
-            _ => Err(Redirect::to("/sign-in").into_response()),
+            _ => Err(to_sign_in(parts)),
         }
     }
+}
+
+/// Someone not signed in asked for a page that needs it: the sign-in page
+/// says why, and a GET's path is kept to return to afterwards.
+fn to_sign_in(parts: &Parts) -> Response {
+    let back = (parts.method == axum::http::Method::GET)
+        .then(|| parts.uri.path_and_query().map(|p| p.as_str()))
+        .flatten()
+        .and_then(super::return_to::ReturnTo::parse);
+    let mut resp = Redirect::to("/sign-in?why=required").into_response();
+    if let Some(cookie) = back.and_then(|b| b.cookie()) {
+        resp.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    resp
 }
 
 #[cfg(test)]

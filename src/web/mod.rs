@@ -146,6 +146,9 @@ pub fn router(state: AppState) -> Router {
             get(sign_up::handler::form).post(sign_up::handler::submit),
         )
         .route("/sign-up/confirm", post(sign_up::handler::confirm))
+        // Issue 18: next steps on the check-your-email page; the API for people.
+        .route("/sign-up/resend", post(sign_up::handler::resend))
+        .route("/developers", get(status_api::docs::page))
         .route(
             "/two-step/setup",
             get(two_step::handler::form).post(two_step::handler::submit),

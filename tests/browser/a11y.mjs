@@ -16,11 +16,29 @@
 //             {"goto": "/path"}  {"waitFor": SEL}  {"clock": SECONDS} (server time ahead;
 //             needs A11Y_CLOCK_FILE = the debug server's CASEGATE_TEST_CLOCK_FILE)
 //   status  expected HTTP status of the last main-document response (default: any < 400).
+//   widths  viewport widths in CSS px to run the whole check at (default [1280]);
+//           each width is its own check, named "<name>@<width>".
+//   assert  DOM assertions on the final page, in order (each fails the check if false):
+//             {"visible": SEL}  {"hidden": SEL}  {"focused": SEL}  {"count": SEL, "n": N}
+//             {"attr": SEL, "name": ATTR, "value": "..."}   (value null: attribute absent)
+//             {"text": SEL, "has": "..."}   (SEL's visible text contains it)
+//             {"href": SEL, "has": "..."}   (SEL's href contains it)
+//             {"dialog": "..."}   (a confirmation dialog with this text was shown;
+//                                  every dialog is accepted, as a person who means it would)
+//           Steps run before them; an assertion may also be {"click": SEL} or
+//           {"goto": PATH} to go on (e.g. open the menu, then assert the links).
+//           Assertions without click/goto are checked again at 390 px unless
+//           "at390": false (e.g. desktop-only layout).
 //
+// Every check also asserts, at its width and again at 390 px: no horizontal
+// scrolling (nothing wider than the viewport) and that no heading or legend in
+// <main> is set larger than the page's <h1> (the USWDS type scale).
+
 // A check fails on: a WCAG 2.0/2.1 A/AA axe violation, a missing expected string,
 // a wrong <html lang>, a console error or uncaught page error, a failed request,
 // a sub-resource answered with HTTP >= 400, or an unexpected document status.
-// A full-page screenshot is written to out/<name>.png.
+// A full-page screenshot is written to out/<name>.png, and one at 390 px (a
+// phone) to out/390/<name>.png, for every check.
 // Env: A11Y_CHROMIUM overrides the browser path (default /usr/bin/chromium).
 import { createHmac } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -59,6 +77,11 @@ for (const [i, c] of checks.entries()) {
   }
 }
 
+// A check with "widths" runs once per width.
+checks = checks.flatMap((c) => (Array.isArray(c.widths)
+  ? c.widths.map((w) => ({ ...c, name: `${c.name}@${w}`, width: w }))
+  : [c]));
+
 const AXE_SOURCE = readFileSync(path.join(HERE, 'node_modules/axe-core/axe.min.js'), 'utf8');
 const url = (p) => (/^https?:\/\//.test(p) ? p : BASE + (p.startsWith('/') ? p : '/' + p));
 const slug = (s) => s.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'check';
@@ -78,7 +101,7 @@ const browser = await chromium.launch({
 // (Runtime.evaluate), which CSP does not apply to. So checks run under the
 // server's real CSP, and CSP violations surface as console errors/failures.
 async function newContext(check, javaScriptEnabled) {
-  const opts = { javaScriptEnabled, bypassCSP: false, viewport: { width: 1280, height: 900 } };
+  const opts = { javaScriptEnabled, bypassCSP: false, viewport: { width: check.width ?? 1280, height: 900 } };
   if (check.lang) {
     opts.locale = check.lang === 'es' ? 'es-US' : 'en-US';
     opts.extraHTTPHeaders = { 'Accept-Language': check.lang === 'es' ? 'es-US,es;q=0.9' : 'en-US,en;q=0.9' };
@@ -227,6 +250,67 @@ async function load(page, check) {
   await runSteps(page, check.steps);
 }
 
+// The layout rules every page keeps at the current viewport width.
+async function layoutProblems(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const vw = document.documentElement.clientWidth;
+    const sw = document.documentElement.scrollWidth;
+    if (sw > vw + 1) {
+      const wide = [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > vw + 1 && getComputedStyle(e).position !== 'fixed')
+        .slice(-1)
+        .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).join('.') : ''));
+      out.push(`page scrolls sideways at ${vw}px (content ${sw}px wide${wide.length ? `, e.g. ${wide[0]}` : ''})`);
+    }
+    const h1 = document.querySelector('main h1');
+    if (h1) {
+      const top = parseFloat(getComputedStyle(h1).fontSize);
+      for (const h of document.querySelectorAll('main h2, main h3, main h4, main legend')) {
+        if (h.offsetParent === null) continue;
+        const size = parseFloat(getComputedStyle(h).fontSize);
+        if (size > top + 0.5) out.push(`at ${vw}px a <${h.tagName.toLowerCase()}> (${size}px) is larger than the page title (${top}px): ${JSON.stringify(h.textContent.trim().slice(0, 60))}`);
+      }
+    }
+    return out;
+  });
+}
+
+async function runAsserts(page, asserts, problems) {
+  for (const a of asserts ?? []) {
+    const where = JSON.stringify(a);
+    try {
+      if ('click' in a) { await page.click(a.click); await page.waitForLoadState('load'); }
+      else if ('goto' in a) await page.goto(url(a.goto));
+      else if ('dialog' in a) { if (!(page.cgDialogs ?? []).some((m) => m.includes(a.dialog))) problems.push(`assert failed, no dialog: ${where} (saw ${JSON.stringify(page.cgDialogs ?? [])})`); }
+      else if ('visible' in a) { if (!(await page.locator(a.visible).first().isVisible())) problems.push(`assert failed, not visible: ${where}`); }
+      else if ('hidden' in a) { if (await page.locator(a.hidden).first().isVisible()) problems.push(`assert failed, visible: ${where}`); }
+      else if ('focused' in a) {
+        const ok = await page.evaluate((sel) => { const el = document.querySelector(sel); return !!el && document.activeElement === el; }, a.focused);
+        if (!ok) problems.push(`assert failed, not focused: ${where} (focus on ${await page.evaluate(() => document.activeElement?.outerHTML?.slice(0, 80))})`);
+      } else if ('count' in a) {
+        const n = await page.locator(a.count).count();
+        if (n !== a.n) problems.push(`assert failed: ${where} counted ${n}`);
+      } else if ('attr' in a) {
+        const els = await page.locator(a.attr).all();
+        if (els.length === 0) problems.push(`assert failed, no element: ${where}`);
+        for (const el of els) {
+          const v = await el.getAttribute(a.name);
+          if (v !== a.value) problems.push(`assert failed: ${where} got ${JSON.stringify(v)}`);
+        }
+      } else if ('text' in a) {
+        const t = await page.locator(a.text).first().innerText();
+        if (!t.includes(a.has)) problems.push(`assert failed: ${where} text was ${JSON.stringify(t.slice(0, 200))}`);
+      } else if ('href' in a) {
+        const h = (await page.locator(a.href).first().getAttribute('href')) ?? '';
+        if (!h.includes(a.has)) problems.push(`assert failed: ${where} href was ${JSON.stringify(h)}`);
+      } else problems.push(`unknown assertion ${where}`);
+    } catch (e) {
+      problems.push(`assert error: ${where}: ${e.message.split('\n')[0]}`);
+    }
+  }
+}
+
 async function runAxe(page) {
   await page.evaluate(AXE_SOURCE);
   return page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), AXE_TAGS);
@@ -241,6 +325,8 @@ async function runCheck(check) {
   const ctx = await newContext(check, jsOn);
   try {
     const page = await ctx.newPage();
+    page.cgDialogs = [];
+    page.on('dialog', (d) => { page.cgDialogs.push(d.message()); d.accept(); });
     const docs = watch(page, problems);
     await load(page, check);
     result.url = page.url();
@@ -259,23 +345,43 @@ async function runCheck(check) {
       if (!lang.toLowerCase().startsWith(check.lang)) problems.push(`<html lang="${lang}"> does not start with "${check.lang}"`);
     }
 
-    mkdirSync(OUT, { recursive: true });
+    problems.push(...(await layoutProblems(page)));
+    mkdirSync(path.join(OUT, '390'), { recursive: true });
     result.screenshot = path.join('out', `${slug(check.name)}.png`);
     await page.screenshot({ path: path.join(HERE, result.screenshot), fullPage: true });
+    // The same page on a phone: its layout rules, a screenshot, axe.
+    const width = check.width ?? 1280;
+    if (width !== 390) {
+      await page.setViewportSize({ width: 390, height: 844 });
+      problems.push(...(await layoutProblems(page)));
+      // Assertions that only look (no click or goto) hold on a phone too.
+      const looks = (check.assert ?? []).every((a) => !('click' in a) && !('goto' in a));
+      if (looks && check.assert && check.at390 !== false) {
+        const p390 = [];
+        await runAsserts(page, check.assert, p390);
+        problems.push(...p390.map((p) => `[390px] ${p}`));
+      }
+    }
+    result.phone = path.join('out', '390', `${slug(check.name)}.png`);
+    await page.screenshot({ path: path.join(HERE, result.phone), fullPage: true });
+    if (jsOn && width !== 390) result.violations.push(...(await runAxe(page)).violations.map((v) => ({ ...v, help: `${v.help} (at 390px)` })));
+    if (width !== 390) await page.setViewportSize({ width, height: 900 });
+    await runAsserts(page, check.assert, problems);
 
     if (jsOn) {
-      result.violations = (await runAxe(page)).violations;
+      result.violations.push(...(await runAxe(page)).violations);
     } else {
       // Page scripts (and axe) cannot run with JavaScript disabled: run axe on a
       // second, JS-enabled load of the same path + steps.
       const ctx2 = await newContext(check, true);
       try {
         const page2 = await ctx2.newPage();
+        page2.on('dialog', (d) => d.accept());
         const p2 = [];
         watch(page2, p2);
         await load(page2, check);
         problems.push(...p2.map((p) => `[js-enabled load] ${p}`));
-        result.violations = (await runAxe(page2)).violations;
+        result.violations.push(...(await runAxe(page2)).violations);
       } finally {
         await ctx2.close();
       }
@@ -303,7 +409,7 @@ try {
       console.log(`  violation ${v.id} [${v.impact}] ${v.help}\n    at: ${targets}${more}`);
     }
     for (const p of r.problems) console.log(`  ${p}`);
-    if (r.screenshot) console.log(`  screenshot: tests/browser/${r.screenshot}`);
+    if (r.screenshot) console.log(`  screenshot: tests/browser/${r.screenshot}  (390px: tests/browser/${r.phone})`);
   }
 } finally {
   await browser.close();

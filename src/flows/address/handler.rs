@@ -29,6 +29,9 @@ pub struct AddressForm {
     pub state: String,
     #[serde(default)]
     pub zip: String,
+    /// "Edit" on the check page: the form again, with what was typed.
+    #[serde(default)]
+    pub edit: String,
 }
 
 impl AddressForm {
@@ -54,6 +57,8 @@ struct FormTemplate<'a> {
     states: Vec<(&'static str, &'static str)>,
     preview: Option<(String, String)>,
     done: bool,
+    /// After a change: the address now on file, as the postal service writes it.
+    current: Option<(String, String)>,
 }
 
 #[derive(askama::Template)]
@@ -82,6 +87,21 @@ fn page(
     preview: Option<(String, String)>,
     done: bool,
 ) -> Response {
+    page_with(state, lang, csrf, f, error, has_case, preview, done, None)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn page_with(
+    state: &AppState,
+    lang: Lang,
+    csrf: CsrfToken,
+    f: AddressForm,
+    error: bool,
+    has_case: bool,
+    preview: Option<(String, String)>,
+    done: bool,
+    current: Option<(String, String)>,
+) -> Response {
     let c = Chrome::new(state, lang, "/account/address", "")
         .with_csrf(csrf)
         .signed_in(true);
@@ -99,6 +119,7 @@ fn page(
         states: UsState::ALL.iter().map(|s| (s.code(), s.name())).collect(),
         preview,
         done,
+        current,
     };
     (status, render(&t)).into_response()
 }
@@ -122,17 +143,41 @@ pub async fn form(
         return Ok(render(&PaperTemplate { c: c.titled(title) }));
     };
     authz::require_applicant(&state, &s, &ip, "GET /account/address").await?;
-    let has_case = person_of(&state, s.account_id).await?.is_some();
-    Ok(page(
+    let person = person_of(&state, s.account_id).await?;
+    let done = q.done.is_some();
+    let current = match person {
+        Some(person_id) if done => on_file(&state, person_id).await?,
+        _ => None,
+    };
+    Ok(page_with(
         &state,
         lang,
         csrf,
         AddressForm::default(),
         false,
-        has_case,
+        person.is_some(),
         None,
-        q.done.is_some(),
+        done,
+        current,
     ))
+}
+
+/// The address on file for a person, in its two postal lines.
+async fn on_file(state: &AppState, person_id: i64) -> Result<Option<(String, String)>, AppError> {
+    let row: (String, Option<String>, String, String, String) =
+        sqlx::query_as("SELECT street, unit, city, state, zip FROM persons WHERE id = $1")
+            .bind(person_id)
+            .fetch_one(state.db.pool())
+            .await?;
+    let f = AddressForm {
+        street: row.0,
+        unit: row.1.unwrap_or_default(),
+        city: row.2,
+        state: row.3,
+        zip: row.4,
+        edit: String::new(),
+    };
+    Ok(f.parse().ok().map(|a| (a.delivery_line(), a.last_line())))
 }
 
 /// Step 1: show the normalised address for confirmation.
@@ -175,6 +220,9 @@ pub async fn confirm(
     let Some(person_id) = person_of(&state, s.account_id).await? else {
         return Ok(page(&state, lang, csrf, f, false, false, None, false));
     };
+    if !f.edit.is_empty() {
+        return Ok(page(&state, lang, csrf, f, false, true, None, false));
+    }
     let Ok(a) = f.parse() else {
         return Ok(page(&state, lang, csrf, f, true, true, None, false));
     };

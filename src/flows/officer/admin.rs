@@ -86,7 +86,7 @@ async fn admin_page(
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let c = Chrome::new(state, lang, "/officer/admin", "")
         .with_csrf(csrf)
-        .signed_in(true);
+        .officer();
     let title = c.t("admin.title").to_string();
     Ok(render(&AdminTemplate {
         c: c.titled(title),
@@ -546,7 +546,7 @@ pub async fn intake_page(
     o.require(OfficerArea::Intake)?;
     let c = Chrome::new(&state, lang, "/officer/intake", "")
         .with_csrf(csrf)
-        .signed_in(true);
+        .officer();
     let title = c.t("intake.title").to_string();
     Ok(render(&IntakeTemplate {
         c: c.titled(title),
@@ -620,7 +620,7 @@ async fn file_and_report(
     .await?;
     let c = Chrome::new(state, lang, "/officer/intake", "")
         .with_csrf(csrf)
-        .signed_in(true);
+        .officer();
     let title = c.t("intake.title").to_string();
     let result = IntakeResult {
         created,

@@ -129,9 +129,7 @@ fn chrome<'a>(
     csrf: CsrfToken,
     title_key: &str,
 ) -> Chrome<'a> {
-    let c = Chrome::new(state, lang, path, "")
-        .with_csrf(csrf)
-        .signed_in(true);
+    let c = Chrome::new(state, lang, path, "").with_csrf(csrf).officer();
     let title = c.t(title_key).to_string();
     c.titled(title)
 }

@@ -46,6 +46,8 @@ crate::redacted_debug!(ResetForm { email } redact { code, password });
 #[template(path = "flows/recovery/forgot.html")]
 struct ForgotTemplate<'a> {
     c: Chrome<'a>,
+    email: String,
+    error: Option<String>,
 }
 
 #[derive(askama::Template)]
@@ -69,7 +71,34 @@ struct DoneTemplate<'a> {
 pub async fn forgot_form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) -> Response {
     let c = Chrome::new(&state, lang, "/forgot-password", "").with_csrf(csrf);
     let title = c.t("recovery.title").to_string();
-    render(&ForgotTemplate { c: c.titled(title) })
+    render(&ForgotTemplate {
+        c: c.titled(title),
+        email: String::new(),
+        error: None,
+    })
+}
+
+/// The form again with what was typed: a blank or malformed email address
+/// is an error to fix, not "we sent a code" (it reveals nothing about
+/// which addresses have accounts).
+fn forgot_refused(state: &AppState, lang: Lang, csrf: CsrfToken, typed: String) -> Response {
+    let c = Chrome::new(state, lang, "/forgot-password", "").with_csrf(csrf);
+    let key = if typed.is_empty() {
+        "ux.forgot_email_blank"
+    } else {
+        "ux.forgot_email_invalid"
+    };
+    let title = format!(
+        "{}: {}",
+        c.t("ux.error_title_prefix"),
+        c.t("recovery.title")
+    );
+    let t = ForgotTemplate {
+        error: Some(c.t(key).to_string()),
+        email: typed,
+        c: c.titled(title),
+    };
+    (StatusCode::UNPROCESSABLE_ENTITY, render(&t)).into_response()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -167,6 +196,10 @@ pub async fn forgot(
         .await?
         .or_too_many(now)?;
     let typed: String = f.email.trim().chars().take(254).collect();
+    // A blank or malformed email is the person's error, not "we sent a code".
+    if Email::parse(&typed).is_err() {
+        return Ok(forgot_refused(&state, lang, csrf, typed));
+    }
     // The lookup, the code and the email happen after answering, so a
     // registered email answers exactly as fast as an unknown one.
     let (st, wanted) = (state.clone(), typed.clone());

@@ -59,6 +59,8 @@ struct SignInTemplate<'a> {
     /// Show the unlock-code field and the "email me an unlock code" button.
     unlock: bool,
     notice: Option<String>,
+    /// Sent here from a page that needs signing in.
+    required: bool,
 }
 
 #[derive(askama::Template)]
@@ -82,6 +84,8 @@ struct PageState {
     error: Option<String>,
     unlock: bool,
     notice: Option<String>,
+    /// Sent here from a page that needs signing in: say why.
+    required: bool,
     status: StatusCode,
 }
 
@@ -91,6 +95,7 @@ impl PageState {
             error,
             unlock: false,
             notice: None,
+            required: false,
             status,
         }
     }
@@ -113,18 +118,34 @@ fn sign_in_page(
             error: p.error,
             unlock: p.unlock,
             notice: p.notice,
+            required: p.required,
         }),
     )
         .into_response()
 }
 
-pub async fn form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) -> Response {
+/// `?why=required`: sent here from a page that needs signing in.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct WhyQuery {
+    pub why: Option<String>,
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    axum::extract::Query(q): axum::extract::Query<WhyQuery>,
+) -> Response {
+    let required = q.why.as_deref() == Some("required");
     sign_in_page(
         &state,
         lang,
         csrf,
         String::new(),
-        PageState::plain(None, StatusCode::OK),
+        PageState {
+            required,
+            ..PageState::plain(None, StatusCode::OK)
+        },
     )
 }
 
@@ -265,6 +286,7 @@ pub async fn submit(
                 csrf,
                 typed,
                 PageState {
+                    required: false,
                     error: Some(msg.to_string()),
                     unlock: true,
                     notice: None,
@@ -289,6 +311,7 @@ pub async fn submit(
             csrf,
             typed,
             PageState {
+                required: false,
                 error: Some(msg),
                 unlock: decision == Decision::UnlockNeeded,
                 notice: None,
@@ -444,6 +467,7 @@ pub async fn unlock(
         csrf,
         typed,
         PageState {
+            required: false,
             error: None,
             unlock: true,
             notice: Some(notice),
@@ -582,7 +606,19 @@ pub async fn two_step_submit(
     } else {
         "/account"
     };
-    Ok(redirect_with_cookie(next, session::cookie_header(&raw)))
+    // Back to the page that sent them here, if any.
+    let back = crate::auth::return_to::ReturnTo::from_headers(&headers);
+    let mut resp = redirect_with_cookie(
+        back.as_ref().map_or(next, |b| b.as_str()),
+        session::cookie_header(&raw),
+    );
+    if back.is_some() {
+        resp.headers_mut().append(
+            axum::http::header::SET_COOKIE,
+            crate::auth::return_to::clear_cookie(),
+        );
+    }
+    Ok(resp)
 }
 
 pub async fn sign_out(

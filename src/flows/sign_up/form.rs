@@ -85,3 +85,10 @@ impl SignUpForm {
         }
     }
 }
+
+/// "Send me a new code" on the check-your-email page.
+#[derive(Debug, Default, Deserialize)]
+pub struct ResendForm {
+    #[serde(default)]
+    pub email: String,
+}

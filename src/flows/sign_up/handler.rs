@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::form::{ConfirmForm, SignUpErrors, SignUpForm};
+use super::form::{ConfirmForm, ResendForm, SignUpErrors, SignUpForm};
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::{self, CodePurpose, Role};
 use crate::auth::csrf::CsrfToken;
@@ -36,6 +36,8 @@ struct CheckEmailTemplate<'a> {
     c: Chrome<'a>,
     email: String,
     error: Option<String>,
+    /// A new code was asked for (shown whether or not one was sent).
+    resent: bool,
 }
 
 fn sign_up_page(
@@ -74,6 +76,17 @@ pub fn check_email_page(
     email: String,
     error: Option<&str>,
 ) -> Response {
+    check_email_page_with(state, lang, csrf, email, error, false)
+}
+
+fn check_email_page_with(
+    state: &AppState,
+    lang: Lang,
+    csrf: CsrfToken,
+    email: String,
+    error: Option<&str>,
+    resent: bool,
+) -> Response {
     let c = Chrome::new(state, lang, "/sign-up/confirm", "").with_csrf(csrf);
     let title = c.t("signup.check.title").to_string();
     let status = if error.is_some() {
@@ -84,6 +97,7 @@ pub fn check_email_page(
     let t = CheckEmailTemplate {
         email,
         error: error.map(|k| state.messages.get(lang, k).to_string()),
+        resent,
         c: c.titled(title),
     };
     (status, render(&t)).into_response()
@@ -223,4 +237,31 @@ pub async fn confirm(
         "/two-step/setup",
         session::cookie_header(&raw),
     ))
+}
+
+/// `POST /sign-up/resend`: a new confirmation code for an account whose
+/// email is not confirmed yet. The same page whether or not such an account
+/// exists (it reveals nothing); limited per IP like the other account forms.
+pub async fn resend(
+    State(state): State<AppState>,
+    lang: Lang,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<ResendForm>,
+) -> Result<Response, AppError> {
+    let now = state.now().timestamp();
+    let ip_subject = crate::audit::subject_hash(&state.secrets.identifier_key, "ip", &ip);
+    limits::hit(&state.db, Limit::AccountFormsPerIp, &ip_subject, now)
+        .await?
+        .or_too_many(now)?;
+    let typed: String = f.email.trim().chars().take(254).collect();
+    if let Ok(email) = Email::parse(&typed)
+        && let Some(acct) = account::by_email(&state.db, &email).await?
+        && acct.email_confirmed_at.is_none()
+        && acct.disabled_at.is_none()
+    {
+        send_confirmation(&state, lang, acct.id, acct.email.as_str()).await?;
+        record(&state, acct.id, "account.confirmation_resent", &ip, "").await?;
+    }
+    Ok(check_email_page_with(&state, lang, csrf, typed, None, true))
 }

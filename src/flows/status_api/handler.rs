@@ -387,7 +387,7 @@ async fn case_answer(state: &AppState, raw: &str, headers: &HeaderMap) -> Respon
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
+        super::docs::OPENAPI,
     )
         .into_response()
 }

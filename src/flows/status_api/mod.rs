@@ -4,6 +4,7 @@
 //! date formats and error codes. Clients are created with
 //! `casegate api-client create NAME`.
 
+pub mod docs;
 pub mod form;
 pub mod handler;
 pub mod policy;
