@@ -678,13 +678,13 @@ async fn invalid_utf8_in_forms_queries_and_paths_is_never_a_500() {
             v
         },
     ] {
-        // Sign-in and sign-up refuse the email as invalid (422); password
-        // recovery answers the same page whatever the email (200), so it
-        // reveals nothing.
+        // Sign-in, sign-up and password recovery refuse an email that is
+        // not an email address as the person's error (422); recovery answers
+        // every well-formed address alike, so it still reveals nothing.
         for (path, expected) in [
             ("/sign-in", 422),
             ("/sign-up", 422),
-            ("/forgot-password", 200),
+            ("/forgot-password", 422),
         ] {
             let r = app
                 .http
