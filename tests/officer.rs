@@ -1077,5 +1077,5 @@ async fn disabling_an_officer_whose_sessions_cannot_be_revoked_changes_nothing()
     heal(&app, "sessions").await;
     let r = admin.post("/officer/admin", &disable).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(location(&clerk.get("/officer/mail").await), "/sign-in");
+    assert_eq!(location(&clerk.get("/officer/mail").await), "/sign-in?why=required");
 }
