@@ -18,15 +18,8 @@ use sqlx::Row;
 use crate::crypto::{hmac_sha256, sha256};
 use crate::store::{Db, StoreError};
 
-/// The audit chain's key; `Debug` is redacted.
-#[derive(Clone)]
-pub struct AuditKey(pub [u8; 32]);
-
-impl std::fmt::Debug for AuditKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AuditKey(<redacted>)")
-    }
-}
+// The key type lives with the database handle that carries it.
+pub use crate::store::AuditKey;
 
 pub struct Event<'a> {
     pub at: i64,

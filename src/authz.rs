@@ -173,11 +173,11 @@ pub async fn notice_for_account(
     account_id: i64,
     receipt: &str,
     notice_id: i64,
-) -> Result<Option<crate::flows::notices::store::NoticeRecord>, StoreError> {
+) -> Result<Option<crate::notices::store::NoticeRecord>, StoreError> {
     let Some(case) = case_for_account(db, account_id, receipt).await? else {
         return Ok(None);
     };
-    let notice = crate::flows::notices::store::get(db, notice_id).await?;
+    let notice = crate::notices::store::get(db, notice_id).await?;
     let (mine, other): (Vec<_>, Vec<_>) = notice
         .into_iter()
         .partition(|n| n.receipt_number.as_deref() == Some(case.receipt.as_str()));

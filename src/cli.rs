@@ -7,11 +7,11 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use crate::api_guard::Allowance;
 use crate::app::AppState;
 use crate::config::{Config, LogFormat};
-use crate::flows::notices::render::LetterContext;
-use crate::flows::status_api::policy::Allowance;
 use crate::flows::status_api::{self, SCOPE_INTAKE, SCOPE_STATUS};
+use crate::notices::render::LetterContext;
 use crate::secrets::Secrets;
 use crate::store::Db;
 use crate::web;
@@ -215,7 +215,7 @@ async fn open_with(
     )?;
     let db = Db::from_config(config).await?;
     db.migrate().await?;
-    db.set_audit_key(&secrets);
+    db.set_audit_key(secrets.audit_key);
     // A chain written before the audit log was keyed is re-keyed once.
     if let Some(n) = crate::audit::rekey_if_pending(&db).await? {
         tracing::warn!(
@@ -384,7 +384,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
                 crate::auth::account::CodePurpose::OfficerSetup,
                 &crate::auth::email_code_hash(&secrets, id, &code),
                 now,
-                now + crate::flows::recovery::handler::OFFICER_SETUP_VALID_SECS,
+                now + crate::auth::email_codes::OFFICER_SETUP_VALID_SECS,
             )
             .await?;
             let link = format!(
@@ -463,7 +463,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
                 agency: &config.agency_name,
                 public_url: &config.public_url,
             };
-            let n = crate::flows::notices::export::export(
+            let n = crate::notices::export::export(
                 &db,
                 &secrets,
                 &ctx,
@@ -633,7 +633,7 @@ fn spawn_housekeeping(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "address-change sweep failed"),
             }
-            if let Err(e) = crate::flows::evidence::handler::sweep_pending(&state).await {
+            if let Err(e) = crate::uploads::evidence::sweep_pending(&state).await {
                 tracing::warn!(error = %e, "pending-scan sweep failed");
             }
         }

@@ -5,6 +5,7 @@
 //! `store` owns the database; `web` the HTTP plumbing; `ops` health and metrics.
 
 pub mod address_change;
+pub mod api_guard;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -20,11 +21,14 @@ pub mod error;
 pub mod flows;
 pub mod i18n;
 pub mod limits;
+pub mod notices;
 pub mod ops;
 pub mod outbox;
+pub mod pages;
 pub mod pdf;
 pub mod redact;
 pub mod secrets;
+pub mod status_read;
 pub mod store;
 pub mod uploads;
 pub mod web;

@@ -235,12 +235,12 @@ async fn letters_are_queued_in_spanish_and_spaced_a_day_apart() {
     assert_eq!((kind.as_str(), lang.as_str()), ("code_letter", "es"));
     // The letter prints with the code, in Spanish.
     let dir = app.data_dir.join("print");
-    let ctx = casegate::flows::notices::render::LetterContext {
+    let ctx = casegate::notices::render::LetterContext {
         msgs: casegate::i18n::Messages::global(),
         agency: "Agencia",
         public_url: "https://portal.example.org",
     };
-    casegate::flows::notices::export::export(&app.db, &app.secrets, &ctx, &dir, 0)
+    casegate::notices::export::export(&app.db, &app.secrets, &ctx, &dir, 0)
         .await
         .unwrap();
     let letter = std::fs::read_dir(&dir)

@@ -794,7 +794,10 @@ async fn a_help_desk_reset_leaves_no_usable_credential() {
         .await;
     assert_eq!(r.status(), 200);
     // Every session ended.
-    assert_eq!(location(&victim.get("/account").await), "/sign-in?why=required");
+    assert_eq!(
+        location(&victim.get("/account").await),
+        "/sign-in?why=required"
+    );
     // The phished password no longer signs in (and leads to no enrolment).
     let (_, r) = sign_in_password(&app, "phished@example.com", PASSWORD).await;
     assert_eq!(r.status(), 422, "the old password is dead");
@@ -1201,7 +1204,10 @@ async fn session_revocation_needs_reauthentication_and_new_backup_codes_end_othe
     assert_eq!(location(&r), "/account/security");
     let r = b.post("/account/security/backup-codes", &[]).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(location(&other.get("/account").await), "/sign-in?why=required");
+    assert_eq!(
+        location(&other.get("/account").await),
+        "/sign-in?why=required"
+    );
     assert_eq!(b.get("/account").await.status(), 200);
 }
 
@@ -1272,7 +1278,10 @@ async fn the_command_line_reset_needs_evidence_and_leaves_no_usable_credential()
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(location(&victim.get("/account").await), "/sign-in?why=required");
+    assert_eq!(
+        location(&victim.get("/account").await),
+        "/sign-in?why=required"
+    );
     let (_, r) = sign_in_password(&app, "cli-reset@example.com", PASSWORD).await;
     assert_eq!(r.status(), 422, "the old password is dead");
     let detail: String = sqlx::query_scalar(

@@ -128,12 +128,12 @@ fn code_in(text: &str) -> AccessCode {
 /// Prints the queued letters (as the mail room does) and reads them back.
 async fn print_letters(app: &TestApp) -> Vec<(String, String)> {
     let dir = common::temp_dir("print");
-    let ctx = casegate::flows::notices::render::LetterContext {
+    let ctx = casegate::notices::render::LetterContext {
         msgs: casegate::i18n::Messages::global(),
         agency: "Agency",
         public_url: "https://portal.example.org",
     };
-    casegate::flows::notices::export::export(&app.db, &app.secrets, &ctx, &dir, 0)
+    casegate::notices::export::export(&app.db, &app.secrets, &ctx, &dir, 0)
         .await
         .unwrap();
     let mut out = vec![];

@@ -3,9 +3,9 @@
 
 mod common;
 
-use casegate::flows::notices::render::{LetterContext, render};
-use casegate::flows::notices::{export, store};
 use casegate::i18n::Messages;
+use casegate::notices::render::{LetterContext, render};
+use casegate::notices::{export, store};
 use common::spawn_app;
 
 fn pdftotext(path: &std::path::Path) -> String {
@@ -119,7 +119,7 @@ async fn rendering_is_deterministic_and_mailed_letters_lose_their_code() {
     assert_eq!(a, b);
     assert!(a.starts_with(b"%PDF-"));
 
-    use casegate::flows::notices::MailState;
+    use casegate::notices::MailState;
     assert!(
         !store::set_mail_state(app.db.pool(), id, MailState::Queued, MailState::Mailed, 1)
             .await

@@ -131,23 +131,23 @@ async fn a_request_for_evidence_makes_history_a_notice_an_audit_entry_and_an_ema
         ("additional_evidence_requested", "officer:adjudicator")
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'EAC9999103400'").await, 1);
-    let notice = casegate::flows::notices::store::for_case(&app.db, "EAC9999103400")
+    let notice = casegate::notices::store::for_case(&app.db, "EAC9999103400")
         .await
         .unwrap()
         .into_iter()
-        .find(|n| n.kind == casegate::flows::notices::NoticeKind::Rfe)
+        .find(|n| n.kind == casegate::notices::NoticeKind::Rfe)
         .expect("an RFE notice");
     assert_eq!(
         notice.mail_state,
-        casegate::flows::notices::MailState::Queued,
+        casegate::notices::MailState::Queued,
         "a paper filer gets it by post"
     );
-    let ctx = casegate::flows::notices::render::LetterContext {
+    let ctx = casegate::notices::render::LetterContext {
         msgs: casegate::i18n::Messages::global(),
         agency: "Agency",
         public_url: "http://x",
     };
-    let pdf = casegate::flows::notices::render::render(&notice, None, &ctx);
+    let pdf = casegate::notices::render::render(&notice, None, &ctx);
     let path = app.data_dir.join("rfe.pdf");
     std::fs::write(&path, pdf).unwrap();
     let text = String::from_utf8(
@@ -437,13 +437,13 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
         audit_before + 3
     );
     // The interview notice reads right.
-    let notice = casegate::flows::notices::store::for_case(&app.db, "EAC9999103400")
+    let notice = casegate::notices::store::for_case(&app.db, "EAC9999103400")
         .await
         .unwrap()
         .into_iter()
-        .find(|n| n.kind == casegate::flows::notices::NoticeKind::Interview)
+        .find(|n| n.kind == casegate::notices::NoticeKind::Interview)
         .unwrap();
-    let ctx = casegate::flows::notices::render::LetterContext {
+    let ctx = casegate::notices::render::LetterContext {
         msgs: casegate::i18n::Messages::global(),
         agency: "Agency",
         public_url: "http://x",
@@ -451,7 +451,7 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
     let path = app.data_dir.join("interview.pdf");
     std::fs::write(
         &path,
-        casegate::flows::notices::render::render(&notice, None, &ctx),
+        casegate::notices::render::render(&notice, None, &ctx),
     )
     .unwrap();
     let text = String::from_utf8(
@@ -1077,5 +1077,8 @@ async fn disabling_an_officer_whose_sessions_cannot_be_revoked_changes_nothing()
     heal(&app, "sessions").await;
     let r = admin.post("/officer/admin", &disable).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(location(&clerk.get("/officer/mail").await), "/sign-in?why=required");
+    assert_eq!(
+        location(&clerk.get("/officer/mail").await),
+        "/sign-in?why=required"
+    );
 }

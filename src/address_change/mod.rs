@@ -126,7 +126,7 @@ pub fn transition(
 
 /// Additional authenticated data binding a change-of-address letter's sealed
 /// code to its request and kind (a confirm code cannot pose as a cancel code).
-pub fn letter_aad(request_id: i64, kind: crate::flows::notices::NoticeKind) -> String {
+pub fn letter_aad(request_id: i64, kind: crate::notices::NoticeKind) -> String {
     format!("address_change:{request_id}:{}", kind.code())
 }
 

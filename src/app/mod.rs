@@ -14,7 +14,6 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::flows::{case_status, status_api};
 use crate::i18n::{Lang, Messages};
 use crate::ops::metrics::Metrics;
 use crate::secrets::Secrets;
@@ -31,8 +30,8 @@ pub struct Inner {
     pub secrets: Secrets,
     pub messages: &'static Messages,
     pub metrics: Metrics,
-    pub status_cache: case_status::store::StatusCache,
-    pub api: status_api::policy::ApiGuards,
+    pub status_cache: crate::status_read::store::StatusCache,
+    pub api: crate::api_guard::ApiGuards,
     pub clock: Clock,
     /// Wakes the outbox worker when a message was queued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
@@ -64,7 +63,7 @@ impl AppState {
             .unwrap_or(2);
         let hasher = crate::auth::password::Hasher::new(threads, 64, secrets.password_pepper)?;
         // The audit chain is keyed from the master key.
-        db.set_audit_key(&secrets);
+        db.set_audit_key(secrets.audit_key);
         // Status texts name the operator's agency (`CASEGATE_AGENCY_SHORT_NAME`).
         let messages =
             Messages::for_agency(&config.agency_short_name, &config.agency_short_name_es);
@@ -74,8 +73,8 @@ impl AppState {
             secrets,
             messages,
             metrics: Metrics::default(),
-            status_cache: case_status::store::StatusCache::new(ttl),
-            api: status_api::policy::ApiGuards::default(),
+            status_cache: crate::status_read::store::StatusCache::new(ttl),
+            api: crate::api_guard::ApiGuards::default(),
             clock,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             hasher,

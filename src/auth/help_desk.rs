@@ -90,7 +90,7 @@ pub async fn start_reset(
         &throttle::identifier_hash(&state.secrets.identifier_key, &acct.email),
     )
     .await?;
-    crate::flows::recovery::handler::send_reset_code(state, Lang::En, acct.id, &acct.email).await?;
+    crate::auth::email_codes::send_reset_code(state, Lang::En, acct.id, &acct.email).await?;
     let m = state.messages;
     let help = format!("{}/help", state.config.public_url);
     let args = [("agency", state.agency(Lang::En)), ("url", help.as_str())];

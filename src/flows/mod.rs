@@ -13,7 +13,6 @@ pub mod home;
 pub mod intake;
 pub mod link_case;
 pub mod my_cases;
-pub mod notices;
 pub mod officer;
 pub mod processing_times;
 pub mod recovery;

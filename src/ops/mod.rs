@@ -30,9 +30,7 @@ pub async fn livez() -> &'static str {
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let (pool_size, pool_idle) = state.db.pool_stats();
-    let letters_queued = crate::flows::notices::store::count_queued(&state.db)
-        .await
-        .ok();
+    let letters_queued = crate::notices::store::count_queued(&state.db).await.ok();
     let body = state.metrics.render(&metrics::Gauges {
         pool_size,
         pool_idle,

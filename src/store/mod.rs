@@ -125,7 +125,7 @@ pub struct Db {
     /// The key of the audit chain, set once from the master key and shared
     /// by every clone of this handle; appending to the audit log without it
     /// fails (closed).
-    audit_key: std::sync::Arc<std::sync::OnceLock<crate::audit::AuditKey>>,
+    audit_key: std::sync::Arc<std::sync::OnceLock<AuditKey>>,
 }
 
 /// The settings of every SQLite connection that writes (the pool's, and the
@@ -199,14 +199,12 @@ impl Db {
 
     /// Attaches the audit chain's key (derived from the master key) to this
     /// handle and its clones. The first key set stays.
-    pub fn set_audit_key(&self, secrets: &crate::secrets::Secrets) {
-        let _ = self
-            .audit_key
-            .set(crate::audit::AuditKey(secrets.audit_key));
+    pub fn set_audit_key(&self, key: [u8; 32]) {
+        let _ = self.audit_key.set(AuditKey(key));
     }
 
     /// The audit chain's key, once set.
-    pub fn audit_key(&self) -> Option<&crate::audit::AuditKey> {
+    pub fn audit_key(&self) -> Option<&AuditKey> {
         self.audit_key.get()
     }
 
@@ -449,5 +447,16 @@ mod receipt_key_tests {
                 assert_eq!(sql_key, r.key(), "{r}");
             }
         }
+    }
+}
+
+/// The audit chain's key (derived from the master key by `secrets`), carried
+/// by the database handle so every append is keyed; `Debug` is redacted.
+#[derive(Clone)]
+pub struct AuditKey(pub [u8; 32]);
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(<redacted>)")
     }
 }

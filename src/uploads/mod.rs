@@ -13,9 +13,10 @@
 //! 5. Serve downloads only once scanned clean, with the stored MIME type,
 //!    `X-Content-Type-Options: nosniff`, a sandboxing CSP and a
 //!    server-chosen attachment name whose extension is the detected type's
-//!    (casegate: `flows::evidence::handler::serve`).
+//!    (casegate: `uploads::evidence::serve`).
 
 pub mod clamd;
+pub mod evidence;
 pub mod kind;
 pub mod storage;
 

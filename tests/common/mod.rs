@@ -232,7 +232,7 @@ impl TestApp {
             &mut rand::rngs::OsRng,
             "test tracker",
             &scopes,
-            casegate::flows::status_api::policy::Allowance {
+            casegate::api_guard::Allowance {
                 rate_per_sec: rate,
                 daily_quota: 1_000_000,
             },
@@ -264,7 +264,7 @@ impl TestApp {
     /// The one-read status table agrees with the tables it mirrors (SQLite;
     /// PostgreSQL reads the join itself and has no such table).
     pub async fn assert_status_rows_in_step(&self) {
-        let drift = casegate::flows::case_status::store::status_rows_drift(&self.db)
+        let drift = casegate::status_read::store::status_rows_drift(&self.db)
             .await
             .unwrap();
         assert!(

@@ -11,8 +11,8 @@ use crate::crypto::seal;
 use crate::domain::address::AddressInput;
 use crate::domain::person::PersonName;
 use crate::domain::{AccessCode, Email, UsAddress};
-use crate::flows::notices::{MailState, NoticeKind};
 use crate::i18n::Lang;
+use crate::notices::{MailState, NoticeKind};
 use crate::outbox::{self, OutgoingEmail};
 use crate::secrets::Secrets;
 use crate::store::{Db, StoreError};
@@ -123,10 +123,9 @@ pub async fn purge_spent_captchas(db: &Db, now: i64) -> Result<u64, StoreError> 
     Ok(r.rows_affected())
 }
 
-/// Additional authenticated data binding a sealed code to its code row.
-pub fn letter_aad(access_code_id: i64) -> String {
-    format!("access_code:{access_code_id}")
-}
+// How a code letter's sealed code is bound to its code row (shared with the
+// mail room's export, which opens it).
+pub use crate::notices::code_letter_aad as letter_aad;
 
 pub struct Issue<'a> {
     pub person: &'a PersonOnFile,

@@ -4,10 +4,10 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 
 use super::form::{StatusInput, StatusQuery};
-use super::policy::{self, HistoryLine, StatusText};
 use crate::app::{AppState, Chrome, render};
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::status_read::describe::{self as policy, HistoryLine, StatusText};
 
 pub enum Outcome {
     Form,

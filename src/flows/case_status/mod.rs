@@ -4,5 +4,3 @@
 
 pub mod form;
 pub mod handler;
-pub mod policy;
-pub mod store;

@@ -9,9 +9,9 @@ use super::policy::{self, Details, Envelope};
 use crate::app::{AppState, ClientIp};
 use crate::audit::subject_hash;
 use crate::domain::ReceiptNumber;
-use crate::flows::case_status::policy as status_policy;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit, Verdict};
+use crate::status_read::describe as status_policy;
 
 fn error(status: StatusCode, message: &str) -> Response {
     (

@@ -2,12 +2,12 @@
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::store::{self, NewUpload};
-use super::{MAX_FILES, ScanState, Serving};
+use super::{MAX_FILES, ScanState};
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::record;
@@ -15,8 +15,9 @@ use crate::authz;
 use crate::domain::CaseStatus;
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::uploads::evidence::{serve, spawn_scan, storage};
 use crate::uploads::kind::{self, KindError};
-use crate::uploads::storage::{LocalStorage, Storage};
+use crate::uploads::storage::Storage;
 
 pub struct FileView {
     pub id: i64,
@@ -54,10 +55,6 @@ struct ReceiptTemplate<'a> {
 /// Most bytes of headers one part of an upload may carry; a browser sends
 /// a few hundred.
 const MAX_PART_HEADER_BYTES: usize = 8 * 1024;
-
-pub fn storage(state: &AppState) -> LocalStorage {
-    LocalStorage::new(state.config.data_dir.join("uploads"))
-}
 
 fn human_size(n: i64) -> String {
     if n >= 1024 * 1024 {
@@ -154,72 +151,6 @@ pub async fn request_page(
         StatusCode::OK,
     )
     .await
-}
-
-/// Scans one stored file in the background and records the verdict;
-/// an infected file is moved to quarantine.
-pub fn spawn_scan(state: AppState, upload_id: i64, key: String, bytes: Vec<u8>) {
-    let Some(addr) = state.config.clamd.clone() else {
-        return;
-    };
-    tokio::spawn(async move {
-        let verdict =
-            crate::uploads::clamd::scan(&addr, &bytes, std::time::Duration::from_secs(30)).await;
-        let result = match verdict {
-            Ok(crate::uploads::clamd::ScanVerdict::Clean) => {
-                store::set_scan(&state.db, upload_id, ScanState::Clean, None).await
-            }
-            Ok(crate::uploads::clamd::ScanVerdict::Infected(name)) => {
-                if let Err(e) = storage(&state).quarantine(&key).await {
-                    tracing::error!(upload = upload_id, error = %e, "quarantine failed");
-                }
-                tracing::warn!(upload = upload_id, signature = %name, "infected upload quarantined");
-                let audited = crate::audit::record(
-                    &state.db,
-                    &crate::audit::Event {
-                        at: state.now().timestamp(),
-                        actor: "system",
-                        action: "evidence.infected",
-                        subject: Some(format!("upload:{upload_id}")),
-                        ip: None,
-                        detail: format!("quarantined: {name}"),
-                    },
-                )
-                .await;
-                if let Err(e) = audited {
-                    tracing::error!(upload = upload_id, error = %e, "auditing an infection failed");
-                }
-                store::set_scan(&state.db, upload_id, ScanState::Infected, Some(&name)).await
-            }
-            Err(e) => {
-                // Stays pending; the sweeper retries.
-                tracing::warn!(upload = upload_id, error = %e, "scan failed; will retry");
-                Ok(())
-            }
-        };
-        if let Err(e) = result {
-            tracing::error!(upload = upload_id, error = %e, "recording scan result failed");
-        }
-    });
-}
-
-/// Re-scans uploads left pending (e.g. after a restart or a clamd outage).
-pub async fn sweep_pending(state: &AppState) -> Result<usize, AppError> {
-    if state.config.clamd.is_none() {
-        return Ok(0);
-    }
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, storage_key FROM uploads WHERE scan_state = 'pending' ORDER BY id LIMIT 50",
-    )
-    .fetch_all(state.db.pool())
-    .await?;
-    let n = rows.len();
-    for (id, key) in rows {
-        if let Ok(bytes) = storage(state).get(&key).await {
-            spawn_scan(state.clone(), id, key, bytes);
-        }
-    }
-    Ok(n)
 }
 
 pub async fn upload(
@@ -393,78 +324,6 @@ pub async fn download(
         &ip,
     )
     .await
-}
-
-/// Serves a stored file to someone already authorized to see it: only once
-/// scanned clean (unless the operator opted in), under a server-chosen
-/// name; a refusal is logged and audited with the actor.
-pub async fn serve(
-    state: &AppState,
-    receipt: &str,
-    row: store::UploadRow,
-    actor: &str,
-    ip: &str,
-) -> Result<Response, AppError> {
-    match row.scan.serving(state.config.serve_unscanned_uploads) {
-        Serving::Serve => {}
-        Serving::Gone => return Err(AppError::NotFound),
-        Serving::NotScanned => {
-            tracing::warn!(
-                actor,
-                upload = row.id,
-                "download refused: not scanned clean"
-            );
-            crate::audit::record(
-                &state.db,
-                &crate::audit::Event {
-                    at: state.now().timestamp(),
-                    actor,
-                    action: "evidence.download_refused",
-                    subject: Some(format!("upload:{}", row.id)),
-                    ip: Some(ip.to_string()),
-                    detail: format!("scan state {}", row.scan.code()),
-                },
-            )
-            .await?;
-            return Err(AppError::NotScanned);
-        }
-    }
-    let bytes = storage(state)
-        .get(&row.storage_key)
-        .await
-        .map_err(|_| AppError::NotFound)?;
-    Ok(attachment(receipt, &row, bytes))
-}
-
-/// The name a download is served under: chosen by the server, with the
-/// extension of the type the content was checked to be. The applicant's
-/// own name is shown on the pages as text only.
-pub fn served_name(receipt: &str, row: &store::UploadRow) -> String {
-    let ext = kind::Kind::from_mime(&row.mime).map_or("bin", kind::Kind::extension);
-    let receipt: String = receipt
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    format!("evidence-{receipt}-{}.{ext}", row.id)
-}
-
-/// An uploaded file as a download: only ever the type it was checked to be,
-/// never inline, sandboxed, never framed.
-fn attachment(receipt: &str, row: &store::UploadRow, bytes: Vec<u8>) -> Response {
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&row.mime) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    let disposition = format!("attachment; filename=\"{}\"", served_name(receipt, row));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'; frame-ancestors 'none'"),
-    );
-    resp
 }
 
 pub async fn submit(

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::cli::parse_all;
+use crate::api_guard::bearer::{api_error, authorize};
 use crate::app::AppState;
 use crate::flows::status_api::SCOPE_INTAKE;
-use crate::flows::status_api::handler::{api_error, authorize};
 
 pub async fn intake_csv(
     State(state): State<AppState>,

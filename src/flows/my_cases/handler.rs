@@ -15,10 +15,10 @@ use crate::auth::session::FullSession;
 use crate::authz;
 use crate::domain::{CaseStatus, FormType, ReceiptNumber};
 use crate::error::AppError;
-use crate::flows::case_status::policy::{self as status_policy, date_of};
-use crate::flows::notices::render::{LetterContext, render as render_pdf};
 use crate::flows::processing_times::store as ptimes;
 use crate::i18n::Lang;
+use crate::notices::render::{LetterContext, render as render_pdf};
+use crate::status_read::describe::{self as status_policy, date_of};
 
 pub struct CaseRow {
     pub receipt: String,
@@ -197,7 +197,7 @@ pub async fn case_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let receipt_n = ReceiptNumber::parse(&case.receipt).map_err(|_| AppError::NotFound)?;
-    let rec = crate::flows::case_status::store::lookup(&state.db, &receipt_n)
+    let rec = crate::status_read::store::lookup(&state.db, &receipt_n)
         .await?
         .ok_or(AppError::NotFound)?;
     let m = state.messages;
@@ -211,7 +211,7 @@ pub async fn case_page(
             text: l.text,
         })
         .collect();
-    let notices = crate::flows::notices::store::for_case(&state.db, &case.receipt)
+    let notices = crate::notices::store::for_case(&state.db, &case.receipt)
         .await?
         .into_iter()
         .map(|n| NoticeRow {

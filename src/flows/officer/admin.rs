@@ -9,6 +9,7 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::handler::{Officer, audit, audit_in};
+use crate::api_guard::Allowance;
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::{self, CodePurpose, Role};
 use crate::auth::csrf::CsrfToken;
@@ -16,7 +17,6 @@ use crate::authz::OfficerArea;
 use crate::domain::{ANumber, Email};
 use crate::error::AppError;
 use crate::flows::intake::cli::parse_all;
-use crate::flows::status_api::policy::Allowance;
 use crate::flows::status_api::{self, SCOPE_INTAKE, SCOPE_STATUS};
 use crate::i18n::Lang;
 
@@ -268,7 +268,7 @@ pub async fn act(
                 CodePurpose::OfficerSetup,
                 &crate::auth::email_code_hash(&state.secrets, id, &code),
                 now,
-                now + crate::flows::recovery::handler::OFFICER_SETUP_VALID_SECS,
+                now + crate::auth::email_codes::OFFICER_SETUP_VALID_SECS,
             )
             .await?;
             let link = format!(

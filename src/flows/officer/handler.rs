@@ -18,10 +18,10 @@ use crate::domain::notice::{MailState, NoticeKind};
 use crate::domain::status::transition;
 use crate::domain::{CaseStatus, FormType, ReceiptNumber};
 use crate::error::AppError;
-use crate::flows::case_status::policy::date_of;
-use crate::flows::notices::render::LetterContext;
-use crate::flows::notices::store as notices;
 use crate::i18n::Lang;
+use crate::notices::render::LetterContext;
+use crate::notices::store as notices;
+use crate::status_read::describe::date_of;
 
 /// A fully signed-in officer (applicants and anonymous visitors never get past this).
 pub struct Officer {
@@ -408,7 +408,7 @@ pub async fn case_page(
             responded: r.try_get::<Option<i64>, _>("responded_at")?.is_some(),
             reviewed: r.try_get::<Option<i64>, _>("reviewed_at")?.is_some(),
         });
-        for u in crate::flows::evidence::store::uploads(&state.db, id).await? {
+        for u in crate::uploads::evidence::uploads(&state.db, id).await? {
             uploads.push(UploadLine {
                 request_id: id,
                 id: u.id,
@@ -416,7 +416,7 @@ pub async fn case_page(
                 scan: m
                     .get(lang, &format!("evidence.scan.{}", u.scan.code()))
                     .to_string(),
-                downloadable: u.scan != crate::flows::evidence::ScanState::Infected,
+                downloadable: u.scan != crate::domain::scan::ScanState::Infected,
             });
         }
     }
@@ -848,10 +848,10 @@ pub async fn officer_upload(
     .fetch_optional(state.db.pool())
     .await?;
     owned.ok_or(AppError::NotFound)?;
-    let row = crate::flows::evidence::store::upload(&state.db, upload_id)
+    let row = crate::uploads::evidence::upload(&state.db, upload_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    crate::flows::evidence::handler::serve(&state, &case.receipt, row, &o.actor(), &ip).await
+    crate::uploads::evidence::serve(&state, &case.receipt, row, &o.actor(), &ip).await
 }
 
 pub struct LetterLine {
@@ -941,7 +941,7 @@ pub async fn print_batch(
     // Every letter of the batch is marked printed, and audited, at once.
     let mut tx = state.db.pool().begin().await?;
     for n in queued {
-        let code = crate::flows::notices::export::unseal_code(&n, &state.secrets);
+        let code = crate::notices::export::unseal_code(&n, &state.secrets);
         if notices::set_mail_state(&mut *tx, n.id, MailState::Queued, MailState::Printed, now)
             .await?
         {
@@ -958,7 +958,7 @@ pub async fn print_batch(
     )
     .await?;
     tx.commit().await?;
-    let bundle = crate::flows::notices::render::render_batch(&letters, &ctx);
+    let bundle = crate::notices::render::render_batch(&letters, &ctx);
     let mut resp = bundle.into_response();
     let h = resp.headers_mut();
     h.insert(

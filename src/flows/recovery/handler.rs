@@ -16,13 +16,7 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit};
 
-/// A reset code leads to a new password (and, after a help-desk reset, to a
-/// session that enrols a second factor): it lives as short as that use
-/// allows — the person asked for it and is waiting for the email.
-pub const RESET_VALID_SECS: i64 = 15 * 60;
-/// An officer's set-up link leads to a session: one working day to hand it
-/// over and use it.
-pub const OFFICER_SETUP_VALID_SECS: i64 = 24 * 3_600;
+pub use crate::auth::email_codes::{OFFICER_SETUP_VALID_SECS, RESET_VALID_SECS, send_reset_code};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ForgotForm {
@@ -141,29 +135,6 @@ fn reset_page(
         }),
     )
         .into_response()
-}
-
-/// Emails a reset code to an account (used by the form and by officers).
-pub async fn send_reset_code(
-    state: &AppState,
-    lang: Lang,
-    account_id: i64,
-    email: &str,
-) -> Result<(), AppError> {
-    let url = format!("{}/forgot-password/reset", state.config.public_url);
-    crate::auth::send_email_code(
-        state,
-        lang,
-        account_id,
-        email,
-        crate::auth::EmailCode {
-            purpose: CodePurpose::ResetPassword,
-            valid_secs: RESET_VALID_SECS,
-            message: "reset",
-            url: &url,
-        },
-    )
-    .await
 }
 
 /// Emails a reset code when `typed` is the email of an account.

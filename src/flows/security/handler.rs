@@ -15,9 +15,9 @@ use crate::auth::session::{self, FullSession, Level, NewSession, RULES};
 use crate::auth::throttle::{self, Decision};
 use crate::auth::{open_totp, password, record, redirect_with_cookie, totp, user_agent};
 use crate::error::AppError;
-use crate::flows::two_step::handler::{BackupCodesTemplate, new_backup_codes};
 use crate::i18n::Lang;
 use crate::limits::{self, Limit, Verdict};
+use crate::pages::backup_codes::{BackupCodesTemplate, new_backup_codes};
 
 fn when(state: &AppState, lang: Lang, at: i64) -> String {
     let d = DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default();

@@ -352,9 +352,8 @@ pub async fn submit(
     }
     throttle::clear_password_throttles(&state.db, &ident).await?;
     if acct.email_confirmed_at.is_none() {
-        crate::flows::sign_up::handler::send_confirmation(&state, lang, acct.id, &acct.email)
-            .await?;
-        return Ok(crate::flows::sign_up::handler::check_email_page(
+        crate::auth::email_codes::send_confirmation(&state, lang, acct.id, &acct.email).await?;
+        return Ok(crate::pages::check_email::check_email_page(
             &state,
             lang,
             csrf,

@@ -17,9 +17,8 @@ use crate::i18n::Lang;
 use crate::limits::{self, Limit};
 use crate::outbox::{self, OutgoingEmail};
 
-/// Confirming the email leads to a session (to enrol a second factor); the
-/// person has just signed up and is waiting for the email.
-pub const CONFIRM_VALID_SECS: i64 = 3_600;
+pub use crate::auth::email_codes::{CONFIRM_VALID_SECS, send_confirmation};
+pub use crate::pages::check_email::check_email_page;
 
 #[derive(askama::Template)]
 #[template(path = "flows/sign_up/sign_up.html")]
@@ -28,16 +27,6 @@ struct SignUpTemplate<'a> {
     email: String,
     email_error: Option<String>,
     password_errors: Vec<String>,
-}
-
-#[derive(askama::Template)]
-#[template(path = "flows/sign_up/check_email.html")]
-struct CheckEmailTemplate<'a> {
-    c: Chrome<'a>,
-    email: String,
-    error: Option<String>,
-    /// A new code was asked for (shown whether or not one was sent).
-    resent: bool,
 }
 
 fn sign_up_page(
@@ -69,66 +58,11 @@ fn sign_up_page(
     (status, render(&t)).into_response()
 }
 
-pub fn check_email_page(
-    state: &AppState,
-    lang: Lang,
-    csrf: CsrfToken,
-    email: String,
-    error: Option<&str>,
-) -> Response {
-    check_email_page_with(state, lang, csrf, email, error, false)
-}
-
-fn check_email_page_with(
-    state: &AppState,
-    lang: Lang,
-    csrf: CsrfToken,
-    email: String,
-    error: Option<&str>,
-    resent: bool,
-) -> Response {
-    let c = Chrome::new(state, lang, "/sign-up/confirm", "").with_csrf(csrf);
-    let title = c.t("signup.check.title").to_string();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let t = CheckEmailTemplate {
-        email,
-        error: error.map(|k| state.messages.get(lang, k).to_string()),
-        resent,
-        c: c.titled(title),
-    };
-    (status, render(&t)).into_response()
-}
-
 pub async fn form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) -> Response {
     sign_up_page(&state, lang, csrf, String::new(), SignUpErrors::default())
 }
 
 /// Sends a fresh confirmation code to an account's address.
-pub async fn send_confirmation(
-    state: &AppState,
-    lang: Lang,
-    account_id: i64,
-    email: &str,
-) -> Result<(), AppError> {
-    crate::auth::send_email_code(
-        state,
-        lang,
-        account_id,
-        email,
-        crate::auth::EmailCode {
-            purpose: CodePurpose::ConfirmEmail,
-            valid_secs: CONFIRM_VALID_SECS,
-            message: "confirm",
-            url: &state.config.public_url,
-        },
-    )
-    .await
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     lang: Lang,
@@ -263,5 +197,7 @@ pub async fn resend(
         send_confirmation(&state, lang, acct.id, acct.email.as_str()).await?;
         record(&state, acct.id, "account.confirmation_resent", &ip, "").await?;
     }
-    Ok(check_email_page_with(&state, lang, csrf, typed, None, true))
+    Ok(crate::pages::check_email::check_email_page_with(
+        &state, lang, csrf, typed, None, true,
+    ))
 }

@@ -7,15 +7,14 @@
 pub mod docs;
 pub mod form;
 pub mod handler;
-pub mod policy;
 pub mod store;
 
 use rand::RngCore;
 
+use crate::api_guard::Allowance;
 use crate::crypto::{hmac_sha256, random_hex};
 use crate::secrets::Secrets;
 use crate::store::{Db, StoreError};
-use policy::Allowance;
 
 /// Scopes an API client may hold.
 pub const SCOPE_STATUS: &str = "case-status";

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account;
-use crate::auth::backup_codes::{self, BackupCode};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::session::{self, Level, MaybeSession, NewSession, Session};
 use crate::auth::totp::{self, TotpSecret};
@@ -25,13 +24,7 @@ struct SetupTemplate<'a> {
     error: Option<String>,
 }
 
-#[derive(askama::Template)]
-#[template(path = "flows/two_step/backup_codes.html")]
-pub struct BackupCodesTemplate<'a> {
-    pub c: Chrome<'a>,
-    pub codes: Vec<String>,
-    pub next: &'static str,
-}
+pub use crate::pages::backup_codes::{BackupCodesTemplate, new_backup_codes};
 
 #[derive(Default, Deserialize)]
 pub struct CodeForm {
@@ -111,19 +104,6 @@ pub async fn form(
 }
 
 /// Issues ten new backup codes, stores their salted keyed hashes, returns them for display.
-pub async fn new_backup_codes(state: &AppState, account_id: i64) -> Result<Vec<String>, AppError> {
-    let codes: Vec<BackupCode> = backup_codes::generate_set(&mut rand::rngs::OsRng, 10);
-    account::replace_backup_codes(
-        &state.db,
-        account_id,
-        &state.secrets.session_key,
-        &codes,
-        state.now().timestamp(),
-    )
-    .await?;
-    Ok(codes.iter().map(|c| c.display()).collect())
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     lang: Lang,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use super::policy::{HistoryItem, StatusRecord};
+use super::describe::{HistoryItem, StatusRecord};
 use crate::domain::{CaseStatus, FormType, Office, ReceiptNumber};
 use crate::store::{Db, StoreError, receipt_key_sql};
 

@@ -41,7 +41,7 @@ pub fn unseal_code(n: &NoticeRecord, secrets: &Secrets) -> Option<AccessCode> {
         | NoticeKind::Refund
         | NoticeKind::Closure => return None,
         NoticeKind::AccessNotice => n.receipt_number.clone().unwrap_or_default(),
-        NoticeKind::CodeLetter => crate::flows::access_code::store::letter_aad(n.access_code_id?),
+        NoticeKind::CodeLetter => super::code_letter_aad(n.access_code_id?),
         NoticeKind::AddressConfirm | NoticeKind::AddressAlert => {
             crate::address_change::letter_aad(n.address_change_id?, n.kind)
         }

@@ -9,3 +9,10 @@ pub mod store;
 
 // The notice states are domain states; the flow keeps its old paths.
 pub use crate::domain::notice::{MailState, NoticeKind};
+
+/// Additional authenticated data binding the sealed code of an access-code
+/// letter to its code row: the access-code flow seals with it, the mail
+/// room's export opens with it.
+pub fn code_letter_aad(access_code_id: i64) -> String {
+    format!("access_code:{access_code_id}")
+}

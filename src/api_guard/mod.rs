@@ -1,10 +1,14 @@
-//! Pure rules of the API: token lifetime, per-client rate (token bucket) and
+//! The API clients' guards: the bearer check (`bearer`, its token reads in
+//! `store`) and the pure rules of the API: token lifetime, per-client rate (token bucket) and
 //! daily quota. Time is passed in (`now_ms`, unix milliseconds).
 //!
 //! The buckets live in this instance's memory: with N instances behind a load
 //! balancer a client gets at most N × its rate. Exact cross-instance limits
 //! would cost a database write per request, which the status latency goal
 //! cannot afford; the daily quota likewise resets when an instance restarts.
+
+pub mod bearer;
+pub mod store;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
