@@ -677,6 +677,25 @@ pub struct InterviewForm {
     pub place: String,
 }
 
+impl InterviewForm {
+    /// The appointment notice's body (date, time, place) for an interview or
+    /// a biometrics appointment; `None` unless the date is after today and
+    /// a place is given.
+    fn notice_body(&self, state: &AppState) -> Option<String> {
+        let place: String = self.place.trim().chars().take(300).collect();
+        let when =
+            chrono::NaiveDateTime::parse_from_str(self.when.trim(), "%Y-%m-%d %H:%M").ok()?;
+        (when.date() > state.now().date_naive() && !place.is_empty()).then(|| {
+            format!(
+                "{} {}\n{}",
+                state.messages.long_date(Lang::En, when.date()),
+                when.format("%H:%M"),
+                place
+            )
+        })
+    }
+}
+
 /// Schedules (or reschedules) an interview: status, notice with date, time and place.
 pub async fn schedule_interview(
     State(state): State<AppState>,
@@ -687,10 +706,8 @@ pub async fn schedule_interview(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let place: String = f.place.trim().chars().take(300).collect();
-    let when = match chrono::NaiveDateTime::parse_from_str(f.when.trim(), "%Y-%m-%d %H:%M") {
-        Ok(w) if w.date() > state.now().date_naive() && !place.is_empty() => w,
-        _ => return Ok(back(&case.receipt, Some("interview"))),
+    let Some(body) = f.notice_body(&state) else {
+        return Ok(back(&case.receipt, Some("interview")));
     };
     let to = if matches!(
         case.status,
@@ -700,13 +717,6 @@ pub async fn schedule_interview(
     } else {
         CaseStatus::InterviewWasScheduled
     };
-    let m = state.messages;
-    let body = format!(
-        "{} {}\n{}",
-        m.long_date(Lang::En, when.date()),
-        when.format("%H:%M"),
-        place
-    );
     let after = After {
         notice: Some((NoticeKind::Interview, Some(body))),
         ..After::default()
@@ -715,7 +725,7 @@ pub async fn schedule_interview(
     act(&state, tx, &o, &ip, &case, to, after).await
 }
 
-/// Issue 19: schedules a biometrics appointment ("Biometrics Appointment Was
+/// Schedules a biometrics appointment ("Biometrics Appointment Was
 /// Scheduled"): status, and the appointment notice with date, time and place.
 pub async fn schedule_biometrics(
     State(state): State<AppState>,
@@ -726,17 +736,9 @@ pub async fn schedule_biometrics(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let place: String = f.place.trim().chars().take(300).collect();
-    let when = match chrono::NaiveDateTime::parse_from_str(f.when.trim(), "%Y-%m-%d %H:%M") {
-        Ok(w) if w.date() > state.now().date_naive() && !place.is_empty() => w,
-        _ => return Ok(back(&case.receipt, Some("interview"))),
+    let Some(body) = f.notice_body(&state) else {
+        return Ok(back(&case.receipt, Some("interview")));
     };
-    let body = format!(
-        "{} {}\n{}",
-        state.messages.long_date(Lang::En, when.date()),
-        when.format("%H:%M"),
-        place
-    );
     let after = After {
         notice: Some((NoticeKind::Biometrics, Some(body))),
         ..After::default()
