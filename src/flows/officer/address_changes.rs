@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::DateTime;
 
+use super::form::CaseError;
 use super::handler::{HistoryLine, Officer};
 use super::store;
 use crate::address_change::ChangeState;
@@ -178,7 +179,8 @@ pub async fn reverse(
     Ok(match outcome {
         Reversal::Done { .. } => Redirect::to(&format!("/officer/cases/{receipt}")).into_response(),
         Reversal::NotAllowed => {
-            Redirect::to(&format!("/officer/cases/{receipt}?error=address_change")).into_response()
+            let e = CaseError::AddressChange.code();
+            Redirect::to(&format!("/officer/cases/{receipt}?error={e}")).into_response()
         }
     })
 }
