@@ -20,7 +20,8 @@ use crate::web;
 #[command(
     name = "casegate",
     version,
-    about = "Online-account portal for an immigration-benefits agency"
+    about = "Online-account portal for an immigration-benefits agency",
+    after_long_help = crate::config::settings_help()
 )]
 struct Cli {
     /// Optional TOML configuration file (environment variables override it).
