@@ -9,37 +9,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Browser, Options, TestApp, location, spawn_app, spawn_with};
+use common::samples::{jpeg_with_comment, multipart, pdf};
+use common::{Browser, Options, TestApp, assert_no_leak, between, location, spawn_app, spawn_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 // ---------------------------------------------------------------- helpers
 
 const SESSION: &str = "__Host-casegate_session";
-
-/// Text that must never reach a visitor: library, database or panic output.
-const LEAKS: [&str; 11] = [
-    "SQLSTATE",
-    "sqlx",
-    "syntax error",
-    "no such table",
-    "error returned from database",
-    "panicked",
-    "stack backtrace",
-    "RUST_BACKTRACE",
-    "thread '",
-    "Failed to deserialize",
-    "multer",
-];
-
-fn assert_no_leak(what: &str, body: &str) {
-    for leak in LEAKS {
-        assert!(
-            !body.contains(leak),
-            "{what}: the answer leaks `{leak}`:\n{body}"
-        );
-    }
-}
 
 /// The injection string never comes back as live HTML (compared without
 /// regard to case: addresses are upper-cased by normalisation).
@@ -141,26 +118,9 @@ async fn applicant_with_request(app: &TestApp) -> (Browser, i64, String) {
     (b, id, path)
 }
 
-/// A multipart body from (part headers, part body) pairs.
-fn multipart(boundary: &str, parts: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (headers, body) in parts {
-        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        out.extend_from_slice(headers);
-        out.extend_from_slice(b"\r\n\r\n");
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    out
-}
-
 /// The `file` part, its name given as raw bytes (NUL, RTL marks, anything).
 fn file_part(name: &[u8], body: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
-    let mut h = b"Content-Disposition: form-data; name=\"file\"; filename=\"".to_vec();
-    h.extend_from_slice(name);
-    h.extend_from_slice(b"\"\r\nContent-Type: application/octet-stream");
-    (h, body)
+    common::samples::file_part(name, "application/octet-stream", body)
 }
 
 /// Posts a raw multipart body to the upload route with the visitor's
@@ -190,26 +150,6 @@ async fn post_multipart(
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, r.text().await.unwrap(), headers)
-}
-
-fn pdf() -> Vec<u8> {
-    b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec()
-}
-
-/// SOI, APP0, SOF0, SOS, a few scan bytes, EOI.
-fn jpeg_with_comment(comment: &[u8]) -> Vec<u8> {
-    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
-    out.extend_from_slice(b"JFIF\0");
-    out.extend_from_slice(&[1, 1, 0, 0, 1, 0, 1, 0, 0]);
-    if !comment.is_empty() {
-        out.extend_from_slice(&[0xFF, 0xFE]);
-        out.extend_from_slice(&((comment.len() + 2) as u16).to_be_bytes());
-        out.extend_from_slice(comment);
-    }
-    out.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x0B, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
-    out.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 0x3F, 0]);
-    out.extend_from_slice(&[0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, 0xD9]);
-    out
 }
 
 async fn count_uploads(app: &TestApp) -> i64 {
@@ -823,12 +763,6 @@ async fn check_answer(what: &str, payload: &str, r: reqwest::Response, started: 
     assert_no_leak(what, &body);
     assert_not_echoed(what, &body, payload);
     timed_ok(what, started);
-}
-
-fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(&s[i..j])
 }
 
 fn maria_access_form() -> Vec<(&'static str, String)> {

@@ -4,15 +4,12 @@
 mod common;
 
 use casegate::auth::account::Role;
+use common::samples::pdf;
 use common::{Browser, TestApp, location, spawn_app};
 
 // ------------------------------------------- finding 5: officers are not applicants
 
 const RECEIPT: &str = "YSC2608000001";
-
-fn pdf() -> Vec<u8> {
-    b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec()
-}
 
 async fn account_id(app: &TestApp, email: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")

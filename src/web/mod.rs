@@ -400,10 +400,9 @@ async fn language(mut req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     if let Some(chosen) = from_query
         && from_cookie != Some(chosen)
+        && let Some(v) = cookies::set(LANG_COOKIE, chosen.code(), Some(LANG_COOKIE_MAX_AGE_SECS))
     {
-        if let Some(v) = cookies::set(LANG_COOKIE, chosen.code(), Some(LANG_COOKIE_MAX_AGE_SECS)) {
-            resp.headers_mut().append(header::SET_COOKIE, v);
-        }
+        resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp.headers_mut().insert(
         header::VARY,

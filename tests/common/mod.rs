@@ -4,7 +4,12 @@
 
 #![allow(dead_code)]
 
+pub mod check;
+pub mod samples;
 pub mod smtp;
+
+#[allow(unused_imports)] // not every test file uses every helper
+pub use check::{assert_no_leak, between, eventually};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
