@@ -345,6 +345,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -389,7 +390,9 @@ fn start_server(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Result<Se
             }
             _ => {
                 let _ = child.wait();
-                return Err(std::fs::read_to_string(&log).unwrap_or_default());
+                let printed = std::fs::read_to_string(&log).unwrap_or_default();
+                let _ = std::fs::remove_file(&log);
+                return Err(printed);
             }
         }
     };
