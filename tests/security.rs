@@ -911,7 +911,7 @@ async fn the_server_log_of_a_whole_journey_holds_no_secret_and_names_each_reques
         ..common::Options::default()
     })
     .await;
-    let server = start_server(
+    let mut server = start_server(
         &app,
         &["serve", "--demo"],
         &[("CASEGATE_LOG", "debug,sqlx=debug,hyper=info,h2=info")],
@@ -984,9 +984,11 @@ async fn the_server_log_of_a_whole_journey_holds_no_secret_and_names_each_reques
     .await
     .unwrap();
     drop(b);
-    let log_path = server.log.clone();
+    // Stop the server, read everything it logged (dropping it removes the log).
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let log = std::fs::read_to_string(&server.log).unwrap();
     drop(server);
-    let log = std::fs::read_to_string(&log_path).unwrap();
     assert!(log.lines().count() > 10, "the log was written: {log}");
     let digits = a_number.trim_start_matches('A').to_string();
     for (what, secret) in [
