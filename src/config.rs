@@ -55,6 +55,9 @@ pub struct Config {
     /// By …"); the agency name unless set.
     pub agency_short_name: String,
     pub agency_short_name_es: String,
+    /// The agency's time zone: every time on pages, emails and letters is
+    /// shown in it, with the zone named.
+    pub time_zone: chrono_tz::Tz,
     pub public_url: String,
     pub log_format: LogFormat,
     pub log_filter: String,
@@ -143,6 +146,22 @@ impl HelpContacts {
     }
 }
 
+/// The agency's time zone when none is set.
+pub const DEFAULT_TIME_ZONE: &str = "America/New_York";
+
+/// An IANA time zone name (`America/New_York`), or a plain refusal.
+pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, ConfigError> {
+    name.trim()
+        .parse::<chrono_tz::Tz>()
+        .map_err(|_| ConfigError::Invalid {
+            name: "CASEGATE_TIME_ZONE",
+            message: format!(
+                "\"{}\" is not a time zone name; use an IANA name such as America/New_York, America/Chicago or America/Los_Angeles",
+                name.chars().take(60).collect::<String>()
+            ),
+        })
+}
+
 /// Documentation of one setting: environment variable, TOML key, default, meaning.
 pub struct Setting {
     pub env: &'static str,
@@ -211,6 +230,12 @@ pub const SETTINGS: &[Setting] = &[
         toml: "agency_short_name_es",
         default: "the short name, else the Spanish agency name",
         meaning: "the same in Spanish",
+    },
+    Setting {
+        env: "CASEGATE_TIME_ZONE",
+        toml: "time_zone",
+        default: "America/New_York",
+        meaning: "the agency's time zone (an IANA name such as `America/Chicago`): every time on pages, emails and letters is shown in it, with the zone named (\"March 3, 2026, 2:05 PM EST\")",
     },
     Setting {
         env: "CASEGATE_PUBLIC_URL",
@@ -411,6 +436,7 @@ struct FileConfig {
     agency_name_es: Option<String>,
     agency_short_name: Option<String>,
     agency_short_name_es: Option<String>,
+    time_zone: Option<String>,
     public_url: Option<String>,
     log_format: Option<String>,
     log: Option<String>,
@@ -545,6 +571,9 @@ impl Config {
         let agency_name_es = pick("CASEGATE_AGENCY_NAME_ES", file.agency_name_es)
             .unwrap_or_else(|| "Agencia de Servicios de Inmigración de Ejemplo".into());
         let short_name = pick("CASEGATE_AGENCY_SHORT_NAME", file.agency_short_name);
+        let time_zone = parse_time_zone(
+            &pick("CASEGATE_TIME_ZONE", file.time_zone).unwrap_or_else(|| DEFAULT_TIME_ZONE.into()),
+        )?;
         let captcha_difficulty = num(
             "CASEGATE_CAPTCHA_DIFFICULTY",
             file.captcha_difficulty.map(|v| v.to_string()),
@@ -677,6 +706,7 @@ impl Config {
                 .unwrap_or_else(|| agency_name_es.clone()),
             agency_name,
             agency_name_es,
+            time_zone,
             public_url,
             log_format,
             log_filter: pick("CASEGATE_LOG", file.log)

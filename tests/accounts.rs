@@ -154,6 +154,12 @@ async fn enrolled(app: &TestApp, email: &str) -> (Browser, totp::TotpSecret, Vec
         raw,
         "a new session id once fully signed in"
     );
+    // Until "I have saved my codes", every page leads back to them.
+    assert_eq!(location(&b.get("/account").await), "/account/backup-codes");
+    let r = b
+        .post("/account/backup-codes/confirm", &[("saved", "yes")])
+        .await;
+    assert_eq!(location(&r), "/account");
     (b, secret, codes)
 }
 
@@ -1210,6 +1216,10 @@ async fn session_revocation_needs_reauthentication_and_new_backup_codes_end_othe
         location(&other.get("/account").await),
         "/sign-in?why=required"
     );
+    let r = b
+        .post("/account/backup-codes/confirm", &[("saved", "yes")])
+        .await;
+    assert_eq!(location(&r), "/account/security");
     assert_eq!(b.get("/account").await.status(), 200);
 }
 

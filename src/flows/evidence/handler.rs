@@ -394,12 +394,7 @@ pub async fn submit(
     )
     .await?;
     let rows = store::uploads(&state.db, request_id).await?;
-    let when = chrono::DateTime::<chrono::Utc>::from_timestamp(now, 0).unwrap_or_default();
-    let submitted = format!(
-        "{} {}",
-        state.messages.long_date(lang, when.date_naive()),
-        when.format("%H:%M UTC")
-    );
+    let submitted = state.date_time(lang, now);
     let c = Chrome::new(
         &state,
         lang,
