@@ -147,11 +147,19 @@ fn call_literals(text: &str) -> Vec<String> {
             _ => {}
         }
     }
-    text[..end]
-        .split('"')
+    // Every other piece between quotes is a literal; one that is an
+    // event's detail or another call's argument is not a kind.
+    let pieces: Vec<&str> = text[..end].split('"').collect();
+    pieces
+        .iter()
+        .enumerate()
         .skip(1)
         .step_by(2)
-        .map(str::to_string)
+        .filter(|(i, _)| {
+            let before = pieces[i - 1].trim_end();
+            !(before.ends_with("detail:") || before.ends_with("matches("))
+        })
+        .map(|(_, l)| l.to_string())
         .collect()
 }
 
@@ -204,7 +212,10 @@ fn every_recorded_event_kind_has_a_sentence_in_every_language() {
     let mut found = BTreeSet::new();
     for path in &sources {
         if path.extension().is_some_and(|e| e == "rs") {
-            found.extend(recorded_kinds(&std::fs::read_to_string(path).unwrap()));
+            // Unit tests record made-up kinds of their own.
+            let text = std::fs::read_to_string(path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            found.extend(recorded_kinds(code));
         }
     }
     assert!(
@@ -237,7 +248,7 @@ fn every_recorded_event_kind_has_a_sentence_in_every_language() {
 
 #[test]
 fn the_kind_scanner_reads_events_and_helper_calls() {
-    let text = r#"audit::Event { action: "case.linked", detail: "x_y".into() }
+    let text = r#"audit::record(db, &audit::Event { action: "case.linked", detail: "x_y".into() })
 record(&state, s.account_id, "two_step.enrolled", &ip, "totp").await?;
 super::handler::audit(&state, &o, "address_change.reverse_refused", &ip, "role")
 c.t("home.title"); metrics.record(method.as_str(), &route)"#;

@@ -116,7 +116,8 @@ async fn page(
     let t = RequestTemplate {
         receipt: receipt.to_string(),
         request_id,
-        items: req.items.clone(),
+        // Each item in the applicant's language (issue 18).
+        items: crate::notices::wording::request_lines(m, lang, &req.items.join("\n")),
         due,
         open: req.responded_at.is_none(),
         can_add: req.responded_at.is_none() && (rows.len() as i64) < MAX_FILES,

@@ -296,6 +296,8 @@ struct CaseTemplate<'a> {
     address_changes: Vec<super::address_changes::ChangeLine>,
     notices: Vec<NoticeLine>,
     requests: Vec<RequestLine>,
+    /// The request-for-evidence catalogue: (code, text in the officer's language).
+    rfe_items: Vec<(String, String)>,
     uploads: Vec<UploadLine>,
     next: Vec<(String, String)>,
     offices: Vec<(String, String)>,
@@ -403,7 +405,12 @@ pub async fn case_page(
         let id: i64 = r.try_get("id")?;
         requests.push(RequestLine {
             id,
-            items: r.try_get::<String, _>("items")?.replace('\n', "; "),
+            items: crate::notices::wording::request_lines(
+                m,
+                lang,
+                &r.try_get::<String, _>("items")?,
+            )
+            .join("; "),
             due: r.try_get("due_date")?,
             responded: r.try_get::<Option<i64>, _>("responded_at")?.is_some(),
             reviewed: r.try_get::<Option<i64>, _>("reviewed_at")?.is_some(),
@@ -485,6 +492,15 @@ pub async fn case_page(
         address_changes,
         notices,
         requests,
+        rfe_items: crate::domain::EvidenceItem::ALL
+            .iter()
+            .map(|i| {
+                (
+                    i.code().to_string(),
+                    m.get(lang, &i.message_key()).to_string(),
+                )
+            })
+            .collect(),
         uploads,
         next,
         offices: crate::domain::Office::ALL
@@ -562,7 +578,9 @@ async fn act(
             .await?;
     }
     if let Some((kind, body)) = after.notice {
-        notices::issue_for_case(&mut tx, case.id, kind, body.as_deref(), now).await?;
+        // In the applicant's language (the body, if any, is already).
+        let lang = notices::case_lang(&state.db, case.id).await?;
+        notices::issue_for_case(&mut tx, case.id, kind, lang, body.as_deref(), now).await?;
     }
     audit_in(
         &mut tx,
@@ -618,12 +636,28 @@ pub async fn change_status(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The request-for-evidence form: catalogue items (`item`, repeated), the
+/// officer's note and the due date, as submitted.
+#[derive(Debug, Default)]
 pub struct RfeForm {
-    #[serde(default)]
-    pub items: String,
-    #[serde(default)]
+    pub items: Vec<String>,
+    pub note: String,
     pub due: String,
+}
+
+impl RfeForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> RfeForm {
+        let mut f = RfeForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "item" => f.items.push(v),
+                "note" => f.note = v,
+                "due" => f.due = v,
+                _ => {}
+            }
+        }
+        f
+    }
 }
 
 pub async fn request_evidence(
@@ -631,38 +665,29 @@ pub async fn request_evidence(
     ClientIp(ip): ClientIp,
     o: Officer,
     Path(receipt): Path<String>,
-    Form(f): Form<RfeForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
+    let f = RfeForm::from_pairs(pairs);
     let case = case_row(&state, &receipt).await?;
-    let items: Vec<String> = f
-        .items
-        .lines()
-        .map(|l| l.trim().chars().take(300).collect::<String>())
-        .filter(|l| !l.is_empty())
-        .take(20)
-        .collect();
-    if items.is_empty() {
+    let Ok(req) =
+        crate::domain::EvidenceRequest::parse(f.items.iter().map(String::as_str), &f.note)
+    else {
         return Ok(back(&case.receipt, Some("items")));
-    }
-    let today = state.now().date_naive();
+    };
+    let today = state.local_date(state.now().timestamp());
     let due = match chrono::NaiveDate::parse_from_str(f.due.trim(), "%Y-%m-%d") {
         Ok(d) if d > today => d,
         _ => return Ok(back(&case.receipt, Some("due"))),
     };
     let to = CaseStatus::AdditionalEvidenceRequested;
-    let body = format!(
-        "{}\n{}",
-        items.join("\n"),
-        state.messages.fmt(
-            Lang::En,
-            "letter.rfe.due",
-            &[("date", &state.messages.long_date(Lang::En, due))]
-        )
-    );
+    // The notice in the applicant's language; the request stored as codes,
+    // so their page shows it in theirs too.
+    let lang = notices::case_lang(&state.db, case.id).await?;
+    let body = crate::notices::wording::rfe_body(state.messages, lang, &req, due);
     let after = After {
         notice: Some((NoticeKind::Rfe, Some(body))),
-        request: Some((items.join("\n"), due.to_string())),
+        request: Some((req.stored(), due.to_string())),
         office: None,
     };
     let tx = state.db.pool().begin().await?;
@@ -680,18 +705,17 @@ pub struct InterviewForm {
 impl InterviewForm {
     /// The appointment notice's body (date, time, place) for an interview or
     /// a biometrics appointment; `None` unless the date is after today and
-    /// a place is given.
-    fn notice_body(&self, state: &AppState) -> Option<String> {
+    /// a place is given. The officer enters the agency's local time; the
+    /// notice names the zone, in the applicant's language `lang`.
+    fn notice_body(&self, state: &AppState, lang: Lang) -> Option<String> {
         let place: String = self.place.trim().chars().take(300).collect();
         let when =
             chrono::NaiveDateTime::parse_from_str(self.when.trim(), "%Y-%m-%d %H:%M").ok()?;
-        (when.date() > state.now().date_naive() && !place.is_empty()).then(|| {
-            format!(
-                "{} {}\n{}",
-                state.messages.long_date(Lang::En, when.date()),
-                when.format("%H:%M"),
-                place
-            )
+        let tz = state.config.time_zone;
+        let at = crate::notices::wording::appointment_moment(when, tz)?;
+        let today = state.local_date(state.now().timestamp());
+        (when.date() > today && !place.is_empty()).then(|| {
+            crate::notices::wording::appointment_body(state.messages, lang, at, tz, &place)
         })
     }
 }
@@ -706,7 +730,8 @@ pub async fn schedule_interview(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let Some(body) = f.notice_body(&state) else {
+    let lang = notices::case_lang(&state.db, case.id).await?;
+    let Some(body) = f.notice_body(&state, lang) else {
         return Ok(back(&case.receipt, Some("interview")));
     };
     let to = if matches!(
@@ -736,7 +761,8 @@ pub async fn schedule_biometrics(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let Some(body) = f.notice_body(&state) else {
+    let lang = notices::case_lang(&state.db, case.id).await?;
+    let Some(body) = f.notice_body(&state, lang) else {
         return Ok(back(&case.receipt, Some("interview")));
     };
     let after = After {

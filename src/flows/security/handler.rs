@@ -22,6 +22,24 @@ fn when(state: &AppState, lang: Lang, at: i64) -> String {
     state.date_time(lang, at)
 }
 
+/// "Chrome on Windows 10" / "Chrome en Windows 10", or "Unknown browser".
+fn device_text(state: &AppState, lang: Lang, user_agent: &str) -> String {
+    match crate::auth::device::describe(user_agent) {
+        Some(d) => match d.os {
+            Some(os) => state.messages.fmt(
+                lang,
+                "security.sessions.device_on",
+                &[("browser", &d.browser), ("os", &os)],
+            ),
+            None => d.browser,
+        },
+        None => state
+            .messages
+            .get(lang, "security.sessions.unknown_browser")
+            .to_string(),
+    }
+}
+
 pub struct SessionView {
     pub id: String,
     pub current: bool,
@@ -68,11 +86,7 @@ async fn security_page(
         .map(|r| SessionView {
             current: r.id_hash == s.id_hash,
             id: hex::encode(&r.id_hash),
-            device: if r.user_agent.is_empty() {
-                "-".into()
-            } else {
-                r.user_agent.chars().take(80).collect()
-            },
+            device: device_text(state, lang, &r.user_agent),
             ip: r.ip,
             started: when(state, lang, r.created_at),
             last_seen: when(state, lang, r.last_seen_at),

@@ -594,6 +594,7 @@ pub async fn two_step_submit(
     )
     .await?;
     record(&state, acct.id, "sign_in.succeeded", &ip, method).await?;
+    account::set_lang(&state.db, acct.id, lang).await?;
     let next = if acct.role().is_officer() {
         "/officer"
     } else {
