@@ -864,6 +864,20 @@ mod tests {
     }
 
     #[test]
+    fn the_time_zone_is_an_iana_name_and_a_wrong_one_is_refused_plainly() {
+        assert_eq!(with(&[]).unwrap().time_zone, chrono_tz::America::New_York);
+        let c = with(&[("CASEGATE_TIME_ZONE", "America/Chicago")]).unwrap();
+        assert_eq!(c.time_zone, chrono_tz::America::Chicago);
+        let err = with(&[("CASEGATE_TIME_ZONE", "Eastern Time")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("CASEGATE_TIME_ZONE") && err.contains("America/New_York"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn the_readme_documents_every_setting() {
         let readme = include_str!("../README.md");
         for s in SETTINGS {

@@ -37,6 +37,10 @@ mod tests {
         let d = describe(iphone).unwrap();
         assert_eq!(d.browser, "Safari");
         assert_eq!(d.os.as_deref(), Some("iPhone"));
+        // What the browser harness's headless Chromium sends.
+        let headless = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36";
+        let d = describe(headless).unwrap();
+        assert_eq!(d.os.as_deref(), Some("Linux"), "{d:?}");
         assert_eq!(describe(""), None);
         assert_eq!(describe("curl-ish/0.1 (nothing)"), None);
     }
