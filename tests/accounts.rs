@@ -530,8 +530,12 @@ async fn sessions_expire_list_and_can_be_revoked() {
     assert_eq!(page.matches("name=\"session\"").count(), 2);
     assert!(page.contains("This session"));
     assert!(
-        page.contains("Signed in") && page.contains("Two-step verification turned on"),
-        "activity is listed"
+        page.contains("You signed in") && page.contains("You turned on two-step verification"),
+        "activity is listed in sentences"
+    );
+    assert!(
+        !page.contains("two_step.enrolled") && !page.contains("sign_in.succeeded"),
+        "never the internal names"
     );
     // Sign out everywhere from the first device: the other one is out too.
     b.post("/account/security/sessions/revoke-all", &[]).await;
