@@ -402,7 +402,8 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
         bodies[0]
             .as_deref()
             .unwrap()
-            .contains("February 3, 2027 09:30")
+            .contains("February 3, 2027, 9:30 AM EST"),
+        "the appointment in the agency's zone, named: {bodies:?}"
     );
     // Transfer to another office.
     let r = adj
@@ -1099,6 +1100,19 @@ async fn a_request_for_evidence_reaches_a_spanish_reader_in_spanish() {
             .await
             .unwrap();
     assert_eq!(lang, "es", "the language she signed in with is kept");
+    // Her paper-filed cases join her account.
+    maria
+        .post(
+            "/account/cases/add",
+            &[
+                ("receipt", "EAC9999103403"),
+                ("code", "DEM0-C0DE-0001"),
+                ("dob_month", "2"),
+                ("dob_day", "14"),
+                ("dob_year", "1985"),
+            ],
+        )
+        .await;
     let adj = officer(&app, Role::Adjudicator).await;
     // The officer chooses from the catalogue, in the officer's language.
     let (_, page) = adj.text("/officer/cases/EAC9999103400").await;
@@ -1136,7 +1150,8 @@ async fn a_request_for_evidence_reaches_a_spanish_reader_in_spanish() {
         .await
         .unwrap()
         .into_iter()
-        .find(|n| n.kind == casegate::notices::NoticeKind::Rfe)
+        .filter(|n| n.kind == casegate::notices::NoticeKind::Rfe)
+        .max_by_key(|n| n.id)
         .expect("an RFE notice");
     assert_eq!(notice.lang, "es");
     let ctx = casegate::notices::render::LetterContext {
