@@ -214,8 +214,9 @@ impl Messages {
 
 impl Messages {
     /// A moment in the agency's time zone, with the zone named: "March 3,
-    /// 2026, 2:05 PM EST" / "3 de marzo de 2026, 2:05 p. m. EST". The one
-    /// function every shown time goes through.
+    /// 2026, 2:05 PM EST" / "3 de marzo de 2026, 2:05 p. m. EST" (with
+    /// no-break spaces around AM/PM, so a phone never wraps "p." from "m.").
+    /// The one function every shown time goes through.
     pub fn date_time(&self, lang: Lang, at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
         let local = at.with_timezone(&tz);
         let (pm, hour12) = local.hour12();
@@ -396,20 +397,26 @@ mod tests {
         let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
         // 19:05 UTC on 3 March 2026 is 2:05 PM in New York (EST).
         let at = DateTime::from_timestamp(1_772_564_700, 0).unwrap();
-        assert_eq!(m.date_time(Lang::En, at, ny), "March 3, 2026, 2:05 PM EST");
+        assert_eq!(
+            m.date_time(Lang::En, at, ny),
+            "March 3, 2026, 2:05\u{a0}PM EST"
+        );
         assert_eq!(
             m.date_time(Lang::Es, at, ny),
-            "3 de marzo de 2026, 2:05 p. m. EST"
+            "3 de marzo de 2026, 2:05\u{a0}p.\u{a0}m. EST"
         );
         // Summer time is named too, and the day can differ from UTC's.
         let late = DateTime::from_timestamp(1_783_047_600, 0).unwrap(); // 2026-07-03 03:00 UTC
         assert_eq!(
             m.date_time(Lang::En, late, ny),
-            "July 2, 2026, 11:00 PM EDT"
+            "July 2, 2026, 11:00\u{a0}PM EDT"
         );
         assert_eq!(local_date(late, ny).to_string(), "2026-07-02");
         let la: chrono_tz::Tz = "America/Los_Angeles".parse().unwrap();
-        assert_eq!(m.date_time(Lang::En, at, la), "March 3, 2026, 11:05 AM PST");
+        assert_eq!(
+            m.date_time(Lang::En, at, la),
+            "March 3, 2026, 11:05\u{a0}AM PST"
+        );
     }
 
     #[test]

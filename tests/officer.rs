@@ -402,7 +402,7 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
         bodies[0]
             .as_deref()
             .unwrap()
-            .contains("February 3, 2027, 9:30 AM EST"),
+            .contains("February 3, 2027, 9:30\u{a0}AM EST"),
         "the appointment in the agency's zone, named: {bodies:?}"
     );
     // Transfer to another office.

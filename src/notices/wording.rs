@@ -94,7 +94,7 @@ mod tests {
         let at = appointment_moment(local, ny).unwrap();
         assert_eq!(
             appointment_body(m, Lang::Es, at, ny, "Oficina de Miami"),
-            "15 de enero de 2027, 9:30 a. m. EST\nOficina de Miami"
+            "15 de enero de 2027, 9:30\u{a0}a.\u{a0}m. EST\nOficina de Miami"
         );
     }
 }
