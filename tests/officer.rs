@@ -148,6 +148,7 @@ async fn a_request_for_evidence_makes_history_a_notice_an_audit_entry_and_an_ema
         msgs: casegate::i18n::Messages::global(),
         agency: "Agency",
         public_url: "http://x",
+        tz: chrono_tz::America::New_York,
     };
     let pdf = casegate::notices::render::render(&notice, None, &ctx);
     let path = app.data_dir.join("rfe.pdf");
@@ -451,6 +452,7 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
         msgs: casegate::i18n::Messages::global(),
         agency: "Agency",
         public_url: "http://x",
+        tz: chrono_tz::America::New_York,
     };
     let path = app.data_dir.join("interview.pdf");
     std::fs::write(
@@ -1158,6 +1160,7 @@ async fn a_request_for_evidence_reaches_a_spanish_reader_in_spanish() {
         msgs: casegate::i18n::Messages::global(),
         agency: "Agencia",
         public_url: "http://x",
+        tz: chrono_tz::America::New_York,
     };
     let path = app.data_dir.join("rfe-es.pdf");
     std::fs::write(

@@ -964,6 +964,7 @@ pub async fn print_batch(
         msgs: state.messages,
         agency: state.agency(Lang::En),
         public_url: &state.config.public_url,
+        tz: state.config.time_zone,
     };
     let mut letters = Vec::with_capacity(queued.len());
     // Every letter of the batch is marked printed, and audited, at once.
