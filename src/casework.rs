@@ -66,7 +66,7 @@ pub async fn change_status(
     // statement is a write takes the write lock at once instead of failing
     // to upgrade a read snapshot another writer has moved past.
     let row = sqlx::query(
-        "SELECT c.receipt_number, c.form, c.status, c.account_id, a.email, a.notify_case_updates \
+        "SELECT c.receipt_number, c.form, c.status, c.account_id, a.email, a.notify_case_updates, a.lang \
          FROM cases c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id = $1",
     )
     .bind(case_id)
@@ -100,7 +100,12 @@ pub async fn change_status(
     let notify: Option<i64> = row.try_get("notify_case_updates")?;
     if let (Some(to_addr), Some(1)) = (email, notify) {
         let m = state.messages;
-        let lang = Lang::En;
+        // In the account's language first, then the other (issue 18).
+        let lang = row
+            .try_get::<Option<String>, _>("lang")?
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or(Lang::En);
         let args = [
             ("agency", state.agency(lang)),
             ("url", state.config.public_url.as_str()),
@@ -114,8 +119,8 @@ pub async fn change_status(
                 subject: m.fmt(lang, "email.case_updated.subject", &args),
                 text: format!(
                     "{}\n\n{}",
-                    m.fmt(Lang::En, "email.case_updated.body", &args),
-                    m.fmt(Lang::Es, "email.case_updated.body", &args)
+                    m.fmt(lang, "email.case_updated.body", &args),
+                    m.fmt(lang.other(), "email.case_updated.body", &args)
                 ),
             },
             now,

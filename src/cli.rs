@@ -464,6 +464,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, BoxError> {
                 msgs,
                 agency: &config.agency_name,
                 public_url: &config.public_url,
+                tz: config.time_zone,
             };
             let n = crate::notices::export::export(
                 &db,

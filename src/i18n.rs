@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
@@ -212,6 +212,50 @@ impl Messages {
     }
 }
 
+impl Messages {
+    /// A moment in the agency's time zone, with the zone named: "March 3,
+    /// 2026, 2:05 PM EST" / "3 de marzo de 2026, 2:05 p. m. EST" (with
+    /// no-break spaces around AM/PM, so a phone never wraps "p." from "m.").
+    /// The one function every shown time goes through.
+    pub fn date_time(&self, lang: Lang, at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+        let local = at.with_timezone(&tz);
+        let (pm, hour12) = local.hour12();
+        self.fmt(
+            lang,
+            "date.date_time",
+            &[
+                ("date", &self.long_date(lang, local.date_naive())),
+                ("hour", &hour12.to_string()),
+                ("minute", &format!("{:02}", local.minute())),
+                (
+                    "ampm",
+                    self.get(lang, if pm { "date.pm" } else { "date.am" }),
+                ),
+                ("zone", &local.format("%Z").to_string()),
+            ],
+        )
+    }
+
+    /// [`Messages::date_time`] of a unix timestamp (seconds).
+    pub fn date_time_ts(&self, lang: Lang, at: i64, tz: chrono_tz::Tz) -> String {
+        self.date_time(
+            lang,
+            DateTime::from_timestamp(at, 0).unwrap_or_default(),
+            tz,
+        )
+    }
+}
+
+/// The calendar day a moment falls on in the agency's time zone.
+pub fn local_date(at: DateTime<Utc>, tz: chrono_tz::Tz) -> NaiveDate {
+    tz.from_utc_datetime(&at.naive_utc()).date_naive()
+}
+
+/// [`local_date`] of a unix timestamp (seconds).
+pub fn local_date_ts(at: i64, tz: chrono_tz::Tz) -> NaiveDate {
+    local_date(DateTime::from_timestamp(at, 0).unwrap_or_default(), tz)
+}
+
 /// Message key of a month's name (1 = January).
 pub fn month_key(m: u32) -> &'static str {
     const KEYS: [&str; 12] = [
@@ -345,6 +389,34 @@ mod tests {
         assert_eq!(Lang::from_accept_language("fr"), Lang::En);
         assert_eq!(Lang::from_accept_language(""), Lang::En);
         assert_eq!(Lang::from_accept_language("es;q=0"), Lang::En);
+    }
+
+    #[test]
+    fn times_are_shown_in_the_agency_zone_with_the_zone_named() {
+        let m = Messages::global();
+        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        // 19:05 UTC on 3 March 2026 is 2:05 PM in New York (EST).
+        let at = DateTime::from_timestamp(1_772_564_700, 0).unwrap();
+        assert_eq!(
+            m.date_time(Lang::En, at, ny),
+            "March 3, 2026, 2:05\u{a0}PM EST"
+        );
+        assert_eq!(
+            m.date_time(Lang::Es, at, ny),
+            "3 de marzo de 2026, 2:05\u{a0}p.\u{a0}m. EST"
+        );
+        // Summer time is named too, and the day can differ from UTC's.
+        let late = DateTime::from_timestamp(1_783_047_600, 0).unwrap(); // 2026-07-03 03:00 UTC
+        assert_eq!(
+            m.date_time(Lang::En, late, ny),
+            "July 2, 2026, 11:00\u{a0}PM EDT"
+        );
+        assert_eq!(local_date(late, ny).to_string(), "2026-07-02");
+        let la: chrono_tz::Tz = "America/Los_Angeles".parse().unwrap();
+        assert_eq!(
+            m.date_time(Lang::En, at, la),
+            "March 3, 2026, 11:05\u{a0}AM PST"
+        );
     }
 
     #[test]

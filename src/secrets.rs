@@ -86,6 +86,9 @@ pub struct Secrets {
     pub audit_key: [u8; 32],
     /// Signs the short-lived Case Status Online tokens (`/csol-api/ui-auth`).
     pub csol_key: [u8; 32],
+    /// Seals a new set of backup codes to the session that must confirm
+    /// them (held only until "I have saved my codes").
+    pub pending_codes_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -108,6 +111,7 @@ impl Secrets {
             totp_key: derive("casegate/totp-seal/v1"),
             audit_key: derive("casegate/audit-chain/v1"),
             csol_key: derive("casegate/csol-token/v1"),
+            pending_codes_key: derive("casegate/pending-backup-codes/v1"),
         }
     }
 

@@ -233,6 +233,7 @@ async fn letters_are_queued_in_spanish_and_spaced_a_day_apart() {
         msgs: casegate::i18n::Messages::global(),
         agency: "Agencia",
         public_url: "https://portal.example.org",
+        tz: chrono_tz::America::New_York,
     };
     casegate::notices::export::export(&app.db, &app.secrets, &ctx, &dir, 0)
         .await

@@ -169,6 +169,12 @@ async fn enrolled(app: &TestApp, email: &str) -> (Browser, totp::TotpSecret, Vec
         raw,
         "a new session id once fully signed in"
     );
+    // Until "I have saved my codes", every page leads back to them.
+    assert_eq!(location(&b.get("/account").await), "/account/backup-codes");
+    let r = b
+        .post("/account/backup-codes/confirm", &[("saved", "yes")])
+        .await;
+    assert_eq!(location(&r), "/account");
     (b, secret, codes)
 }
 
@@ -539,8 +545,12 @@ async fn sessions_expire_list_and_can_be_revoked() {
     assert_eq!(page.matches("name=\"session\"").count(), 2);
     assert!(page.contains("This session"));
     assert!(
-        page.contains("Signed in") && page.contains("Two-step verification turned on"),
-        "activity is listed"
+        page.contains("You signed in") && page.contains("You turned on two-step verification"),
+        "activity is listed in sentences"
+    );
+    assert!(
+        !page.contains("two_step.enrolled") && !page.contains("sign_in.succeeded"),
+        "never the internal names"
     );
     // Sign out everywhere from the first device: the other one is out too.
     b.post("/account/security/sessions/revoke-all", &[]).await;
@@ -1225,6 +1235,10 @@ async fn session_revocation_needs_reauthentication_and_new_backup_codes_end_othe
         location(&other.get("/account").await),
         "/sign-in?why=required"
     );
+    let r = b
+        .post("/account/backup-codes/confirm", &[("saved", "yes")])
+        .await;
+    assert_eq!(location(&r), "/account/security");
     assert_eq!(b.get("/account").await.status(), 200);
 }
 

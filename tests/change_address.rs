@@ -126,6 +126,7 @@ async fn print_letters(app: &TestApp) -> Vec<(String, String)> {
         msgs: casegate::i18n::Messages::global(),
         agency: "Agency",
         public_url: "https://portal.example.org",
+        tz: chrono_tz::America::New_York,
     };
     casegate::notices::export::export(&app.db, &app.secrets, &ctx, &dir, 0)
         .await

@@ -278,7 +278,7 @@ async fn each_access_code_refusal_has_its_next_step() {
     let a = alert(&html);
     assert!(a.contains("We mailed you a code recently"));
     assert!(
-        a.contains("You can ask for another letter after November 21, 2026 15:00 UTC"),
+        a.contains("You can ask for another letter after November 21, 2026, 10:00\u{a0}AM EST"),
         "{a}"
     );
     assert!(a.contains("href=\"/help#code-never-arrived\""));

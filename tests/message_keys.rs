@@ -128,3 +128,137 @@ audit::record(tx, "case.linked", None)"#;
         vec!["home.title", "a.b_c.d1", "file.pdf"]
     );
 }
+
+/// The literals inside the call that starts at the beginning of `text`
+/// (up to its matching closing parenthesis).
+fn call_literals(text: &str) -> Vec<String> {
+    let mut depth = 0usize;
+    let mut end = text.len();
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    end = i;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    // Every other piece between quotes is a literal; one that is an
+    // event's detail or another call's argument is not a kind.
+    let pieces: Vec<&str> = text[..end].split('"').collect();
+    pieces
+        .iter()
+        .enumerate()
+        .skip(1)
+        .step_by(2)
+        .filter(|(i, _)| {
+            let before = pieces[i - 1].trim_end();
+            !(before.ends_with("detail:") || before.ends_with("matches("))
+        })
+        .map(|(_, l)| l.to_string())
+        .collect()
+}
+
+/// The audit event kinds `src/` records: the literal after `action: ` in an
+/// `audit::Event`, and the literals of the record helpers' calls
+/// (`record(`, `record_in(`, the console's `audit(` / `audit_in(`) that
+/// look like a kind (`a.b` or `a_b`, lower case).
+fn recorded_kinds(text: &str) -> BTreeSet<String> {
+    let looks_like_kind = |l: &str| {
+        !l.is_empty()
+            && (l.contains('.') || l.contains('_'))
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+    };
+    let mut kinds = BTreeSet::new();
+    for (i, _) in text.match_indices("action: \"") {
+        let lit = &text[i + 9..];
+        if let Some(end) = lit.find('"') {
+            kinds.insert(lit[..end].to_string());
+        }
+    }
+    for call in ["record(", "record_in(", "audit(", "audit_in("] {
+        for (i, _) in text.match_indices(call) {
+            let before = text[..i].chars().next_back().unwrap_or(' ');
+            if before.is_ascii_alphanumeric() || before == '_' {
+                continue;
+            }
+            let start = i + call.len() - 1;
+            for lit in call_literals(&text[start..]) {
+                if looks_like_kind(&lit) {
+                    kinds.insert(lit);
+                }
+            }
+        }
+    }
+    kinds
+}
+
+/// Issue 18: the account's activity shows a sentence for every event, never
+/// an internal name like `address.changed`.
+#[test]
+fn every_recorded_event_kind_has_a_sentence_in_every_language() {
+    let messages = Messages::global();
+    let listed: BTreeSet<&str> = casegate::audit::EVENT_KINDS.iter().copied().collect();
+    let mut sources = Vec::new();
+    files(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut sources,
+    );
+    let mut found = BTreeSet::new();
+    for path in &sources {
+        if path.extension().is_some_and(|e| e == "rs") {
+            // Unit tests record made-up kinds of their own.
+            let text = std::fs::read_to_string(path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            found.extend(recorded_kinds(code));
+        }
+    }
+    assert!(
+        found.len() > 40,
+        "only {} kinds found: {found:?}",
+        found.len()
+    );
+    let unlisted: Vec<_> = found
+        .iter()
+        .filter(|k| !listed.contains(k.as_str()))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "recorded in src/ but not in audit::EVENT_KINDS: {unlisted:?}"
+    );
+    let mut missing = Vec::new();
+    for kind in &listed {
+        for lang in Lang::ALL {
+            let key = format!("activity.{kind}");
+            if !messages.has(lang, &key) {
+                missing.push(format!("{key} ({})", lang.code()));
+            } else {
+                let s = messages.get(lang, &key);
+                assert!(!s.contains(kind), "{key}: a sentence, not the name");
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no sentence for: {missing:?}");
+}
+
+#[test]
+fn the_kind_scanner_reads_events_and_helper_calls() {
+    let text = r#"audit::record(db, &audit::Event { action: "case.linked", detail: "x_y".into() })
+record(&state, s.account_id, "two_step.enrolled", &ip, "totp").await?;
+super::handler::audit(&state, &o, "address_change.reverse_refused", &ip, "role")
+c.t("home.title"); metrics.record(method.as_str(), &route)"#;
+    let kinds: Vec<String> = recorded_kinds(text).into_iter().collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "address_change.reverse_refused",
+            "case.linked",
+            "two_step.enrolled"
+        ]
+    );
+}

@@ -27,6 +27,7 @@ async fn letters_export_writes_pdfs_and_marks_them_printed() {
         msgs: Messages::global(),
         agency: "Example Immigration Services Agency",
         public_url: "https://portal.example.org",
+        tz: chrono_tz::America::New_York,
     };
     let queued = store::count_queued(&app.db).await.unwrap();
     assert_eq!(queued, 22);
@@ -101,6 +102,7 @@ async fn rendering_is_deterministic_and_mailed_letters_lose_their_code() {
         msgs: Messages::global(),
         agency: "Agency",
         public_url: "http://x",
+        tz: chrono_tz::America::New_York,
     };
     let id: i64 = sqlx::query_scalar(
         "SELECT id FROM notices WHERE kind = 'access_notice' AND receipt_number = 'EAC9999103403'",

@@ -114,7 +114,9 @@ async fn a_request_for_evidence_makes_history_a_notice_an_audit_entry_and_an_ema
         .post(
             "/officer/cases/EAC9999103400/rfe",
             &[
-                ("items", "Proof of travel\nTwo passport photos"),
+                ("item", "passport"),
+                ("item", "photos"),
+                ("note", "Proof of travel"),
                 ("due", "2027-01-15"),
             ],
         )
@@ -146,6 +148,7 @@ async fn a_request_for_evidence_makes_history_a_notice_an_audit_entry_and_an_ema
         msgs: casegate::i18n::Messages::global(),
         agency: "Agency",
         public_url: "http://x",
+        tz: chrono_tz::America::New_York,
     };
     let pdf = casegate::notices::render::render(&notice, None, &ctx);
     let path = app.data_dir.join("rfe.pdf");
@@ -162,6 +165,7 @@ async fn a_request_for_evidence_makes_history_a_notice_an_audit_entry_and_an_ema
     assert!(
         text.contains("Request for Evidence")
             && text.contains("Proof of travel")
+            && text.contains("identity pages of your passport")
             && text.contains("January 15, 2027"),
         "{text}"
     );
@@ -399,7 +403,8 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
         bodies[0]
             .as_deref()
             .unwrap()
-            .contains("February 3, 2027 09:30")
+            .contains("February 3, 2027, 9:30\u{a0}AM EST"),
+        "the appointment in the agency's zone, named: {bodies:?}"
     );
     // Transfer to another office.
     let r = adj
@@ -447,6 +452,7 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
         msgs: casegate::i18n::Messages::global(),
         agency: "Agency",
         public_url: "http://x",
+        tz: chrono_tz::America::New_York,
     };
     let path = app.data_dir.join("interview.pdf");
     std::fs::write(
@@ -958,7 +964,7 @@ async fn a_request_for_evidence_whose_request_cannot_be_written_changes_nothing(
     let before = case_snapshot(&app, receipt).await;
     // The status change and its history come first; the document request second.
     fail_inserts_into(&app, "document_requests").await;
-    let rfe = [("items", "Proof of travel"), ("due", "2027-01-15")];
+    let rfe = [("item", "passport"), ("due", "2027-01-15")];
     let r = adj
         .post(&format!("/officer/cases/{receipt}/rfe"), &rfe)
         .await;
@@ -978,7 +984,7 @@ async fn a_request_for_evidence_whose_request_cannot_be_written_changes_nothing(
     let after = case_snapshot(&app, receipt).await;
     assert!(after[0].starts_with("additional_evidence_requested|"));
     assert!(after[2].contains("rfe|queued"));
-    assert_eq!(after[3], "Proof of travel");
+    assert_eq!(after[3], "item:passport");
     app.assert_status_rows_in_step().await;
 }
 
@@ -1076,4 +1082,130 @@ async fn disabling_an_officer_whose_sessions_cannot_be_revoked_changes_nothing()
         location(&clerk.get("/officer/mail").await),
         "/sign-in?why=required"
     );
+}
+
+/// Issue 18: someone who uses the site in Spanish gets the officer's request
+/// for evidence in Spanish — the notice, its PDF, the email and the request
+/// page — from items the officer chose from the catalogue in English.
+#[tokio::test]
+async fn a_request_for_evidence_reaches_a_spanish_reader_in_spanish() {
+    let app = spawn_app().await;
+    let maria = common::sign_in_demo_in(&app, "maria.nunez@example.com", "es").await;
+    let lang: String =
+        sqlx::query_scalar("SELECT lang FROM accounts WHERE email = 'maria.nunez@example.com'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(lang, "es", "the language she signed in with is kept");
+    // Her paper-filed cases join her account.
+    maria
+        .post(
+            "/account/cases/add",
+            &[
+                ("receipt", "EAC9999103403"),
+                ("code", "DEM0-C0DE-0001"),
+                ("dob_month", "2"),
+                ("dob_day", "14"),
+                ("dob_year", "1985"),
+            ],
+        )
+        .await;
+    let adj = officer(&app, Role::Adjudicator).await;
+    // The officer chooses from the catalogue, in the officer's language.
+    let (_, page) = adj.text("/officer/cases/EAC9999103400").await;
+    assert!(page.contains("name=\"item\" value=\"passport\""), "{page}");
+    assert!(page.contains("A copy of the identity pages of your passport"));
+    // Free text instead of an item is refused.
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103400/rfe",
+            &[("items", "Proof of travel"), ("due", "2027-01-15")],
+        )
+        .await;
+    assert_eq!(location(&r), "/officer/cases/EAC9999103400?error=items");
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103400/rfe",
+            &[("item", "not_in_the_catalogue"), ("due", "2027-01-15")],
+        )
+        .await;
+    assert_eq!(location(&r), "/officer/cases/EAC9999103400?error=items");
+    let r = adj
+        .post(
+            "/officer/cases/EAC9999103400/rfe",
+            &[
+                ("item", "passport"),
+                ("item", "tax_transcripts"),
+                ("note", "Incluya la página con el sello de entrada."),
+                ("due", "2027-01-15"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/officer/cases/EAC9999103400");
+    // The notice is in Spanish, and so is its PDF.
+    let notice = casegate::notices::store::for_case(&app.db, "EAC9999103400")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.kind == casegate::notices::NoticeKind::Rfe)
+        .max_by_key(|n| n.id)
+        .expect("an RFE notice");
+    assert_eq!(notice.lang, "es");
+    let ctx = casegate::notices::render::LetterContext {
+        msgs: casegate::i18n::Messages::global(),
+        agency: "Agencia",
+        public_url: "http://x",
+        tz: chrono_tz::America::New_York,
+    };
+    let path = app.data_dir.join("rfe-es.pdf");
+    std::fs::write(
+        &path,
+        casegate::notices::render::render(&notice, None, &ctx),
+    )
+    .unwrap();
+    let text = String::from_utf8(
+        std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Solicitud de Evidencia",
+        "páginas de identidad de su pasaporte",
+        "transcripciones de impuestos",
+        "Incluya la página con el sello de entrada.",
+        "15 de enero de 2027",
+    ] {
+        assert!(flat.contains(expected), "{expected}: {flat}");
+    }
+    assert!(!flat.contains("identity pages"), "no English item: {flat}");
+    // The email says it in Spanish first.
+    let subject: String = sqlx::query_scalar("SELECT subject FROM outbox ORDER BY id DESC LIMIT 1")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(subject, "Se actualizó un caso de su cuenta");
+    // Her request page lists each item in Spanish, the note as written.
+    let id: i64 = sqlx::query_scalar(
+        "SELECT d.id FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'EAC9999103400' ORDER BY d.id DESC LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let (status, page) = maria
+        .text(&format!("/account/cases/EAC9999103400/requests/{id}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Una copia de las páginas de identidad de su pasaporte"),
+        "{page}"
+    );
+    assert!(page.contains("Nota del oficial: Incluya la página con el sello de entrada."));
+    // The officer reads the same request in English.
+    let (_, page) = adj.text("/officer/cases/EAC9999103400").await;
+    assert!(page.contains("Your federal tax transcripts"), "{page}");
 }

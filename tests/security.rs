@@ -1019,3 +1019,192 @@ async fn the_server_log_of_a_whole_journey_holds_no_secret_and_names_each_reques
         "no terminal colour codes in a log file"
     );
 }
+
+// ------------------------------- issue 18: backup codes are held, never leaked
+
+/// Every log line of this test binary, from here on (a global subscriber at
+/// TRACE, so nothing the server logs escapes the check).
+fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let w = buf.clone();
+        let sub = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || Sink(w.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(sub);
+        buf
+    })
+    .clone()
+}
+
+fn codes_in(page: &str) -> Vec<String> {
+    page.split("<code>")
+        .skip(1)
+        .filter_map(|s| s.split("</code>").next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn new_backup_codes_stay_with_their_session_until_saved_and_never_reach_the_logs() {
+    let logs = captured_logs();
+    let app = spawn_app().await;
+    let maria = common::sign_in_demo(&app, "maria.nunez@example.com").await;
+    let r = maria.post("/account/security/backup-codes", &[]).await;
+    assert_eq!(r.status(), 200);
+    let codes = codes_in(&r.text().await.unwrap());
+    assert_eq!(codes.len(), 10);
+
+    // Header links, other account pages and a typed address lead back to them.
+    for path in [
+        "/account",
+        "/account/security",
+        "/status",
+        "/",
+        "/account/cases/add",
+    ] {
+        assert_eq!(
+            location(&maria.get(path).await),
+            "/account/backup-codes",
+            "{path}"
+        );
+    }
+    let r = maria.post("/account/notifications", &[("on", "no")]).await;
+    assert_eq!(
+        location(&r),
+        "/account/backup-codes",
+        "a form elsewhere too"
+    );
+    // The language switch shows the same codes in Spanish.
+    let (status, es) = maria.text("/account/backup-codes?lang=es").await;
+    assert_eq!(status, 200);
+    assert!(es.contains("Guarde sus códigos de respaldo"), "{es}");
+    assert_eq!(codes_in(&es), codes, "the same codes");
+    // Download: a text file, never cached.
+    let r = maria.get("/account/backup-codes/download").await;
+    assert_eq!(r.status(), 200);
+    let h = r.headers().clone();
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"),
+        "{h:?}"
+    );
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(
+        h["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let txt = r.text().await.unwrap();
+    assert!(codes.iter().all(|c| txt.contains(c.as_str())), "{txt}");
+    // Print: a page with the codes and no header to leave by.
+    let (status, print) = maria.text("/account/backup-codes/print").await;
+    assert_eq!(status, 200);
+    assert_eq!(codes_in(&print), codes);
+    assert!(!print.contains("usa-header"));
+
+    // At rest: sealed, not readable in the session row.
+    let sealed: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT pending_backup_sealed FROM sessions WHERE pending_backup_sealed IS NOT NULL",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(sealed.len(), 1);
+    for c in &codes {
+        assert!(
+            !sealed[0].windows(c.len()).any(|w| w == c.as_bytes()),
+            "a code in clear in the database"
+        );
+    }
+
+    // Another session of the same person (and the sealed row copied into
+    // it) cannot read them.
+    let other = common::sign_in_demo(&app, "maria.nunez@example.com").await;
+    let other_hash = casegate::auth::session::hash_id(
+        &app.secrets,
+        &other.cookie("__Host-casegate_session").unwrap(),
+    );
+    sqlx::query("UPDATE sessions SET pending_backup_sealed = $1 WHERE id_hash = $2")
+        .bind(&sealed[0])
+        .bind(&other_hash)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let r = other.get("/account/backup-codes").await;
+    assert_eq!(
+        location(&r),
+        "/account",
+        "another session's codes do not open"
+    );
+    assert_eq!(
+        other.get("/account/backup-codes/download").await.status(),
+        404
+    );
+    assert_eq!(other.get("/account/backup-codes/print").await.status(), 404);
+    sqlx::query("UPDATE sessions SET pending_backup_sealed = NULL WHERE id_hash = $1")
+        .bind(&other_hash)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    // Someone not signed in gets nothing either.
+    assert_eq!(
+        location(&app.browser().get("/account/backup-codes/download").await),
+        "/sign-in?why=required"
+    );
+
+    // Continue without ticking the box: refused, codes still there.
+    let r = maria.post("/account/backup-codes/confirm", &[]).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("usa-error-message"));
+    assert_eq!(codes_in(&page), codes);
+    // Confirmed: forgotten, and the page is gone.
+    let r = maria
+        .post("/account/backup-codes/confirm", &[("saved", "yes")])
+        .await;
+    assert_eq!(location(&r), "/account/security");
+    assert_eq!(
+        location(&maria.get("/account/backup-codes").await),
+        "/account"
+    );
+    assert_eq!(
+        maria.get("/account/backup-codes/download").await.status(),
+        404
+    );
+    assert_eq!(maria.get("/account/security").await.status(), 200);
+    let left: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE pending_backup_sealed IS NOT NULL")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(left, 0);
+
+    // Never in the logs (which did capture this test's requests).
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+    assert!(text.contains("/account/backup-codes"), "logs were captured");
+    for c in &codes {
+        assert!(!text.contains(c.as_str()), "a backup code in the logs");
+        assert!(
+            !text.contains(&c.replace('-', "")),
+            "a backup code in the logs"
+        );
+    }
+}

@@ -645,7 +645,7 @@ async fn an_officer_schedules_biometrics_with_time_and_place() {
     .unwrap();
     assert_eq!(kind, "biometrics");
     let body = body.unwrap();
-    assert!(body.contains("March 1, 2027 08:00"), "{body}");
+    assert!(body.contains("March 1, 2027, 8:00\u{a0}AM EST"), "{body}");
     assert!(body.contains("100 Main St"), "{body}");
     let csol: Value = app
         .get("/csol-api/case-statuses/EAC9999103413")

@@ -85,6 +85,18 @@ impl AppState {
         (self.clock)()
     }
 
+    /// A moment (unix seconds) as people read it: in the agency's time
+    /// zone, with the zone named ("March 3, 2026, 2:05 PM EST").
+    pub fn date_time(&self, lang: Lang, at: i64) -> String {
+        self.messages.date_time_ts(lang, at, self.config.time_zone)
+    }
+
+    /// The calendar day a moment (unix seconds) falls on in the agency's
+    /// time zone.
+    pub fn local_date(&self, at: i64) -> chrono::NaiveDate {
+        crate::i18n::local_date_ts(at, self.config.time_zone)
+    }
+
     pub fn agency(&self, lang: Lang) -> &str {
         match lang {
             Lang::En => &self.config.agency_name,

@@ -193,6 +193,17 @@ pub async fn confirm_email(db: &Db, id: i64, now: i64) -> Result<(), StoreError>
     Ok(())
 }
 
+/// Remembers the language the person uses (at sign-up and each sign-in):
+/// officer-issued notices and case-update emails are written in it.
+pub async fn set_lang(db: &Db, id: i64, lang: crate::i18n::Lang) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET lang = $1 WHERE id = $2 AND lang <> $1")
+        .bind(lang.code())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> Result<(), StoreError> {
     sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash)

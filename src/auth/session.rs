@@ -74,6 +74,9 @@ pub struct Session {
     pub last_seen_at: i64,
     pub authenticated_at: Option<i64>,
     pub pending_totp_sealed: Option<Vec<u8>>,
+    /// A new set of backup codes this session must confirm it has saved
+    /// (sealed to the session; see `pages::backup_codes`).
+    pub pending_backup_sealed: Option<Vec<u8>>,
 }
 
 /// Pure: is this session still usable at `now`?
@@ -143,7 +146,7 @@ pub async fn load(
     }
     let id_hash = hash_id(secrets, raw);
     let row = sqlx::query(
-        "SELECT s.account_id, s.level, s.created_at, s.last_seen_at, s.authenticated_at, s.pending_totp_sealed, a.role \
+        "SELECT s.account_id, s.level, s.created_at, s.last_seen_at, s.authenticated_at, s.pending_totp_sealed, s.pending_backup_sealed, a.role \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
          WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND a.disabled_at IS NULL",
     )
@@ -166,6 +169,7 @@ pub async fn load(
         last_seen_at: r.try_get("last_seen_at")?,
         authenticated_at: r.try_get("authenticated_at")?,
         pending_totp_sealed: r.try_get("pending_totp_sealed")?,
+        pending_backup_sealed: r.try_get("pending_backup_sealed")?,
     };
     if !live(&RULES, &s, now) {
         revoke(db, &s.id_hash, now).await?;
@@ -234,6 +238,41 @@ pub async fn set_pending_totp(
         .execute(db.pool())
         .await?;
     Ok(())
+}
+
+/// Holds (or, with `None`, forgets) the sealed backup codes this session
+/// must confirm it has saved.
+pub async fn set_pending_backup(
+    db: &Db,
+    id_hash: &[u8],
+    sealed: Option<Vec<u8>>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET pending_backup_sealed = $1 WHERE id_hash = $2")
+        .bind(sealed)
+        .bind(id_hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Whether the session behind this cookie value still has backup codes to
+/// confirm (one primary-key lookup; the middleware that keeps the person on
+/// the codes page asks it).
+pub async fn backup_codes_pending(
+    db: &Db,
+    secrets: &Secrets,
+    raw: &str,
+) -> Result<bool, StoreError> {
+    if raw.len() != 64 {
+        return Ok(false);
+    }
+    let row = sqlx::query(
+        "SELECT 1 AS one FROM sessions WHERE id_hash = $1 AND revoked_at IS NULL AND pending_backup_sealed IS NOT NULL",
+    )
+    .bind(hash_id(secrets, raw))
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.is_some())
 }
 
 /// A listed session (for the security page).
@@ -341,6 +380,7 @@ mod tests {
             last_seen_at: seen,
             authenticated_at: authed,
             pending_totp_sealed: None,
+            pending_backup_sealed: None,
         }
     }
 

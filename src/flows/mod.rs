@@ -6,6 +6,7 @@
 
 pub mod access_code;
 pub mod address;
+pub mod backup_codes;
 pub mod case_status;
 pub mod change_address;
 pub mod csol;

@@ -6,6 +6,7 @@
 pub mod export;
 pub mod render;
 pub mod store;
+pub mod wording;
 
 // The notice states are domain states; the flow keeps its old paths.
 pub use crate::domain::notice::{MailState, NoticeKind};

@@ -1,7 +1,7 @@
 //! Notice PDFs. Deterministic: the same stored notice (and the same code, for
 //! an access notice) always renders to the same bytes.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::NoticeKind;
 use super::store::NoticeRecord;
@@ -14,6 +14,8 @@ pub struct LetterContext<'a> {
     pub msgs: &'a Messages,
     pub agency: &'a str,
     pub public_url: &'a str,
+    /// The agency's time zone: a code's last day is the day in it.
+    pub tz: chrono_tz::Tz,
 }
 
 /// The address block in USPS style: upper case, delivery line, last line.
@@ -111,9 +113,7 @@ fn write_letter(
                 };
                 f.highlight(&t(&format!("{k}.code_label")), &code_text);
                 if let Some(exp) = n.code_expires_at {
-                    let day = DateTime::<Utc>::from_timestamp(exp, 0)
-                        .map(|d| d.date_naive())
-                        .unwrap_or_default();
+                    let day = crate::i18n::local_date_ts(exp, ctx.tz);
                     f.paragraph(&m.fmt(
                         lang,
                         &format!("{k}.expires"),
@@ -141,9 +141,7 @@ fn write_letter(
                     ),
                 }
                 if let Some(exp) = n.code_expires_at {
-                    let day = DateTime::<Utc>::from_timestamp(exp, 0)
-                        .map(|d| d.date_naive())
-                        .unwrap_or_default();
+                    let day = crate::i18n::local_date_ts(exp, ctx.tz);
                     f.paragraph(&m.fmt(
                         lang,
                         "letter.access.expires",

@@ -138,10 +138,28 @@ where
 
 /// Issues a notice about a case to the person on file (mailed when the case
 /// was filed on paper), inside the caller's transaction.
+/// The language a case's notices are written in: the linked account's (the
+/// language its holder last signed up or signed in with), else English.
+pub async fn case_lang(db: &Db, case_id: i64) -> Result<crate::i18n::Lang, StoreError> {
+    let lang: Option<String> = sqlx::query_scalar(
+        "SELECT a.lang FROM cases c JOIN accounts a ON a.id = c.account_id WHERE c.id = $1",
+    )
+    .bind(case_id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(lang
+        .as_deref()
+        .and_then(crate::i18n::Lang::parse)
+        .unwrap_or(crate::i18n::Lang::En))
+}
+
+/// Issues a notice for a case in `lang` (see [`case_lang`]); `body` is
+/// already written in that language.
 pub async fn issue_for_case(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     case_id: i64,
     kind: NoticeKind,
+    lang: crate::i18n::Lang,
     body: Option<&str>,
     now: i64,
 ) -> Result<i64, StoreError> {
@@ -151,7 +169,7 @@ pub async fn issue_for_case(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO notices (kind, lang, person_id, case_id, notice_date, created_at, addressee, street, unit, city, \
          state, zip, receipt_number, form, received_date, body, mail_state, mail_state_at) \
-         SELECT $1, 'en', p.id, c.id, $2, $3, p.given_name || ' ' || p.family_name, p.street, p.unit, p.city, p.state, p.zip, \
+         SELECT $1, $6, p.id, c.id, $2, $3, p.given_name || ' ' || p.family_name, p.street, p.unit, p.city, p.state, p.zip, \
          c.receipt_number, c.form, c.received_date, $4, CASE WHEN c.channel = 'paper' THEN 'queued' ELSE 'none' END, $3 \
          FROM cases c JOIN persons p ON p.id = c.person_id WHERE c.id = $5 RETURNING id",
     )
@@ -160,6 +178,7 @@ pub async fn issue_for_case(
     .bind(now)
     .bind(body)
     .bind(case_id)
+    .bind(lang.code())
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)

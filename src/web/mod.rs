@@ -179,6 +179,23 @@ pub fn router(state: AppState) -> Router {
             "/account/security/backup-codes",
             post(security::handler::regenerate_backup_codes),
         )
+        // Issue 18: backup codes stay on screen until saved.
+        .route(
+            crate::pages::backup_codes::PATH,
+            get(crate::flows::backup_codes::handler::page),
+        )
+        .route(
+            "/account/backup-codes/download",
+            get(crate::flows::backup_codes::handler::download),
+        )
+        .route(
+            "/account/backup-codes/print",
+            get(crate::flows::backup_codes::handler::print),
+        )
+        .route(
+            "/account/backup-codes/confirm",
+            post(crate::flows::backup_codes::handler::confirm),
+        )
         .route(
             "/account/security/password",
             post(security::handler::change_password),
@@ -247,6 +264,7 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), codes_pending))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::csrf::middleware,
@@ -267,6 +285,42 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
             request_context,
         ))
         .with_state(state)
+}
+
+/// Paths a session with backup codes still to confirm may reach: the codes
+/// page itself (with its download, print and confirm), signing out, and what
+/// no page of the account is (assets, probes, the APIs).
+fn open_while_codes_pending(path: &str) -> bool {
+    let codes = crate::pages::backup_codes::PATH;
+    path == codes
+        || path
+            .strip_prefix(codes)
+            .is_some_and(|rest| ["/download", "/print", "/confirm"].contains(&rest))
+        || path == "/sign-out"
+        || path.starts_with("/assets/")
+        || ["/healthz", "/livez", "/metrics"].contains(&path)
+        || is_api_path(path)
+}
+
+/// Keeps a person whose new backup codes are not yet confirmed on the page
+/// that shows them: every other page (header links, the account, a typed
+/// address) answers with a redirect back to it (issue 18).
+async fn codes_pending(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if open_while_codes_pending(path) {
+        return next.run(req).await;
+    }
+    let Some(raw) = crate::auth::cookies::read(req.headers(), crate::auth::session::COOKIE) else {
+        return next.run(req).await;
+    };
+    match crate::auth::session::backup_codes_pending(&state.db, &state.secrets, raw).await {
+        Ok(true) => {
+            tracing::info!("backup codes not yet confirmed: back to the codes page");
+            axum::response::Redirect::to(crate::pages::backup_codes::PATH).into_response()
+        }
+        Ok(false) => next.run(req).await,
+        Err(e) => crate::error::AppError::from(e).into_response(),
+    }
 }
 
 /// Response header carrying the request id (also on every log line).

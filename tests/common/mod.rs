@@ -540,8 +540,14 @@ const DEMO_TOTP: &[u8; 20] = b"casegate-demo-totp!!";
 /// Signs in an account that uses the demo password and TOTP key
 /// (password, then the code of the next step).
 pub async fn sign_in_demo(app: &TestApp, email: &str) -> Browser {
+    sign_in_demo_in(app, email, "en").await
+}
+
+/// [`sign_in_demo`] by someone who reads the site in `lang` (`en`, `es`).
+pub async fn sign_in_demo_in(app: &TestApp, email: &str, lang: &str) -> Browser {
     use casegate::auth::totp::{self, TotpSecret};
     let b = app.browser();
+    b.set_cookie("__Host-lang", lang);
     let r = b
         .post(
             "/sign-in",

@@ -6,7 +6,6 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 
 use super::form::{Delivery, FieldError, RawForm};
 use super::policy::{self, Outcome, RULES};
@@ -134,12 +133,7 @@ pub async fn form(State(state): State<AppState>, lang: Lang, csrf: CsrfToken) ->
 }
 
 fn limited(state: &AppState, lang: Lang, retry_at: i64) -> Response {
-    let when = DateTime::<Utc>::from_timestamp(retry_at, 0).unwrap_or_default();
-    let retry = format!(
-        "{} {}",
-        state.messages.long_date(lang, when.date_naive()),
-        when.format("%H:%M UTC")
-    );
+    let retry = state.date_time(lang, retry_at);
     let c = Chrome::new(state, lang, "/access-code", "");
     let title = c.t("access.limited.heading").to_string();
     let mut resp = (
@@ -398,12 +392,7 @@ fn outcome_code(o: &Outcome, d: Delivery) -> String {
 }
 
 fn expiry_text(state: &AppState, lang: Lang, at: i64) -> String {
-    let when = DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default();
-    format!(
-        "{} {}",
-        state.messages.long_date(lang, when.date_naive()),
-        when.format("%H:%M UTC")
-    )
+    state.date_time(lang, at)
 }
 
 fn code_email(

@@ -9,7 +9,6 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 
 use super::form::{CancelForm, ConfirmForm, RawForm, parse_code};
 use super::policy::{self, LETTER_RULES, Outcome};
@@ -161,8 +160,7 @@ fn hold_days(state: &AppState) -> i64 {
 }
 
 fn date_text(state: &AppState, lang: Lang, at: i64) -> String {
-    let when = DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default();
-    state.messages.long_date(lang, when.date_naive())
+    state.messages.long_date(lang, state.local_date(at))
 }
 
 fn form_page(
@@ -257,12 +255,7 @@ pub async fn review(
 }
 
 fn limited(state: &AppState, lang: Lang, retry_at: i64) -> Response {
-    let when = DateTime::<Utc>::from_timestamp(retry_at, 0).unwrap_or_default();
-    let retry = format!(
-        "{} {}",
-        state.messages.long_date(lang, when.date_naive()),
-        when.format("%H:%M UTC")
-    );
+    let retry = state.date_time(lang, retry_at);
     let c = Chrome::new(state, lang, PATH, "");
     let title = c.t("access.limited.heading").to_string();
     let mut resp = (

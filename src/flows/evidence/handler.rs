@@ -116,7 +116,8 @@ async fn page(
     let t = RequestTemplate {
         receipt: receipt.to_string(),
         request_id,
-        items: req.items.clone(),
+        // Each item in the applicant's language (issue 18).
+        items: crate::notices::wording::request_lines(m, lang, &req.items.join("\n")),
         due,
         open: req.responded_at.is_none(),
         can_add: req.responded_at.is_none() && (rows.len() as i64) < MAX_FILES,
@@ -394,12 +395,7 @@ pub async fn submit(
     )
     .await?;
     let rows = store::uploads(&state.db, request_id).await?;
-    let when = chrono::DateTime::<chrono::Utc>::from_timestamp(now, 0).unwrap_or_default();
-    let submitted = format!(
-        "{} {}",
-        state.messages.long_date(lang, when.date_naive()),
-        when.format("%H:%M UTC")
-    );
+    let submitted = state.date_time(lang, now);
     let c = Chrome::new(
         &state,
         lang,

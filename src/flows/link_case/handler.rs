@@ -94,14 +94,7 @@ fn page(
     let months = m.months(lang);
     let when = alert
         .and_then(|(_, at)| at)
-        .and_then(|at| chrono::DateTime::<chrono::Utc>::from_timestamp(at, 0))
-        .map(|d| {
-            format!(
-                "{} {}",
-                m.long_date(lang, d.date_naive()),
-                d.format("%H:%M UTC")
-            )
-        })
+        .map(|at| state.date_time(lang, at))
         .unwrap_or_default();
     let alert = alert.map(|(k, _)| LinkAlert {
         heading: m.get(lang, &format!("{k}.heading")).to_string(),

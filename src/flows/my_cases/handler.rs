@@ -321,6 +321,7 @@ pub async fn notice_pdf(
         msgs: state.messages,
         agency: state.agency(lang),
         public_url: &state.config.public_url,
+        tz: state.config.time_zone,
     };
     // An applicant's copy never carries an access code.
     let bytes = render_pdf(&notice, None, &ctx);

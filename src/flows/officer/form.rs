@@ -126,37 +126,47 @@ impl StatusForm {
     }
 }
 
-/// `POST …/rfe`: the items (one per line) and the due date.
-#[derive(Debug, Default, Deserialize)]
+/// `POST …/rfe`: the catalogue items chosen (`item`, repeated), the
+/// officer's note and the due date, as submitted.
+#[derive(Debug, Default)]
 pub struct RfeForm {
-    #[serde(default)]
-    pub items: String,
-    #[serde(default)]
+    pub items: Vec<String>,
+    pub note: String,
     pub due: String,
 }
 
-/// A request for evidence as parsed: 1 to 20 items of at most 300
-/// characters, due after today.
+/// A request for evidence as parsed: catalogue items and a note
+/// ([`domain::EvidenceRequest`](crate::domain::EvidenceRequest)), due after today.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EvidenceRequest {
-    pub items: Vec<String>,
+pub struct RfeRequest {
+    pub request: crate::domain::EvidenceRequest,
     pub due: NaiveDate,
 }
 
 impl RfeForm {
-    pub fn parse(&self, today: NaiveDate) -> Result<EvidenceRequest, CaseError> {
-        let items: Vec<String> = self
-            .items
-            .lines()
-            .map(|l| l.trim().chars().take(300).collect::<String>())
-            .filter(|l| !l.is_empty())
-            .take(20)
-            .collect();
-        if items.is_empty() {
-            return Err(CaseError::Items);
+    /// The form's fields from the submitted pairs (`item` may repeat).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> RfeForm {
+        let mut f = RfeForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "item" => f.items.push(v),
+                "note" => f.note = v,
+                "due" => f.due = v,
+                _ => {}
+            }
         }
+        f
+    }
+
+    /// `today` is the agency's local date.
+    pub fn parse(&self, today: NaiveDate) -> Result<RfeRequest, CaseError> {
+        let request = crate::domain::EvidenceRequest::parse(
+            self.items.iter().map(String::as_str),
+            &self.note,
+        )
+        .map_err(|_| CaseError::Items)?;
         match NaiveDate::parse_from_str(self.due.trim(), "%Y-%m-%d") {
-            Ok(due) if due > today => Ok(EvidenceRequest { items, due }),
+            Ok(due) if due > today => Ok(RfeRequest { request, due }),
             _ => Err(CaseError::Due),
         }
     }
@@ -425,23 +435,21 @@ mod tests {
     #[test]
     fn case_actions_parse_or_name_their_refusal() {
         let today = day("2026-03-01");
-        let rfe = |items: &str, due: &str| {
+        let rfe = |items: &[&str], due: &str| {
             RfeForm {
-                items: items.into(),
+                items: items.iter().map(|i| i.to_string()).collect(),
+                note: String::new(),
                 due: due.into(),
             }
             .parse(today)
         };
-        assert_eq!(
-            rfe(" birth certificate \n\n passport ", "2026-04-01"),
-            Ok(EvidenceRequest {
-                items: vec!["birth certificate".into(), "passport".into()],
-                due: day("2026-04-01"),
-            })
-        );
-        assert_eq!(rfe(" \n ", "2026-04-01"), Err(CaseError::Items));
-        assert_eq!(rfe("passport", "2026-03-01"), Err(CaseError::Due));
-        assert_eq!(rfe("passport", "April"), Err(CaseError::Due));
+        let ok = rfe(&["passport"], "2026-04-01").unwrap();
+        assert_eq!(ok.due, day("2026-04-01"));
+        assert_eq!(ok.request.items.len(), 1);
+        assert_eq!(rfe(&[], "2026-04-01"), Err(CaseError::Items));
+        assert_eq!(rfe(&["no-such-item"], "2026-04-01"), Err(CaseError::Items));
+        assert_eq!(rfe(&["passport"], "2026-03-01"), Err(CaseError::Due));
+        assert_eq!(rfe(&["passport"], "April"), Err(CaseError::Due));
         let appt = |when: &str, place: &str| {
             InterviewForm {
                 when: when.into(),

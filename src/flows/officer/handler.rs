@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sqlx::{Any, Transaction};
 
 use super::form::{
-    Appointment, CaseError, CaseQuery, EvidenceRequest, InterviewForm, MailForm, MailQuery,
-    RfeForm, SearchQuery, StatusForm, TransferForm,
+    Appointment, CaseError, CaseQuery, InterviewForm, MailForm, MailQuery, RfeForm, RfeRequest,
+    SearchQuery, StatusForm, TransferForm,
 };
 use super::store::{self, CaseRow};
 use crate::app::{AppState, Chrome, ClientIp, render};
@@ -264,6 +264,8 @@ struct CaseTemplate<'a> {
     address_changes: Vec<super::address_changes::ChangeLine>,
     notices: Vec<NoticeLine>,
     requests: Vec<RequestLine>,
+    /// The request-for-evidence catalogue: (code, text in the officer's language).
+    rfe_items: Vec<(String, String)>,
     uploads: Vec<UploadLine>,
     next: Vec<(String, String)>,
     offices: Vec<(String, String)>,
@@ -329,7 +331,7 @@ pub async fn case_page(
         let id = r.id;
         requests.push(RequestLine {
             id,
-            items: r.items.replace('\n', "; "),
+            items: crate::notices::wording::request_lines(m, lang, &r.items).join("; "),
             due: r.due_date,
             responded: r.responded,
             reviewed: r.reviewed,
@@ -395,6 +397,15 @@ pub async fn case_page(
         address_changes,
         notices,
         requests,
+        rfe_items: crate::domain::EvidenceItem::ALL
+            .iter()
+            .map(|i| {
+                (
+                    i.code().to_string(),
+                    m.get(lang, &i.message_key()).to_string(),
+                )
+            })
+            .collect(),
         uploads,
         next,
         offices: crate::domain::Office::ALL
@@ -464,7 +475,9 @@ async fn act(
         store::set_office(&mut tx, case.id, office).await?;
     }
     if let Some((kind, body)) = after.notice {
-        notices::issue_for_case(&mut tx, case.id, kind, body.as_deref(), now).await?;
+        // In the applicant's language (the body, if any, is already).
+        let lang = notices::case_lang(&state.db, case.id).await?;
+        notices::issue_for_case(&mut tx, case.id, kind, lang, body.as_deref(), now).await?;
     }
     audit_in(
         &mut tx,
@@ -520,42 +533,44 @@ pub async fn request_evidence(
     ClientIp(ip): ClientIp,
     o: Officer,
     Path(receipt): Path<String>,
-    Form(f): Form<RfeForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
+    let f = RfeForm::from_pairs(pairs);
     let case = case_row(&state, &receipt).await?;
-    let EvidenceRequest { items, due } = match f.parse(state.now().date_naive()) {
+    let RfeRequest { request: req, due } = match f.parse(state.local_date(state.now().timestamp()))
+    {
         Ok(r) => r,
         Err(e) => return Ok(back(&case.receipt, Some(e))),
     };
     let to = CaseStatus::AdditionalEvidenceRequested;
-    let body = format!(
-        "{}\n{}",
-        items.join("\n"),
-        state.messages.fmt(
-            Lang::En,
-            "letter.rfe.due",
-            &[("date", &state.messages.long_date(Lang::En, due))]
-        )
-    );
+    // The notice in the applicant's language; the request stored as codes,
+    // so their page shows it in theirs too.
+    let lang = notices::case_lang(&state.db, case.id).await?;
+    let body = crate::notices::wording::rfe_body(state.messages, lang, &req, due);
     let after = After {
         notice: Some((NoticeKind::Rfe, Some(body))),
-        request: Some((items.join("\n"), due.to_string())),
+        request: Some((req.stored(), due.to_string())),
         office: None,
     };
     let tx = state.db.pool().begin().await?;
     act(&state, tx, &o, &ip, &case, to, after).await
 }
 
-/// The appointment notice's body (date, time, place) for an interview or a
-/// biometrics appointment.
-fn appointment_body(state: &AppState, a: &Appointment) -> String {
-    format!(
-        "{} {}\n{}",
-        state.messages.long_date(Lang::En, a.when.date()),
-        a.when.format("%H:%M"),
-        a.place
-    )
+/// The appointment notice's body (date, time and place, the zone named) for
+/// an interview or a biometrics appointment, in the applicant's language.
+/// The officer enters the agency's local time; a time that does not exist
+/// there (the hour skipped when clocks go forward) is refused.
+fn appointment_body(state: &AppState, a: &Appointment, lang: Lang) -> Result<String, CaseError> {
+    let tz = state.config.time_zone;
+    let at = crate::notices::wording::appointment_moment(a.when, tz).ok_or(CaseError::Interview)?;
+    Ok(crate::notices::wording::appointment_body(
+        state.messages,
+        lang,
+        at,
+        tz,
+        &a.place,
+    ))
 }
 
 /// Schedules (or reschedules) an interview: status, notice with date, time and place.
@@ -568,8 +583,12 @@ pub async fn schedule_interview(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let body = match f.parse(state.now().date_naive()) {
-        Ok(a) => appointment_body(&state, &a),
+    let lang = notices::case_lang(&state.db, case.id).await?;
+    let body = match f
+        .parse(state.local_date(state.now().timestamp()))
+        .and_then(|a| appointment_body(&state, &a, lang))
+    {
+        Ok(body) => body,
         Err(e) => return Ok(back(&case.receipt, Some(e))),
     };
     let to = if matches!(
@@ -599,8 +618,12 @@ pub async fn schedule_biometrics(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let body = match f.parse(state.now().date_naive()) {
-        Ok(a) => appointment_body(&state, &a),
+    let lang = notices::case_lang(&state.db, case.id).await?;
+    let body = match f
+        .parse(state.local_date(state.now().timestamp()))
+        .and_then(|a| appointment_body(&state, &a, lang))
+    {
+        Ok(body) => body,
         Err(e) => return Ok(back(&case.receipt, Some(e))),
     };
     let after = After {
@@ -768,6 +791,7 @@ pub async fn print_batch(
         msgs: state.messages,
         agency: state.agency(Lang::En),
         public_url: &state.config.public_url,
+        tz: state.config.time_zone,
     };
     let mut letters = Vec::with_capacity(queued.len());
     // Every letter of the batch is marked printed, and audited, at once.

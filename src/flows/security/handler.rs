@@ -4,7 +4,6 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -17,15 +16,28 @@ use crate::auth::{open_totp, password, record, redirect_with_cookie, totp, user_
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::limits::{self, Limit, Verdict};
-use crate::pages::backup_codes::{BackupCodesTemplate, new_backup_codes};
+use crate::pages::backup_codes::{BackupNext, backup_codes_page, new_backup_codes};
 
 fn when(state: &AppState, lang: Lang, at: i64) -> String {
-    let d = DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default();
-    format!(
-        "{} {}",
-        state.messages.long_date(lang, d.date_naive()),
-        d.format("%H:%M UTC")
-    )
+    state.date_time(lang, at)
+}
+
+/// "Chrome on Windows 10" / "Chrome en Windows 10", or "Unknown browser".
+fn device_text(state: &AppState, lang: Lang, user_agent: &str) -> String {
+    match crate::auth::device::describe(user_agent) {
+        Some(d) => match d.os {
+            Some(os) => state.messages.fmt(
+                lang,
+                "security.sessions.device_on",
+                &[("browser", &d.browser), ("os", &os)],
+            ),
+            None => d.browser,
+        },
+        None => state
+            .messages
+            .get(lang, "security.sessions.unknown_browser")
+            .to_string(),
+    }
 }
 
 pub struct SessionView {
@@ -74,11 +86,7 @@ async fn security_page(
         .map(|r| SessionView {
             current: r.id_hash == s.id_hash,
             id: hex::encode(&r.id_hash),
-            device: if r.user_agent.is_empty() {
-                "-".into()
-            } else {
-                r.user_agent.chars().take(80).collect()
-            },
+            device: device_text(state, lang, &r.user_agent),
             ip: r.ip,
             started: when(state, lang, r.created_at),
             last_seen: when(state, lang, r.last_seen_at),
@@ -94,10 +102,12 @@ async fn security_page(
         let key = format!("activity.{}", action);
         activity.push(ActivityView {
             when: when(state, lang, r.try_get("at")?),
+            // A sentence for every kind (the message_keys test checks);
+            // never the internal name.
             what: if state.messages.has(lang, &key) {
                 state.messages.get(lang, &key).to_string()
             } else {
-                action
+                state.messages.get(lang, "activity.unknown").to_string()
             },
             ip: r.try_get::<Option<String>, _>("ip")?.unwrap_or_default(),
         });
@@ -214,7 +224,7 @@ pub async fn regenerate_backup_codes(
     if !session::recently_authenticated(&RULES, &s, state.now().timestamp()) {
         return Ok(reauth_redirect());
     }
-    let codes = new_backup_codes(&state, s.account_id).await?;
+    let codes = new_backup_codes(&state, s.account_id, &s.id_hash, BackupNext::Security).await?;
     // Whoever holds another session may have seen the old codes.
     session::revoke_all(
         &state.db,
@@ -231,15 +241,7 @@ pub async fn regenerate_backup_codes(
         "",
     )
     .await?;
-    let c = Chrome::new(&state, lang, "/account/security", "")
-        .with_csrf(csrf)
-        .signed_in(true);
-    let title = c.t("backup.title").to_string();
-    Ok(render(&BackupCodesTemplate {
-        c: c.titled(title),
-        codes,
-        next: "/account/security",
-    }))
+    Ok(backup_codes_page(&state, lang, csrf, &codes, None))
 }
 
 #[derive(Default, Deserialize)]

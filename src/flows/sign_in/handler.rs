@@ -4,7 +4,6 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::app::{AppState, Chrome, ClientIp, render};
@@ -71,12 +70,7 @@ struct TwoStepTemplate<'a> {
 }
 
 fn when(state: &AppState, lang: Lang, at: i64) -> String {
-    let d = DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default();
-    format!(
-        "{} {}",
-        state.messages.long_date(lang, d.date_naive()),
-        d.format("%H:%M:%S UTC")
-    )
+    state.date_time(lang, at)
 }
 
 /// What the sign-in page shows besides the form.
@@ -600,6 +594,7 @@ pub async fn two_step_submit(
     )
     .await?;
     record(&state, acct.id, "sign_in.succeeded", &ip, method).await?;
+    account::set_lang(&state.db, acct.id, lang).await?;
     let next = if acct.role().is_officer() {
         "/officer"
     } else {

@@ -97,6 +97,7 @@ pub async fn submit(
         Some(id) => {
             send_confirmation(&state, lang, id, email.as_str()).await?;
             record(&state, id, "account.created", &ip, "").await?;
+            account::set_lang(&state.db, id, lang).await?;
         }
         None => {
             let m = state.messages;

@@ -24,7 +24,7 @@ struct SetupTemplate<'a> {
     error: Option<String>,
 }
 
-pub use crate::pages::backup_codes::{BackupCodesTemplate, new_backup_codes};
+use crate::pages::backup_codes::{BackupNext, backup_codes_page, new_backup_codes};
 
 #[derive(Default, Deserialize)]
 pub struct CodeForm {
@@ -137,7 +137,6 @@ pub async fn submit(
         now,
     )
     .await?;
-    let codes = new_backup_codes(&state, s.account_id).await?;
     record(&state, s.account_id, "two_step.enrolled", &ip, "totp").await?;
     // Fully signed in now: a new session id for the new privilege.
     session::revoke(&state.db, &s.id_hash, now).await?;
@@ -154,15 +153,10 @@ pub async fn submit(
         },
     )
     .await?;
-    let c = Chrome::new(&state, lang, "/two-step/setup", "")
-        .with_csrf(csrf)
-        .signed_in(true);
-    let title = c.t("backup.title").to_string();
-    let mut resp = render(&BackupCodesTemplate {
-        c: c.titled(title),
-        codes,
-        next: "/account",
-    });
+    // The codes are held for the new session until it confirms them.
+    let id_hash = session::hash_id(&state.secrets, &raw);
+    let codes = new_backup_codes(&state, s.account_id, &id_hash, BackupNext::Account).await?;
+    let mut resp = backup_codes_page(&state, lang, csrf, &codes, None);
     if let Some(v) = session::cookie_header(&raw) {
         resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
     }
