@@ -60,10 +60,10 @@ pub async fn device_token(
         PollOutcome::SlowDown { interval_secs } => interval_secs,
         _ => grant.interval_secs,
     };
-    if !matches!(outcome, PollOutcome::Issue | PollOutcome::Spent) {
-        if let Err(e) = store::polled(&state.db, grant.id, now, interval).await {
-            return store_failure(e);
-        }
+    if !matches!(outcome, PollOutcome::Issue | PollOutcome::Spent)
+        && let Err(e) = store::polled(&state.db, grant.id, now, interval).await
+    {
+        return store_failure(e);
     }
     match outcome {
         PollOutcome::Pending => {
