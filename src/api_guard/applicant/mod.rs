@@ -142,7 +142,7 @@ pub async fn resolve(
     if !usable(
         row.expires_at,
         row.revoked_at,
-        crate::authz::applicant_may(&row.role),
+        crate::authz::may_hold_applicant_tokens(&row.role),
         now,
     ) {
         return Err(unauthorized(true));
