@@ -791,6 +791,7 @@ async fn no_token_or_code_reaches_the_logs() {
     let d = device_authorization(&app, &client_id).await;
     let user_code = d["user_code"].as_str().unwrap().to_string();
     let device_code = d["device_code"].as_str().unwrap().to_string();
+    b.get(&format!("/device?user_code={user_code}")).await;
     b.post("/device", &[("user_code", &user_code)]).await;
     b.post(
         "/device/decide",

@@ -416,7 +416,7 @@ async fn code_guesses_exceeded(
     let acct = limits::peek(
         &state.db,
         Limit::DeviceCodeFailuresPerAccount,
-        &account_id.to_string(),
+        &format!("account:{account_id}"),
         now,
     )
     .await?;
@@ -474,7 +474,7 @@ async fn grant_for_code(
             limits::hit(
                 &state.db,
                 Limit::DeviceCodeFailuresPerAccount,
-                &account_id.to_string(),
+                &format!("account:{account_id}"),
                 now,
             )
             .await?;
