@@ -456,6 +456,12 @@ async fn personal_token_lifecycle() {
             .status(),
         401
     );
+    // Housekeeping forgets them 30 days after they ended.
+    app.clock.advance_secs(31 * 86_400);
+    casegate::api_guard::applicant::store::purge(&app.db, app.clock.now().timestamp())
+        .await
+        .unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM applicant_tokens").await, 0);
 }
 
 #[tokio::test]
@@ -821,4 +827,39 @@ async fn no_token_or_code_reaches_the_logs() {
     for d in details {
         assert!(!d.contains("cgp_") && !d.contains("cgd_") && !d.contains(&user_code));
     }
+}
+
+#[tokio::test]
+async fn creating_a_token_needs_a_recent_sign_in() {
+    let app = app().await;
+    let b = maria(&app).await;
+    app.clock.advance_secs(10 * 60);
+    assert_eq!(b.get("/account/security/apps").await.status(), 200);
+    app.clock.advance_secs(10 * 60);
+    let r = b
+        .post(
+            "/account/security/apps/tokens",
+            &[("name", "stale"), ("expiry", "30")],
+        )
+        .await;
+    assert_eq!(location(&r), "/account/reauth?next=apps");
+    assert_eq!(app.count("SELECT COUNT(*) FROM applicant_tokens").await, 0);
+    app.clock.advance_secs(30);
+    let secret = casegate::auth::totp::TotpSecret::from_bytes(b"casegate-demo-totp!!").unwrap();
+    let code = casegate::auth::totp::code_at(
+        &secret,
+        casegate::auth::totp::step_of(app.clock.now().timestamp()),
+    );
+    let r = b
+        .post(
+            "/account/reauth",
+            &[
+                ("password", casegate::demo::DEMO_PASSWORD),
+                ("code", &code),
+                ("next", "apps"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/account/security/apps");
+    personal_token(&b, "fresh", "30").await;
 }

@@ -382,3 +382,19 @@ pub async fn mark_issued(
     .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// Housekeeping: forgets device grants a day after they expired, and tokens
+/// 30 days after they expired or were revoked (the audit log keeps their
+/// story). Returns how many rows went.
+pub async fn purge(db: &Db, now: i64) -> Result<u64, StoreError> {
+    let grants = sqlx::query("DELETE FROM device_grants WHERE expires_at < $1")
+        .bind(now - 86_400)
+        .execute(db.pool())
+        .await?;
+    let tokens =
+        sqlx::query("DELETE FROM applicant_tokens WHERE expires_at < $1 OR revoked_at < $1")
+            .bind(now - 30 * 86_400)
+            .execute(db.pool())
+            .await?;
+    Ok(grants.rows_affected() + tokens.rows_affected())
+}
