@@ -194,7 +194,29 @@ async fn device_grant_end_to_end() {
         Some(path.as_str()),
         "the sign-in returns to the code"
     );
-    let b = maria(&app).await;
+    link(&app, MINE, account_id(&app, MARIA).await).await;
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("email", MARIA),
+                ("password", casegate::demo::DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/sign-in/two-step");
+    app.clock.advance_secs(30);
+    let secret = casegate::auth::totp::TotpSecret::from_bytes(b"casegate-demo-totp!!").unwrap();
+    let totp = casegate::auth::totp::code_at(
+        &secret,
+        casegate::auth::totp::step_of(app.clock.now().timestamp()),
+    );
+    let r = b.post("/sign-in/two-step", &[("code", &totp)]).await;
+    assert_eq!(
+        location(&r),
+        path,
+        "back to the code after two-step verification"
+    );
     let (status, html) = b.text(&path).await;
     assert_eq!(status, 200);
     assert!(
