@@ -9,6 +9,7 @@
 
 pub mod applicant;
 pub mod bearer;
+pub mod error;
 pub mod store;
 
 use std::collections::HashMap;

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::store;
 use crate::api_guard::applicant;
-use crate::api_guard::bearer::{api_error, store_failure, unauthorized};
+use crate::api_guard::bearer::{store_failure, unauthorized};
+use crate::api_guard::error::api_error;
 use crate::app::{AppState, ClientIp};
 use crate::auth::session::{Level, MaybeSession};
 use crate::authz::{self, CaseRef};
