@@ -97,6 +97,17 @@ pub struct Config {
     pub allow_key_in_data_dir: bool,
     /// How people reach the agency, shown on `/help` and on every dead end.
     pub help: HelpContacts,
+    // --- Webhooks (issue 19): push instead of polling.
+    /// Webhook URLs may be `http://` to a loopback address (tests, local use).
+    pub webhook_allow_loopback: bool,
+    /// Webhook URLs may point into private networks (an internal receiver).
+    pub webhook_allow_private: bool,
+    /// Deliveries sent at once by one instance.
+    pub webhook_concurrency: usize,
+    /// Connect-and-answer limit of one delivery.
+    pub webhook_timeout_ms: u64,
+    /// Tries before a delivery is marked failed.
+    pub webhook_max_attempts: u32,
 }
 
 /// The contact options an operator configures (`CASEGATE_HELP_*`). Each is
@@ -395,6 +406,37 @@ pub const SETTINGS: &[Setting] = &[
         default: "10",
         meaning: "days between confirming a change of address (the letter's code) and the new address going on file; the old address and the email on file can cancel it meanwhile",
     },
+    // Webhooks (push instead of polling).
+    Setting {
+        env: "CASEGATE_WEBHOOK_ALLOW_LOOPBACK",
+        toml: "webhook_allow_loopback",
+        default: "0",
+        meaning: "`1`: webhook URLs may be `http://` to a loopback address (tests, local development). Default: `https://` to public addresses only",
+    },
+    Setting {
+        env: "CASEGATE_WEBHOOK_ALLOW_PRIVATE",
+        toml: "webhook_allow_private",
+        default: "0",
+        meaning: "`1`: webhook URLs may point at private-network addresses (10/8, 172.16/12, 192.168/16, fc00::/7…), for a receiver inside the agency's network",
+    },
+    Setting {
+        env: "CASEGATE_WEBHOOK_CONCURRENCY",
+        toml: "webhook_concurrency",
+        default: "8",
+        meaning: "webhook deliveries one instance sends at once",
+    },
+    Setting {
+        env: "CASEGATE_WEBHOOK_TIMEOUT_MS",
+        toml: "webhook_timeout_ms",
+        default: "5000",
+        meaning: "time one webhook delivery may take (connect, send, answer) before it counts as failed and is retried",
+    },
+    Setting {
+        env: "CASEGATE_WEBHOOK_MAX_ATTEMPTS",
+        toml: "webhook_max_attempts",
+        default: "15",
+        meaning: "tries before a webhook delivery is marked failed (exponential backoff from 10 s, capped at one hour, with jitter: about 10 hours)",
+    },
 ];
 
 /// The TOML file's shape: every key optional.
@@ -441,6 +483,11 @@ struct FileConfig {
     master_key_file: Option<String>,
     allow_key_in_data_dir: Option<bool>,
     address_change_hold_days: Option<i64>,
+    webhook_allow_loopback: Option<bool>,
+    webhook_allow_private: Option<bool>,
+    webhook_concurrency: Option<usize>,
+    webhook_timeout_ms: Option<u64>,
+    webhook_max_attempts: Option<u32>,
 }
 
 impl Config {
@@ -607,8 +654,40 @@ impl Config {
         let master_key_file = pick("CASEGATE_MASTER_KEY_FILE", file.master_key_file)
             .filter(|s| !s.trim().is_empty())
             .map(PathBuf::from);
+        let webhook_allow_loopback = flag(
+            "CASEGATE_WEBHOOK_ALLOW_LOOPBACK",
+            file.webhook_allow_loopback,
+        )?;
+        let webhook_allow_private =
+            flag("CASEGATE_WEBHOOK_ALLOW_PRIVATE", file.webhook_allow_private)?;
         Ok(Config {
             help,
+            webhook_allow_loopback,
+            webhook_allow_private,
+            webhook_concurrency: positive(
+                "CASEGATE_WEBHOOK_CONCURRENCY",
+                num(
+                    "CASEGATE_WEBHOOK_CONCURRENCY",
+                    file.webhook_concurrency.map(|v| v.to_string()),
+                    "8",
+                )?,
+            )? as usize,
+            webhook_timeout_ms: positive(
+                "CASEGATE_WEBHOOK_TIMEOUT_MS",
+                num(
+                    "CASEGATE_WEBHOOK_TIMEOUT_MS",
+                    file.webhook_timeout_ms.map(|v| v.to_string()),
+                    "5000",
+                )?,
+            )? as u64,
+            webhook_max_attempts: positive(
+                "CASEGATE_WEBHOOK_MAX_ATTEMPTS",
+                num(
+                    "CASEGATE_WEBHOOK_MAX_ATTEMPTS",
+                    file.webhook_max_attempts.map(|v| v.to_string()),
+                    "15",
+                )?,
+            )? as u32,
             serve_unscanned_uploads,
             master_key_file,
             allow_key_in_data_dir,

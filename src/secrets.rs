@@ -86,6 +86,8 @@ pub struct Secrets {
     pub audit_key: [u8; 32],
     /// Signs the short-lived Case Status Online tokens (`/csol-api/ui-auth`).
     pub csol_key: [u8; 32],
+    /// Seals webhook signing secrets at rest.
+    pub webhook_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -108,6 +110,7 @@ impl Secrets {
             totp_key: derive("casegate/totp-seal/v1"),
             audit_key: derive("casegate/audit-chain/v1"),
             csol_key: derive("casegate/csol-token/v1"),
+            webhook_key: derive("casegate/webhook-seal/v1"),
         }
     }
 

@@ -203,6 +203,17 @@ pub fn router(state: AppState) -> Router {
             "/case-status/{receipt}",
             get(status_api::handler::case_status),
         )
+        // Webhook subscriptions (issue 19, push instead of polling).
+        .route(
+            "/case-status/webhooks",
+            get(crate::flows::webhooks_api::handler::list)
+                .post(crate::flows::webhooks_api::handler::create),
+        )
+        .route(
+            "/case-status/webhooks/{id}",
+            get(crate::flows::webhooks_api::handler::show)
+                .delete(crate::flows::webhooks_api::handler::delete),
+        )
         .route("/api/openapi.json", get(status_api::handler::openapi))
         // Case Status Online JSON (issue 19).
         .route(
