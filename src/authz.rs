@@ -253,40 +253,6 @@ pub fn officer_may(role: crate::auth::account::Role, area: OfficerArea) -> bool 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::auth::account::Role;
-
-    #[test]
-    fn applicants_may_do_nothing_officers_only_their_part() {
-        for area in [
-            OfficerArea::CaseView,
-            OfficerArea::CaseWork,
-            OfficerArea::Intake,
-            OfficerArea::MailRoom,
-            OfficerArea::Admin,
-        ] {
-            assert!(!officer_may(Role::Applicant, area));
-            assert!(officer_may(Role::Admin, area));
-        }
-        assert!(officer_may(Role::Mailroom, OfficerArea::MailRoom));
-        assert!(!officer_may(Role::Mailroom, OfficerArea::CaseView));
-        assert!(officer_may(Role::Intake, OfficerArea::CaseView));
-        assert!(!officer_may(Role::Intake, OfficerArea::CaseWork));
-        assert!(!officer_may(Role::Adjudicator, OfficerArea::MailRoom));
-    }
-
-    #[test]
-    fn only_applicants_may_use_applicant_functions() {
-        assert!(applicant_may("applicant"));
-        for r in Role::OFFICER {
-            assert!(!applicant_may(r.code()));
-        }
-        assert!(!applicant_may("superuser"), "unknown roles fail closed");
-    }
-}
-
 /// Pure: may `caller` see and end a subscription owned by `owner`? Only its
 /// owner may (officers act through the console, not this rule).
 pub fn webhook_owner_may(owner: crate::webhooks::Owner, caller: crate::webhooks::Owner) -> bool {
@@ -331,4 +297,38 @@ pub async fn webhook_subscription(
     )
     .await?;
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::account::Role;
+
+    #[test]
+    fn applicants_may_do_nothing_officers_only_their_part() {
+        for area in [
+            OfficerArea::CaseView,
+            OfficerArea::CaseWork,
+            OfficerArea::Intake,
+            OfficerArea::MailRoom,
+            OfficerArea::Admin,
+        ] {
+            assert!(!officer_may(Role::Applicant, area));
+            assert!(officer_may(Role::Admin, area));
+        }
+        assert!(officer_may(Role::Mailroom, OfficerArea::MailRoom));
+        assert!(!officer_may(Role::Mailroom, OfficerArea::CaseView));
+        assert!(officer_may(Role::Intake, OfficerArea::CaseView));
+        assert!(!officer_may(Role::Intake, OfficerArea::CaseWork));
+        assert!(!officer_may(Role::Adjudicator, OfficerArea::MailRoom));
+    }
+
+    #[test]
+    fn only_applicants_may_use_applicant_functions() {
+        assert!(applicant_may("applicant"));
+        for r in Role::OFFICER {
+            assert!(!applicant_may(r.code()));
+        }
+        assert!(!applicant_may("superuser"), "unknown roles fail closed");
+    }
 }

@@ -102,7 +102,7 @@ pub async fn change_status(
     // Subscribers' webhooks, in this transaction: they exist exactly when
     // the change does (none for a protected case).
     if let Ok(parsed) = crate::domain::ReceiptNumber::parse(&receipt) {
-        crate::webhooks::enqueue_change(&mut **tx, state.messages, &parsed, now).await?;
+        crate::webhooks::enqueue_change(tx, state.messages, &parsed, now).await?;
     }
     let email: Option<String> = row.try_get("email")?;
     let notify: Option<i64> = row.try_get("notify_case_updates")?;
