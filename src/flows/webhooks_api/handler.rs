@@ -10,10 +10,9 @@ use serde_json::{Value, json};
 
 use super::form::{Subscribe, SubscribeBody};
 use crate::api_guard::Grant;
-use crate::api_guard::bearer::{api_error, authorize, store_failure};
+use crate::api_guard::bearer::{admit, api_error, authorize, rate_headers, store_failure};
 use crate::app::AppState;
 use crate::flows::status_api::SCOPE_STATUS;
-use crate::flows::status_api::handler::{admit, rate_headers};
 use crate::webhooks::store::{DeliveryRow, SubscriptionRow};
 use crate::webhooks::{self, Owner, SubscribeError, TargetRules};
 
