@@ -472,7 +472,7 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     let (mut parts, _) = resp.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     if is_api_path(&path) {
-        let body = status_api::handler::error_json(status, page);
+        let body = crate::api_guard::error::error_json(status, page);
         parts.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

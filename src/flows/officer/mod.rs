@@ -6,4 +6,6 @@
 
 pub mod address_changes;
 pub mod admin;
+pub mod form;
 pub mod handler;
+pub mod store;

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use super::form::{Subscribe, SubscribeBody};
 use crate::api_guard::Grant;
-use crate::api_guard::bearer::{admit, api_error, authorize, rate_headers, store_failure};
+use crate::api_guard::bearer::{admit, authorize, rate_headers, store_failure};
+use crate::api_guard::error::api_error;
 use crate::app::AppState;
 use crate::flows::status_api::SCOPE_STATUS;
 use crate::webhooks::store::{DeliveryRow, SubscriptionRow};
