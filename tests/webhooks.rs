@@ -680,3 +680,94 @@ async fn a_client_cannot_see_or_delete_another_clients_subscription() {
         .unwrap();
     assert_eq!(anon.status(), 401);
 }
+
+/// Officers (admins) see every client's subscriptions and their deliveries,
+/// and disable one after a confirmation; nothing more is queued or sent for
+/// it, and the client sees it disabled. Other roles are refused.
+#[tokio::test]
+async fn admins_see_subscriptions_in_the_console_and_disable_one_after_confirming() {
+    let app = spawn_with(loopback_app()).await;
+    let receiver = Receiver::start().await;
+    receiver.inbox.answer.store(503, Ordering::SeqCst);
+    let token = app.token(1000, false).await;
+    let case = open_cases(&app, false).await.remove(0);
+    let created: Value = subscribe(&app, &token, &receiver.url(), &[&case.1])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    step(&app, case.0).await;
+    worker_for(&app.db, &app)
+        .run_once(app.clock.now().timestamp())
+        .await
+        .unwrap();
+    let webhook_id: String = sqlx::query_scalar("SELECT message_id FROM webhook_deliveries")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+
+    let clerk = common::enrolled_account(
+        &app,
+        "adjudicator@agency.example",
+        casegate::auth::account::Role::Adjudicator,
+    )
+    .await;
+    assert_eq!(clerk.get("/officer/webhooks").await.status(), 404);
+    assert_eq!(
+        clerk
+            .post(&format!("/officer/webhooks/{id}/disable"), &[])
+            .await
+            .status(),
+        404
+    );
+
+    let admin = common::sign_in_demo(&app, "admin@agency.example").await;
+    let (status, list) = admin.text("/officer/webhooks").await;
+    assert_eq!(status, 200);
+    assert!(
+        list.contains("test tracker") && list.contains(&receiver.url()),
+        "{list}"
+    );
+    let (status, page) = admin.text(&format!("/officer/webhooks/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&webhook_id), "the delivery is listed");
+    assert!(page.contains("503"), "with the receiver's last answer");
+    assert!(page.contains("Waiting to be sent"));
+    let (status, confirm) = admin.text(&format!("/officer/webhooks/{id}/disable")).await;
+    assert_eq!(status, 200);
+    assert!(confirm.contains("Yes, disable it"));
+    let (_, es) = admin
+        .text(&format!("/officer/webhooks/{id}/disable?lang=es"))
+        .await;
+    assert!(es.contains("Sí, desactivarla"));
+    let done = admin
+        .post(&format!("/officer/webhooks/{id}/disable"), &[])
+        .await;
+    assert_eq!(common::location(&done), format!("/officer/webhooks/{id}"));
+
+    // The pending delivery is given up, nothing new is queued, the client sees it.
+    assert_eq!(pending(&app.db).await, 0);
+    step(&app, case.0).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM webhook_deliveries").await,
+        1
+    );
+    let shown: Value = app
+        .http
+        .get(app.url(&format!("/case-status/webhooks/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["status"], "disabled");
+    assert_eq!(shown["deliveries"][0]["status"], "failed");
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'webhook.disable'")
+            .await
+            == 1
+    );
+}

@@ -133,6 +133,12 @@ pub fn router(state: AppState) -> Router {
             get(officer::address_changes::reverse_page).post(officer::address_changes::reverse),
         )
         .route("/officer/mail", get(officer::handler::mail_room))
+        .route("/officer/webhooks", get(officer::webhooks::list))
+        .route("/officer/webhooks/{id}", get(officer::webhooks::detail))
+        .route(
+            "/officer/webhooks/{id}/disable",
+            get(officer::webhooks::disable_page).post(officer::webhooks::disable),
+        )
         .route(
             "/officer/admin",
             get(officer::admin::page).post(officer::admin::act),
