@@ -771,3 +771,112 @@ async fn admins_see_subscriptions_in_the_console_and_disable_one_after_confirmin
             == 1
     );
 }
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The fan-out benchmark (`bench/webhooks`, not part of the suite): N case
+/// changes, committed one transaction each as the officer actions do, each
+/// followed by S subscriptions of S API clients, delivered by the server's
+/// worker to a local receiver that verifies every signature. Prints one
+/// `BENCH` line: changes committed per second, and changes (and deliveries)
+/// per second from the first commit until the last delivery arrived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run through bench/webhooks"]
+async fn fan_out_benchmark() {
+    let changes = env_num("BENCH_WEBHOOK_CHANGES", 2000);
+    let subscribers = env_num("BENCH_WEBHOOK_SUBSCRIBERS", 4);
+    let concurrency = env_num("BENCH_WEBHOOK_CONCURRENCY", 8);
+    let app = spawn_with(loopback_app()).await;
+    let receiver = Receiver::start().await;
+    let cases = open_cases(&app, false).await;
+    let receipts: Vec<&str> = cases.iter().map(|c| c.1.as_str()).collect();
+    let mut secrets = Vec::new();
+    for _ in 0..subscribers {
+        let token = app.token(1_000_000, false).await;
+        let v: Value = subscribe(&app, &token, &receiver.url(), &receipts)
+            .await
+            .json()
+            .await
+            .unwrap();
+        secrets.push(SigningSecret::from_whsec(v["secret"].as_str().unwrap()).unwrap());
+    }
+    let worker = Worker::new(
+        app.db.clone(),
+        app.secrets.clone(),
+        WorkerConfig {
+            rules: TargetRules {
+                allow_loopback: true,
+                allow_private: false,
+            },
+            concurrency,
+            timeout: Duration::from_secs(5),
+            max_attempts: 15,
+        },
+    )
+    .unwrap();
+    let task = webhooks::spawn_worker(
+        worker,
+        app.state.clock.clone(),
+        app.state.webhook_wake.clone(),
+    );
+    let expected = changes * subscribers;
+    let t0 = std::time::Instant::now();
+    for i in 0..changes {
+        let (case_id, _, form, _) = &cases[i % cases.len()];
+        let status: String = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        let to = next_status(form, &status);
+        common::change_status(
+            &app,
+            *case_id,
+            to,
+            "officer:bench",
+            app.clock.now().timestamp(),
+        )
+        .await
+        .unwrap();
+    }
+    let committed = t0.elapsed();
+    while receiver.inbox.got.lock().unwrap().len() < expected {
+        assert!(
+            t0.elapsed() < Duration::from_secs(600),
+            "deliveries did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let drained = t0.elapsed();
+    task.abort();
+    let got = receiver.received();
+    // Each subscriber's secret verifies its own deliveries: check that every
+    // request verifies under one of them.
+    for r in &got {
+        let ts: i64 = r.timestamp.parse().unwrap();
+        assert!(
+            secrets
+                .iter()
+                .any(|s| s.sign(&r.id, ts, &r.body) == r.signature),
+            "unsigned delivery"
+        );
+    }
+    let ids: BTreeSet<&str> = got.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), expected, "each delivery once");
+    println!(
+        "BENCH engine={:?} changes={changes} subscribers={subscribers} concurrency={concurrency} cases={} deliveries={} commit_s={:.3} drain_s={:.3} commits_per_s={:.0} changes_per_s={:.0} deliveries_per_s={:.0}",
+        common::engine(),
+        cases.len(),
+        got.len(),
+        committed.as_secs_f64(),
+        drained.as_secs_f64(),
+        changes as f64 / committed.as_secs_f64(),
+        changes as f64 / drained.as_secs_f64(),
+        got.len() as f64 / drained.as_secs_f64(),
+    );
+}
