@@ -435,7 +435,7 @@ pub const SETTINGS: &[Setting] = &[
         env: "CASEGATE_WEBHOOK_MAX_ATTEMPTS",
         toml: "webhook_max_attempts",
         default: "15",
-        meaning: "tries before a webhook delivery is marked failed (exponential backoff from 10 s, capped at one hour, with jitter: about 10 hours)",
+        meaning: "tries before a webhook delivery is marked failed (exponential backoff from 10 s, capped at one hour, with jitter: 15 tries span about 3 to 6 hours)",
     },
 ];
 

@@ -246,6 +246,9 @@ impl Worker {
     pub fn new(db: Db, secrets: Secrets, cfg: WorkerConfig) -> Result<Worker, reqwest::Error> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would resolve (and reach) targets
+            // the address rules refuse.
+            .no_proxy()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
             .dns_resolver(Arc::new(target::PublicOnly(cfg.rules)))

@@ -262,4 +262,24 @@ mod tests {
         assert!(WebhookUrl::parse("https://10.0.0.1/", private).is_ok());
         assert!(WebhookUrl::parse("https://169.254.169.254/", private).is_err());
     }
+
+    /// The delivery client's resolver drops what the rules refuse, so a
+    /// public-looking name that resolves to an internal address is refused
+    /// at sending time (DNS rebinding).
+    #[tokio::test]
+    async fn the_resolver_keeps_only_allowed_addresses() {
+        use reqwest::dns::Resolve;
+        use std::str::FromStr;
+        let name = || reqwest::dns::Name::from_str("localhost").unwrap();
+        assert!(PublicOnly(STRICT).resolve(name()).await.is_err());
+        // Not a loopback name, but it resolves to a loopback address.
+        let literal = reqwest::dns::Name::from_str("127.0.0.1").unwrap();
+        assert!(PublicOnly(STRICT).resolve(literal).await.is_err());
+        let addrs: Vec<SocketAddr> = PublicOnly(LOOPBACK)
+            .resolve(name())
+            .await
+            .unwrap()
+            .collect();
+        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()));
+    }
 }
