@@ -880,3 +880,42 @@ async fn fan_out_benchmark() {
         got.len() as f64 / drained.as_secs_f64(),
     );
 }
+
+/// The delivery is written in the change's own transaction: a change that
+/// rolls back (the officer action failed later on) leaves no delivery, and
+/// one that commits always has its delivery.
+#[tokio::test]
+async fn a_rolled_back_change_queues_nothing() {
+    let app = spawn_with(loopback_app()).await;
+    let token = app.token(1000, false).await;
+    let case = open_cases(&app, false).await.remove(0);
+    assert_eq!(
+        subscribe(&app, &token, "http://127.0.0.1:9/hook", &[&case.1])
+            .await
+            .status(),
+        201
+    );
+    let to = next_status(&case.2, &case.3);
+    let mut tx = app.db.pool().begin().await.unwrap();
+    let changed = casegate::casework::change_status(
+        &mut tx,
+        &app.state,
+        case.0,
+        to,
+        "officer:test",
+        app.clock.now().timestamp(),
+    )
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    drop(changed);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM webhook_deliveries").await,
+        0
+    );
+    step(&app, case.0).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM webhook_deliveries").await,
+        1
+    );
+}
