@@ -263,6 +263,52 @@ pub fn officer_may(role: crate::auth::account::Role, area: OfficerArea) -> bool 
     }
 }
 
+/// Pure: may `caller` see and end a subscription owned by `owner`? Only its
+/// owner may (officers act through the console, not this rule).
+pub fn webhook_owner_may(owner: crate::webhooks::Owner, caller: crate::webhooks::Owner) -> bool {
+    owner == caller
+}
+
+/// A webhook subscription as `caller` may reach it: another owner's (or a
+/// deleted one) answers exactly like a missing one, and asking for another
+/// owner's is logged and audited.
+pub async fn webhook_subscription(
+    state: &AppState,
+    caller: crate::webhooks::Owner,
+    public_id: &str,
+) -> Result<Option<crate::webhooks::store::SubscriptionRow>, StoreError> {
+    let Some(sub) = crate::webhooks::store::find(&state.db, public_id).await? else {
+        return Ok(None);
+    };
+    if sub.deleted_at.is_some() {
+        return Ok(None);
+    }
+    if webhook_owner_may(sub.owner, caller) {
+        return Ok(Some(sub));
+    }
+    let actor = match caller {
+        crate::webhooks::Owner::ApiClient { client_pk } => format!("api-client:{client_pk}"),
+    };
+    tracing::warn!(
+        actor,
+        subscription = public_id,
+        "authorization refused: another owner's webhook subscription"
+    );
+    crate::audit::record(
+        &state.db,
+        &crate::audit::Event {
+            at: state.now().timestamp(),
+            actor: &actor,
+            action: "authz.refused",
+            subject: Some(actor.clone()),
+            ip: None,
+            detail: format!("another owner's webhook subscription {public_id}"),
+        },
+    )
+    .await?;
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

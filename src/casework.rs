@@ -6,7 +6,9 @@
 //! The change is written inside the caller's transaction, so an action that
 //! writes more (a document request, a notice, an office) commits once: all or
 //! nothing. What may only happen after the commit (forgetting the cached
-//! status, waking the outbox) is handed back as [`Changed`].
+//! status, waking the outbox and the webhook worker) is handed back as
+//! [`Changed`]. Webhook deliveries to the case's subscribers are queued in
+//! the same transaction (`webhooks::enqueue_change`).
 
 use sqlx::{Any, Row, Transaction};
 
@@ -48,6 +50,7 @@ impl Changed {
     pub fn committed(self, state: &AppState) {
         state.status_cache.forget(&self.receipt);
         state.outbox_wake.notify_one();
+        state.webhook_wake.notify_one();
     }
 }
 
@@ -96,6 +99,11 @@ pub async fn change_status(
         .bind(actor)
         .execute(&mut **tx)
         .await?;
+    // Subscribers' webhooks, in this transaction: they exist exactly when
+    // the change does (none for a protected case).
+    if let Ok(parsed) = crate::domain::ReceiptNumber::parse(&receipt) {
+        crate::webhooks::enqueue_change(tx, state.messages, &parsed, now).await?;
+    }
     let email: Option<String> = row.try_get("email")?;
     let notify: Option<i64> = row.try_get("notify_case_updates")?;
     if let (Some(to_addr), Some(1)) = (email, notify) {

@@ -525,6 +525,15 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
         state.clock.clone(),
         state.outbox_wake.clone(),
     );
+    crate::webhooks::spawn_worker(
+        crate::webhooks::Worker::new(
+            db.clone(),
+            state.secrets.clone(),
+            crate::webhooks::WorkerConfig::from_config(&state.config),
+        )?,
+        state.clock.clone(),
+        state.webhook_wake.clone(),
+    );
     spawn_housekeeping(state.clone());
     println!("casegate is listening on http://{addr}");
     println!("  email:        {}", transport.describe());
@@ -633,6 +642,11 @@ fn spawn_housekeeping(state: AppState) {
             }
             if let Err(e) = crate::outbox::purge_finished(&state.db, now - 30 * 86_400).await {
                 tracing::warn!(error = %e, "outbox purge failed");
+            }
+            if let Err(e) =
+                crate::webhooks::store::purge_finished(&state.db, now - 30 * 86_400).await
+            {
+                tracing::warn!(error = %e, "webhook delivery purge failed");
             }
             match crate::flows::processing_times::store::refresh(
                 &state.db,

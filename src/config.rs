@@ -427,6 +427,36 @@ settings! {
             meaning: "days between confirming a change of address (the letter's code) and the new address going on file; the old address and the email on file can stop it meanwhile",
             value: |v| v.positive(10)?,
         }
+        /// Webhook URLs may be `http://` to a loopback address (tests, local use).
+        webhook_allow_loopback: bool {
+            env: "CASEGATE_WEBHOOK_ALLOW_LOOPBACK", toml: "webhook_allow_loopback", default: "`0`",
+            meaning: "`1`: webhook URLs may be `http://` to a loopback address (tests, local development). Default: `https://` to public addresses only",
+            value: |v| v.flag()?,
+        }
+        /// Webhook URLs may point into private networks (an internal receiver).
+        webhook_allow_private: bool {
+            env: "CASEGATE_WEBHOOK_ALLOW_PRIVATE", toml: "webhook_allow_private", default: "`0`",
+            meaning: "`1`: webhook URLs may point at private-network addresses (10/8, 172.16/12, 192.168/16, fc00::/7…), for a receiver inside the agency's network",
+            value: |v| v.flag()?,
+        }
+        /// Deliveries sent at once by one instance.
+        webhook_concurrency: usize {
+            env: "CASEGATE_WEBHOOK_CONCURRENCY", toml: "webhook_concurrency", default: "`8`",
+            meaning: "webhook deliveries one instance sends at once",
+            value: |v| v.positive(8)?,
+        }
+        /// Connect-and-answer limit of one delivery.
+        webhook_timeout_ms: u64 {
+            env: "CASEGATE_WEBHOOK_TIMEOUT_MS", toml: "webhook_timeout_ms", default: "`5000`",
+            meaning: "time one webhook delivery may take (connect, send, answer) before it counts as failed and is retried",
+            value: |v| v.positive(5000)?,
+        }
+        /// Tries before a delivery is marked failed.
+        webhook_max_attempts: u32 {
+            env: "CASEGATE_WEBHOOK_MAX_ATTEMPTS", toml: "webhook_max_attempts", default: "`15`",
+            meaning: "tries before a webhook delivery is marked failed (exponential backoff from 10 s, capped at one hour, with jitter: 15 tries span about 3 to 6 hours)",
+            value: |v| v.positive(15)?,
+        }
     }
     inputs {
         help_phone: Option<String> {

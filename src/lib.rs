@@ -32,3 +32,4 @@ pub mod status_read;
 pub mod store;
 pub mod uploads;
 pub mod web;
+pub mod webhooks;

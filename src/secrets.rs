@@ -89,6 +89,8 @@ pub struct Secrets {
     /// Seals a new set of backup codes to the session that must confirm
     /// them (held only until "I have saved my codes").
     pub pending_codes_key: [u8; 32],
+    /// Seals webhook signing secrets at rest.
+    pub webhook_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Secrets {
@@ -112,6 +114,7 @@ impl Secrets {
             audit_key: derive("casegate/audit-chain/v1"),
             csol_key: derive("casegate/csol-token/v1"),
             pending_codes_key: derive("casegate/pending-backup-codes/v1"),
+            webhook_key: derive("casegate/webhook-seal/v1"),
         }
     }
 

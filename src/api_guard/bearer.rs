@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use super::error::api_error;
-use super::{Grant, store, token_live};
+use super::{Admission, Grant, Usage, store, token_live};
 use crate::app::AppState;
 use crate::crypto::hmac_sha256;
 
@@ -74,4 +74,51 @@ pub async fn authorize(state: &AppState, headers: &HeaderMap) -> Result<Grant, R
     };
     state.api.remember_grant(token_hash, grant.clone());
     Ok(grant)
+}
+
+/// Adds the client's standing in both spellings trackers read: the IETF
+/// httpapi draft (`RateLimit-Policy` / `RateLimit`) and the common
+/// `X-RateLimit-Limit` / `-Remaining` / `-Reset` trio (daily quota).
+pub fn rate_headers(headers: &mut HeaderMap, u: Usage) {
+    let pairs = [
+        (
+            "ratelimit-policy",
+            format!(
+                "\"burst\";q={};w=1, \"daily\";q={};w=86400",
+                u.rate_per_sec, u.daily_quota
+            ),
+        ),
+        (
+            "ratelimit",
+            format!("\"daily\";r={};t={}", u.remaining_today, u.reset_secs),
+        ),
+        ("x-ratelimit-limit", u.daily_quota.to_string()),
+        ("x-ratelimit-remaining", u.remaining_today.to_string()),
+        ("x-ratelimit-reset", u.reset_secs.to_string()),
+    ];
+    for (name, value) in pairs {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+}
+
+/// Applies the client's rate and quota; `Ok` is the client's standing (for
+/// [`rate_headers`]), `Err` the 429 to send.
+#[allow(clippy::result_large_err)] // the rejection is the response itself
+pub fn admit(state: &AppState, grant: &Grant) -> Result<Usage, Response> {
+    let now_ms = state.now().timestamp_millis();
+    let (admission, usage) = state.api.admit(grant.client_pk, grant.allowance, now_ms);
+    let retry_ms = match admission {
+        Admission::Allowed => return Ok(usage),
+        Admission::RateLimited { retry_after_ms }
+        | Admission::QuotaExhausted { retry_after_ms } => retry_after_ms,
+    };
+    let mut resp = api_error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+    rate_headers(resp.headers_mut(), usage);
+    let secs = ((retry_ms + 999) / 1000).max(1);
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Err(resp)
 }

@@ -35,6 +35,8 @@ pub struct Inner {
     pub clock: Clock,
     /// Wakes the outbox worker when a message was queued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the webhook worker when a delivery was queued.
+    pub webhook_wake: Arc<tokio::sync::Notify>,
     /// Password hashing on its own bounded pool of threads.
     pub hasher: crate::auth::password::Hasher,
 }
@@ -77,6 +79,7 @@ impl AppState {
             api: crate::api_guard::ApiGuards::default(),
             clock,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            webhook_wake: Arc::new(tokio::sync::Notify::new()),
             hasher,
         })))
     }

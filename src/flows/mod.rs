@@ -26,3 +26,4 @@ pub mod sign_in;
 pub mod sign_up;
 pub mod status_api;
 pub mod two_step;
+pub mod webhooks_api;

@@ -33,6 +33,7 @@ pub struct Gauges {
     pub pool_idle: usize,
     pub letters_queued: Option<i64>,
     pub outbox_queued: Option<i64>,
+    pub webhooks_queued: Option<i64>,
     pub status_cache_entries: usize,
 }
 
@@ -131,6 +132,12 @@ impl Metrics {
                 "# HELP casegate_outbox_queued Emails waiting to be sent.\n# TYPE casegate_outbox_queued gauge\ncasegate_outbox_queued {q}"
             );
         }
+        if let Some(q) = g.webhooks_queued {
+            let _ = writeln!(
+                out,
+                "# HELP casegate_webhooks_queued Webhook deliveries neither delivered nor given up.\n# TYPE casegate_webhooks_queued gauge\ncasegate_webhooks_queued {q}"
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP casegate_status_cache_entries Case statuses held by this instance's cache.\n# TYPE casegate_status_cache_entries gauge\ncasegate_status_cache_entries {}",
@@ -154,6 +161,7 @@ mod tests {
             pool_idle: 2,
             letters_queued: Some(5),
             outbox_queued: Some(2),
+            webhooks_queued: Some(3),
             status_cache_entries: 1,
         });
         assert!(text.contains(
@@ -163,5 +171,6 @@ mod tests {
         assert!(text.contains("le=\"0.001\"} 1"));
         assert!(text.contains("le=\"+Inf\"} 2"));
         assert!(text.contains("casegate_letters_queued 5"));
+        assert!(text.contains("casegate_webhooks_queued 3"));
     }
 }

@@ -36,6 +36,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         pool_idle,
         letters_queued,
         outbox_queued: crate::outbox::queue_depth(&state.db).await.ok(),
+        webhooks_queued: crate::webhooks::store::queue_depth(&state.db).await.ok(),
         status_cache_entries: state.status_cache.len(),
     });
     (

@@ -6,3 +6,4 @@
 
 pub mod describe;
 pub mod store;
+pub mod torch;

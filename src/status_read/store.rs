@@ -61,35 +61,55 @@ pub async fn lookup(db: &Db, receipt: &ReceiptNumber) -> Result<Option<StatusRec
                 .bind(receipt.as_str())
                 .fetch_all(db.pool())
                 .await?;
-            match rows.first() {
-                None => None,
-                Some(r) => {
-                    let head = Head {
-                        form: r.try_get(0)?,
-                        office: r.try_get(1)?,
-                        received: r.try_get(2)?,
-                        status: r.try_get(3)?,
-                        status_at: r.try_get(4)?,
-                        created_at: r.try_get(5)?,
-                        protected: r.try_get(6)?,
-                    };
-                    let mut history = Vec::with_capacity(rows.len());
-                    for r in &rows {
-                        let entry: (Option<String>, Option<i64>, Option<i64>) =
-                            (r.try_get(7)?, r.try_get(8)?, r.try_get(9)?);
-                        if let (Some(s), Some(at), Some(id)) = entry {
-                            history.push((s, at, id));
-                        }
-                    }
-                    Some((head, history))
-                }
-            }
+            from_join(&rows)?
         }
     };
     match found {
         None => Ok(None),
         Some((head, history)) => assemble(receipt, head, history).map(Some),
     }
+}
+
+/// The same record read through the join on the caller's connection (both
+/// engines), so a writer sees its own uncommitted change: the webhook
+/// payload is built inside the transaction that changes the case.
+pub async fn lookup_on(
+    conn: &mut sqlx::AnyConnection,
+    receipt: &ReceiptNumber,
+) -> Result<Option<StatusRecord>, StoreError> {
+    let rows = sqlx::query(LOOKUP_SQL)
+        .bind(receipt.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+    match from_join(&rows)? {
+        None => Ok(None),
+        Some((head, history)) => assemble(receipt, head, history).map(Some),
+    }
+}
+
+/// The case's fields and history from the rows of [`LOOKUP_SQL`].
+fn from_join(rows: &[sqlx::any::AnyRow]) -> Result<Option<(Head, Vec<RawHistory>)>, StoreError> {
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let head = Head {
+        form: r.try_get(0)?,
+        office: r.try_get(1)?,
+        received: r.try_get(2)?,
+        status: r.try_get(3)?,
+        status_at: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+        protected: r.try_get(6)?,
+    };
+    let mut history = Vec::with_capacity(rows.len());
+    for r in rows {
+        let entry: (Option<String>, Option<i64>, Option<i64>) =
+            (r.try_get(7)?, r.try_get(8)?, r.try_get(9)?);
+        if let (Some(s), Some(at), Some(id)) = entry {
+            history.push((s, at, id));
+        }
+    }
+    Ok(Some((head, history)))
 }
 
 /// `status_rows.history`: `status:at:id` entries joined by ',' (empty when

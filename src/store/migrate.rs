@@ -44,6 +44,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(13, "plain_words", "0013_plain_words"),
     // Connected apps (issue 19): applicant tokens and device grants.
     migration!(15, "connected_apps", "0015_connected_apps"),
+    // Issue 19: webhook subscriptions and their delivery queue.
+    migration!(16, "webhooks", "0016_webhooks"),
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

@@ -134,6 +134,12 @@ pub fn router(state: AppState) -> Router {
             get(officer::address_changes::reverse_page).post(officer::address_changes::reverse),
         )
         .route("/officer/mail", get(officer::handler::mail_room))
+        .route("/officer/webhooks", get(officer::webhooks::list))
+        .route("/officer/webhooks/{id}", get(officer::webhooks::detail))
+        .route(
+            "/officer/webhooks/{id}/disable",
+            get(officer::webhooks::disable_page).post(officer::webhooks::disable),
+        )
         .route(
             "/officer/admin",
             get(officer::admin::page).post(officer::admin::act),
@@ -255,6 +261,17 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/case-status/{receipt}",
             get(status_api::handler::case_status),
+        )
+        // Webhook subscriptions (issue 19, push instead of polling).
+        .route(
+            "/case-status/webhooks",
+            get(crate::flows::webhooks_api::handler::list)
+                .post(crate::flows::webhooks_api::handler::create),
+        )
+        .route(
+            "/case-status/webhooks/{id}",
+            get(crate::flows::webhooks_api::handler::show)
+                .delete(crate::flows::webhooks_api::handler::delete),
         )
         .route("/api/openapi.json", get(status_api::handler::openapi))
         // Case Status Online JSON (issue 19).

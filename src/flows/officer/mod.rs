@@ -14,3 +14,4 @@ pub mod admin;
 pub mod form;
 pub mod handler;
 pub mod store;
+pub mod webhooks;

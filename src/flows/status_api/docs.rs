@@ -34,13 +34,101 @@ pub struct ApiDoc {
     pub version: String,
     pub description: String,
     pub operations: Vec<Operation>,
+    /// What casegate POSTs to subscribers (the document's `webhooks`).
+    pub webhooks: Vec<Operation>,
 }
 
 fn text(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
 }
 
-/// Reads the parts a person needs from an OpenAPI 3 document.
+/// A schema, following one local `$ref` (`#/components/schemas/…`).
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        Some(name) => doc
+            .pointer(&format!("/components/schemas/{name}"))
+            .unwrap_or(schema),
+        None => schema,
+    }
+}
+
+/// One operation (of `paths` or `webhooks`) as the page shows it.
+fn operation(doc: &Value, method: &str, path: &str, op: &Value) -> Operation {
+    let params = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    (
+                        text(p, "name"),
+                        text(p, "in"),
+                        p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                        text(p, "description"),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (body_type, body_fields) = op
+        .get("requestBody")
+        .and_then(|b| b.get("content"))
+        .and_then(Value::as_object)
+        .and_then(|c| c.iter().next())
+        .map(|(kind, media)| {
+            let schema = media.get("schema").unwrap_or(&Value::Null);
+            let schema = resolve(doc, schema);
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let fields = schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| {
+                    p.keys()
+                        .map(|k| (k.clone(), required.contains(&k.as_str())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (kind.clone(), fields)
+        })
+        .unwrap_or_default();
+    let responses = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .map(|r| {
+            r.iter()
+                .map(|(code, v)| (code.clone(), text(v, "description")))
+                .collect()
+        })
+        .unwrap_or_default();
+    let security = op.get("security").and_then(Value::as_array);
+    let token_optional = security.is_some_and(|alternatives| {
+        alternatives
+            .iter()
+            .any(|a| a.as_object().is_some_and(|o| o.is_empty()))
+    });
+    let needs_token = security.is_some_and(|a| !a.is_empty()) && !token_optional;
+    Operation {
+        method: method.to_uppercase(),
+        path: path.to_string(),
+        summary: text(op, "summary"),
+        needs_token,
+        token_optional,
+        params,
+        body_fields,
+        body_type,
+        responses,
+    }
+}
+
+/// Reads the parts a person needs from an OpenAPI 3.1 document.
 pub fn describe(doc: &Value) -> ApiDoc {
     let info = doc.get("info").cloned().unwrap_or(Value::Null);
     let mut operations = Vec::new();
@@ -50,83 +138,30 @@ pub fn describe(doc: &Value) -> ApiDoc {
                 continue;
             };
             for (method, op) in item {
-                let params = op
-                    .get("parameters")
-                    .and_then(Value::as_array)
-                    .map(|ps| {
-                        ps.iter()
-                            .map(|p| {
-                                (
-                                    text(p, "name"),
-                                    text(p, "in"),
-                                    p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                                    text(p, "description"),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let (body_type, body_fields) = op
-                    .get("requestBody")
-                    .and_then(|b| b.get("content"))
-                    .and_then(Value::as_object)
-                    .and_then(|c| c.iter().next())
-                    .map(|(kind, media)| {
-                        let schema = media.get("schema").cloned().unwrap_or(Value::Null);
-                        let required: Vec<&str> = schema
-                            .get("required")
-                            .and_then(Value::as_array)
-                            .map(|r| r.iter().filter_map(Value::as_str).collect())
-                            .unwrap_or_default();
-                        let fields = schema
-                            .get("properties")
-                            .and_then(Value::as_object)
-                            .map(|p| {
-                                p.keys()
-                                    .map(|k| (k.clone(), required.contains(&k.as_str())))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        (kind.clone(), fields)
-                    })
-                    .unwrap_or_default();
-                let responses = op
-                    .get("responses")
-                    .and_then(Value::as_object)
-                    .map(|r| {
-                        r.iter()
-                            .map(|(code, v)| (code.clone(), text(v, "description")))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let security = op.get("security").and_then(Value::as_array);
-                let token_optional = security.is_some_and(|alternatives| {
-                    alternatives
-                        .iter()
-                        .any(|a| a.as_object().is_some_and(|o| o.is_empty()))
-                });
-                let needs_token = security.is_some_and(|a| !a.is_empty()) && !token_optional;
-                operations.push(Operation {
-                    method: method.to_uppercase(),
-                    path: path.clone(),
-                    summary: text(op, "summary"),
-                    needs_token,
-                    token_optional,
-                    params,
-                    body_fields,
-                    body_type,
-                    responses,
-                });
+                operations.push(operation(doc, method, path, op));
             }
         }
     }
     // Getting a token comes before using it.
     operations.sort_by_key(|o| o.needs_token);
+    // Webhooks: what casegate sends to a subscriber's URL.
+    let mut webhooks = Vec::new();
+    if let Some(hooks) = doc.get("webhooks").and_then(Value::as_object) {
+        for (name, item) in hooks {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            for (method, op) in item {
+                webhooks.push(operation(doc, method, name, op));
+            }
+        }
+    }
     ApiDoc {
         title: text(&info, "title"),
         version: text(&info, "version"),
         description: text(&info, "description"),
         operations,
+        webhooks,
     }
 }
 
@@ -184,5 +219,21 @@ mod tests {
         assert!(!csol.needs_token, "the CSOL JSON answers without a token");
         assert!(csol.token_optional);
         assert!(status.responses.iter().any(|(c, _)| c == "404"));
+        let subscribe = d
+            .operations
+            .iter()
+            .find(|o| o.path == "/case-status/webhooks" && o.method == "POST")
+            .unwrap();
+        assert!(
+            subscribe
+                .body_fields
+                .contains(&("receiptNumbers".to_string(), true))
+        );
+        let hook = d.webhooks.first().unwrap();
+        assert_eq!(hook.method, "POST");
+        for h in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+            assert!(hook.params.iter().any(|p| p.0 == h), "{h}");
+        }
+        assert_eq!(v["openapi"], "3.1.0");
     }
 }

@@ -4,21 +4,19 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
 use super::form::{TokenForm, TokenRequestError, basic_credentials};
 use super::store;
 use crate::api_guard::applicant::exchange;
-pub use crate::api_guard::bearer::{authorize, store_failure, unauthorized};
+pub use crate::api_guard::bearer::{admit, authorize, rate_headers, store_failure, unauthorized};
 pub use crate::api_guard::error::api_error;
-use crate::api_guard::{Admission, Grant, Usage};
 use crate::app::{AppState, ClientIp};
 use crate::crypto::{constant_time_eq, hmac_sha256, random_hex, sha256};
 use crate::domain::ReceiptNumber;
-use crate::i18n::Lang;
 use crate::status_read::describe as status_policy;
+use crate::status_read::torch::{CaseStatusBody, case_status_body};
 
 /// `POST /oauth/accesstoken` — client credentials → bearer token.
 /// Also the device-code grant of RFC 8628 (`grant_type=urn:ietf:params:oauth:grant-type:device_code`,
@@ -113,85 +111,10 @@ pub async fn token(
     resp
 }
 
-/// Adds the client's standing in both spellings trackers read: the IETF
-/// httpapi draft (`RateLimit-Policy` / `RateLimit`) and the common
-/// `X-RateLimit-Limit` / `-Remaining` / `-Reset` trio (daily quota).
-pub fn rate_headers(headers: &mut HeaderMap, u: Usage) {
-    let pairs = [
-        (
-            "ratelimit-policy",
-            format!(
-                "\"burst\";q={};w=1, \"daily\";q={};w=86400",
-                u.rate_per_sec, u.daily_quota
-            ),
-        ),
-        (
-            "ratelimit",
-            format!("\"daily\";r={};t={}", u.remaining_today, u.reset_secs),
-        ),
-        ("x-ratelimit-limit", u.daily_quota.to_string()),
-        ("x-ratelimit-remaining", u.remaining_today.to_string()),
-        ("x-ratelimit-reset", u.reset_secs.to_string()),
-    ];
-    for (name, value) in pairs {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(name, v);
-        }
-    }
-}
-
-/// Applies the client's rate and quota; `Ok` is the client's standing (for
-/// [`rate_headers`]), `Err` the 429 to send.
-#[allow(clippy::result_large_err)] // the rejection is the response itself
-pub fn admit(state: &AppState, grant: &Grant) -> Result<Usage, Response> {
-    let now_ms = state.now().timestamp_millis();
-    let (admission, usage) = state.api.admit(grant.client_pk, grant.allowance, now_ms);
-    let retry_ms = match admission {
-        Admission::Allowed => return Ok(usage),
-        Admission::RateLimited { retry_after_ms }
-        | Admission::QuotaExhausted { retry_after_ms } => retry_after_ms,
-    };
-    let mut resp = api_error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
-    rate_headers(resp.headers_mut(), usage);
-    let secs = ((retry_ms + 999) / 1000).max(1);
-    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    Err(resp)
-}
-
-#[derive(Serialize)]
-struct HistEntry {
-    date: String,
-    completed_text_en: String,
-    completed_text_es: String,
-}
-
-#[derive(Serialize)]
-#[allow(non_snake_case)]
-struct CaseStatusBody {
-    receiptNumber: String,
-    formType: String,
-    submittedDate: String,
-    modifiedDate: String,
-    current_case_status_text_en: String,
-    current_case_status_desc_en: String,
-    current_case_status_text_es: String,
-    current_case_status_desc_es: String,
-    hist_case_status: Option<Vec<HistEntry>>,
-}
-
 #[derive(Serialize)]
 struct Envelope {
     case_status: CaseStatusBody,
     message: &'static str,
-}
-
-fn torch_datetime(ts: i64) -> String {
-    DateTime::<Utc>::from_timestamp(ts, 0)
-        .unwrap_or_default()
-        .format("%m-%d-%Y %H:%M:%S")
-        .to_string()
 }
 
 /// `GET /case-status/{receiptNumber}`.
@@ -213,23 +136,7 @@ pub async fn case_status(
     resp
 }
 
-/// When the case was received, as the Torch API's `submittedDate`: the
-/// first history event on the received date (else that date's midnight),
-/// never after the current status (`modifiedDate`).
-pub fn submitted_at(rec: &status_policy::StatusRecord) -> i64 {
-    let midnight = rec
-        .received_date
-        .and_hms_opt(0, 0, 0)
-        .map(|d| d.and_utc().timestamp())
-        .unwrap_or(rec.status_at);
-    let first_event = rec
-        .history
-        .iter()
-        .map(|h| h.at)
-        .filter(|at| status_policy::date_of(*at) == rec.received_date)
-        .min();
-    first_event.unwrap_or(midnight).min(rec.status_at)
-}
+pub use crate::status_read::torch::submitted_at;
 
 /// A strong validator for a case answer: the hash of its exact bytes.
 fn etag_of(body: &[u8]) -> String {
@@ -264,30 +171,7 @@ async fn case_answer(state: &AppState, raw: &str, headers: &HeaderMap) -> Respon
     let Some(rec) = status_policy::public_view(record.as_deref()) else {
         return api_error(StatusCode::NOT_FOUND, "Case not found");
     };
-    let msgs = state.messages;
-    let en = status_policy::describe(rec, msgs, Lang::En);
-    let es = status_policy::describe(rec, msgs, Lang::Es);
-    let hist: Vec<HistEntry> = en
-        .history
-        .into_iter()
-        .zip(es.history)
-        .map(|(en, es)| HistEntry {
-            date: en.day.format("%Y-%m-%d").to_string(),
-            completed_text_en: en.text,
-            completed_text_es: es.text,
-        })
-        .collect();
-    let body = CaseStatusBody {
-        receiptNumber: rec.receipt.as_str().to_string(),
-        formType: rec.form.id().to_string(),
-        submittedDate: torch_datetime(submitted_at(rec)),
-        modifiedDate: torch_datetime(rec.status_at),
-        current_case_status_text_en: en.current.title,
-        current_case_status_desc_en: en.current.description,
-        current_case_status_text_es: es.current.title,
-        current_case_status_desc_es: es.current.description,
-        hist_case_status: (!hist.is_empty()).then_some(hist),
-    };
+    let body = case_status_body(rec, state.messages);
     // Serialized straight from the structs (no intermediate JSON tree).
     let bytes = match serde_json::to_vec(&Envelope {
         case_status: body,
