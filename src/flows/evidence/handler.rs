@@ -270,7 +270,7 @@ pub async fn upload(
     } else {
         ScanState::NotScanned
     };
-    let display = kind::safe_display_name(&name);
+    let display = crate::uploads::file_name::safe_display_name(&name);
     let now = state.now().timestamp();
     let upload_id = store::insert_upload(
         &state.db,
