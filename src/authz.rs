@@ -27,6 +27,16 @@ pub fn applicant_may(role: &str) -> bool {
     Role::parse(role) == Some(Role::Applicant)
 }
 
+/// Pure: may an account of this role create or use applicant tokens
+/// (Connected apps: personal tokens and device grants)? Only an
+/// applicant's: an officer's token would be a credential outside the
+/// console's audit, and a token stops working if its account stops being an
+/// applicant's. The Connected apps pages take [`Applicant`], which asks this
+/// same rule.
+pub fn may_hold_applicant_tokens(role: &str) -> bool {
+    applicant_may(role)
+}
+
 impl FromRequestParts<AppState> for Applicant {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
@@ -284,5 +294,9 @@ mod tests {
             assert!(!applicant_may(r.code()));
         }
         assert!(!applicant_may("superuser"), "unknown roles fail closed");
+        assert!(may_hold_applicant_tokens("applicant"));
+        for r in Role::OFFICER {
+            assert!(!may_hold_applicant_tokens(r.code()));
+        }
     }
 }

@@ -617,6 +617,9 @@ fn spawn_housekeeping(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "token purge failed"),
             }
+            if let Err(e) = crate::api_guard::applicant::store::purge(&state.db, now).await {
+                tracing::warn!(error = %e, "applicant token purge failed");
+            }
             if let Err(e) =
                 crate::flows::access_code::store::purge_spent_captchas(&state.db, now).await
             {

@@ -91,6 +91,22 @@ pub struct Setting {
 /// Settings whose value never appears in `Debug` output (logs, panics).
 const SECRET_SETTINGS: &[&str] = &["CASEGATE_MASTER_KEY", "CASEGATE_SMTP_URL"];
 
+/// The agency's time zone when none is set.
+pub const DEFAULT_TIME_ZONE: &str = "America/New_York";
+
+/// An IANA time zone name (`America/New_York`), or a plain refusal.
+pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, ConfigError> {
+    name.trim()
+        .parse::<chrono_tz::Tz>()
+        .map_err(|_| ConfigError::Invalid {
+            name: "CASEGATE_TIME_ZONE",
+            message: format!(
+                "\"{}\" is not a time zone name; use an IANA name such as America/New_York, America/Chicago or America/Los_Angeles",
+                name.chars().take(60).collect::<String>()
+            ),
+        })
+}
+
 /// One declarative table of every setting. Each row names the `Config` field,
 /// its type, environment variable, TOML key, the default and meaning the README
 /// and `--help` print, and how the raw value (environment, else file) becomes
@@ -248,8 +264,8 @@ settings! {
                 }
             }),
         }
-        /// The agency's time zone: every time on pages, emails and letters
-        /// is shown in it, with the zone named.
+        /// The agency's time zone: every time on pages, emails and letters is
+        /// shown in it, with the zone named.
         time_zone: chrono_tz::Tz {
             env: "CASEGATE_TIME_ZONE", toml: "time_zone", default: "`America/New_York`",
             meaning: "the agency's time zone (an IANA name such as `America/Chicago`): every time on pages, emails and letters is shown in it, with the zone named (\"March 3, 2026, 2:05 PM EST\"); a name that is not a time zone stops start-up with a plain error",
@@ -451,22 +467,6 @@ settings! {
             mail_address: help_mail_address,
         },
     }
-}
-
-/// The agency's time zone when none is set.
-pub const DEFAULT_TIME_ZONE: &str = "America/New_York";
-
-/// An IANA time zone name (`America/New_York`), or a plain refusal.
-pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, ConfigError> {
-    name.trim()
-        .parse::<chrono_tz::Tz>()
-        .map_err(|_| ConfigError::Invalid {
-            name: "CASEGATE_TIME_ZONE",
-            message: format!(
-                "\"{}\" is not a time zone name; use an IANA name such as America/New_York, America/Chicago or America/Los_Angeles",
-                name.chars().take(60).collect::<String>()
-            ),
-        })
 }
 
 /// The README's configuration table, generated from [`SETTINGS`] (a test
@@ -768,20 +768,6 @@ mod tests {
     }
 
     #[test]
-    fn the_time_zone_is_an_iana_name_and_a_wrong_one_is_refused_plainly() {
-        assert_eq!(with(&[]).unwrap().time_zone, chrono_tz::America::New_York);
-        let c = with(&[("CASEGATE_TIME_ZONE", "America/Chicago")]).unwrap();
-        assert_eq!(c.time_zone, chrono_tz::America::Chicago);
-        let err = with(&[("CASEGATE_TIME_ZONE", "Eastern Time")])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("CASEGATE_TIME_ZONE") && err.contains("America/New_York"),
-            "{err}"
-        );
-    }
-
-    #[test]
     fn the_readme_table_is_the_generated_one() {
         let readme = include_str!("../README.md");
         let table = settings_markdown();
@@ -817,6 +803,20 @@ mod tests {
             vec!["Agency", "PO Box 1", "Town, ST 00001"]
         );
         assert!(c.help.any());
+    }
+
+    #[test]
+    fn the_time_zone_is_an_iana_name_and_a_wrong_one_is_refused_plainly() {
+        assert_eq!(with(&[]).unwrap().time_zone, chrono_tz::America::New_York);
+        let c = with(&[("CASEGATE_TIME_ZONE", "America/Chicago")]).unwrap();
+        assert_eq!(c.time_zone, chrono_tz::America::Chicago);
+        let err = with(&[("CASEGATE_TIME_ZONE", "Eastern Time")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("CASEGATE_TIME_ZONE") && err.contains("America/New_York"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub enum Limit {
     /// Case Status Online JSON lookups from one client IP (scrapers walking
     /// receipt ranges are the main load on the real one).
     CsolLookupsPerIp,
+    /// Wrong device-grant user codes entered by one account (RFC 8628 §5.1:
+    /// user codes are short, so guessing must be limited).
+    DeviceCodeFailuresPerAccount,
+    /// Wrong device-grant user codes from one client IP, across accounts.
+    DeviceCodeFailuresPerIp,
+    /// Device authorizations started from one client IP.
+    DeviceAuthorizationsPerIp,
 }
 
 /// How many hits a window allows.
@@ -59,6 +66,9 @@ impl Limit {
             Limit::AddressChangePerIdentifier => "address_change_identifier",
             Limit::AddressCodeFailuresPerIp => "address_code_failures_ip",
             Limit::CsolLookupsPerIp => "csol_lookups_ip",
+            Limit::DeviceCodeFailuresPerAccount => "device_code_failures_account",
+            Limit::DeviceCodeFailuresPerIp => "device_code_failures_ip",
+            Limit::DeviceAuthorizationsPerIp => "device_authorizations_ip",
         }
     }
 
@@ -110,6 +120,20 @@ impl Limit {
             Limit::CsolLookupsPerIp => Rule {
                 max: 60,
                 window_secs: 60,
+            },
+            // 20^8 codes, a few live at a time: 10 guesses an hour find one
+            // with odds far below one in a million.
+            Limit::DeviceCodeFailuresPerAccount => Rule {
+                max: 10,
+                window_secs: 3_600,
+            },
+            Limit::DeviceCodeFailuresPerIp => Rule {
+                max: 30,
+                window_secs: 3_600,
+            },
+            Limit::DeviceAuthorizationsPerIp => Rule {
+                max: 60,
+                window_secs: 3_600,
             },
         }
     }
@@ -250,6 +274,9 @@ mod tests {
             Limit::AddressChangePerIdentifier,
             Limit::AddressCodeFailuresPerIp,
             Limit::CsolLookupsPerIp,
+            Limit::DeviceCodeFailuresPerAccount,
+            Limit::DeviceCodeFailuresPerIp,
+            Limit::DeviceAuthorizationsPerIp,
         ];
         let mut names: Vec<_> = all.iter().map(|l| l.name()).collect();
         names.dedup();

@@ -138,13 +138,10 @@ const SQL_CALLS: [&str; 13] = [
 /// known debts in docs/ARCHITECTURE.md). Each entry goes when its flow's
 /// store lands; `every_sql_debt_is_still_owed` fails on an entry whose
 /// folder no longer holds SQL outside its store, so the list only shrinks.
-const SQL_DEBTS: [&str; 2] = [
+const SQL_DEBTS: [&str; 1] = [
     // DEBT: flows/my_cases — the case list, case page and notification
     // setting still query in handler.rs.
     "flows/my_cases/",
-    // DEBT: flows/security — the activity list and session sign-out still
-    // query in handler.rs.
-    "flows/security/",
 ];
 
 /// Whether the SQL rule lets the module at `rel` (relative to `src/`) hold

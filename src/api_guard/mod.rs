@@ -7,6 +7,7 @@
 //! would cost a database write per request, which the status latency goal
 //! cannot afford; the daily quota likewise resets when an instance restarts.
 
+pub mod applicant;
 pub mod bearer;
 pub mod error;
 pub mod store;

@@ -165,4 +165,5 @@ pub fn is_api_path(path: &str) -> bool {
         || path.starts_with("/case-status")
         || path.starts_with("/api/")
         || path.starts_with("/csol-api/")
+        || path.starts_with("/account/case-service/api/")
 }

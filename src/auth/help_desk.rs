@@ -83,6 +83,8 @@ pub async fn start_reset(
     account::clear_password(&state.db, acct.id, now).await?;
     account::clear_second_factor(&state.db, acct.id, now).await?;
     session::revoke_all(&state.db, acct.id, None, now).await?;
+    crate::api_guard::applicant::revoke_all(&state.db, acct.id, Some(ip), "help-desk reset", now)
+        .await?;
     // The old authenticators are gone, so are their throttles.
     throttle::unlock_account(
         &state.db,

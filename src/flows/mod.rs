@@ -7,8 +7,10 @@
 pub mod access_code;
 pub mod address;
 pub mod backup_codes;
+pub mod case_service;
 pub mod case_status;
 pub mod change_address;
+pub mod connected_apps;
 pub mod csol;
 pub mod evidence;
 pub mod help;

@@ -70,8 +70,8 @@ pub struct OutgoingEmail {
     pub text: String,
 }
 
-/// Outbox settings.
-#[derive(Debug, Clone)]
+/// Outbox settings. `Debug` leaves out the SMTP URL (it may hold a password).
+#[derive(Clone)]
 pub struct OutboxConfig {
     /// `smtp://…` or `smtps://…` (see [`smtp`]); `None` writes `.eml` files.
     pub smtp_url: Option<String>,
@@ -85,6 +85,18 @@ pub struct OutboxConfig {
     /// is about to end is abandoned (and retried), and the rest of the batch
     /// is left for a later claim; keep it well above one send (60 s or more).
     pub lease_secs: i64,
+}
+
+impl std::fmt::Debug for OutboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxConfig")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<redacted>"))
+            .field("from", &self.from)
+            .field("dir", &self.dir)
+            .field("max_attempts", &self.max_attempts)
+            .field("lease_secs", &self.lease_secs)
+            .finish()
+    }
 }
 
 impl OutboxConfig {
@@ -505,6 +517,18 @@ pub fn spawn_worker(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_leaves_out_the_smtp_password() {
+        let c = OutboxConfig::new(
+            Some("smtp://mailer:hunter2secret@relay:587".into()),
+            "A <a@example.org>",
+            PathBuf::from("/tmp/outbox"),
+        );
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2secret"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
 
     #[test]
     fn backoff_doubles_from_30_seconds_to_an_hour() {

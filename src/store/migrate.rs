@@ -42,6 +42,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "security_review", "0012_security_review"),
     // Issue 18: backup codes held until confirmed, words people understand.
     migration!(13, "plain_words", "0013_plain_words"),
+    // Connected apps (issue 19): applicant tokens and device grants.
+    migration!(15, "connected_apps", "0015_connected_apps"),
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

@@ -200,6 +200,41 @@ pub fn router(state: AppState) -> Router {
             "/account/security/password",
             post(security::handler::change_password),
         )
+        // Connected apps and the device grant (issue 19, item 4).
+        .route(
+            "/account/security/apps",
+            get(crate::flows::connected_apps::handler::page),
+        )
+        .route(
+            "/account/security/apps/tokens",
+            post(crate::flows::connected_apps::handler::create),
+        )
+        .route(
+            "/account/security/apps/tokens/{id}/revoke",
+            get(crate::flows::connected_apps::handler::revoke_confirm)
+                .post(crate::flows::connected_apps::handler::revoke),
+        )
+        .route(
+            "/device",
+            get(crate::flows::connected_apps::handler::device_form)
+                .post(crate::flows::connected_apps::handler::device_check),
+        )
+        .route(
+            "/device/decide",
+            post(crate::flows::connected_apps::handler::device_decide),
+        )
+        .route(
+            "/oauth/device_authorization",
+            post(crate::flows::connected_apps::handler::device_authorization),
+        )
+        .route(
+            "/account/case-service/api/cases",
+            get(crate::flows::case_service::handler::cases),
+        )
+        .route(
+            "/account/case-service/api/cases/{receipt}",
+            get(crate::flows::case_service::handler::case),
+        )
         .route(
             "/account/reauth",
             get(security::handler::reauth_form).post(security::handler::reauth),

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sqlx::{Any, Transaction};
 
 use super::form::{
-    Appointment, CaseError, CaseQuery, EvidenceRequest, InterviewForm, MailForm, MailQuery,
-    RfeForm, SearchQuery, StatusForm, TransferForm,
+    Appointment, CaseError, CaseQuery, InterviewForm, MailForm, MailQuery, RfeForm, RfeRequest,
+    SearchQuery, StatusForm, TransferForm,
 };
 use super::store::{self, CaseRow};
 use crate::app::{AppState, Chrome, ClientIp, render};
@@ -538,7 +538,7 @@ pub async fn request_evidence(
     o.require(OfficerArea::CaseWork)?;
     let f = RfeForm::from_pairs(pairs);
     let case = case_row(&state, &receipt).await?;
-    let EvidenceRequest { request, due } = match f.parse(state.local_date(state.now().timestamp()))
+    let RfeRequest { request: req, due } = match f.parse(state.local_date(state.now().timestamp()))
     {
         Ok(r) => r,
         Err(e) => return Ok(back(&case.receipt, Some(e))),
@@ -547,24 +547,24 @@ pub async fn request_evidence(
     // The notice in the applicant's language; the request stored as codes,
     // so their page shows it in theirs too.
     let lang = notices::case_lang(&state.db, case.id).await?;
-    let body = crate::notices::wording::rfe_body(state.messages, lang, &request, due);
+    let body = crate::notices::wording::rfe_body(state.messages, lang, &req, due);
     let after = After {
         notice: Some((NoticeKind::Rfe, Some(body))),
-        request: Some((request.stored(), due.to_string())),
+        request: Some((req.stored(), due.to_string())),
         office: None,
     };
     let tx = state.db.pool().begin().await?;
     act(&state, tx, &o, &ip, &case, to, after).await
 }
 
-/// The appointment notice's body (date, time with the zone named, place)
-/// for an interview or a biometrics appointment, in the applicant's
-/// language; the officer entered the agency's local time (`None` for a time
-/// that does not exist, in the spring clock change).
-fn appointment_body(state: &AppState, lang: Lang, a: &Appointment) -> Option<String> {
+/// The appointment notice's body (date, time and place, the zone named) for
+/// an interview or a biometrics appointment, in the applicant's language.
+/// The officer enters the agency's local time; a time that does not exist
+/// there (the hour skipped when clocks go forward) is refused.
+fn appointment_body(state: &AppState, a: &Appointment, lang: Lang) -> Result<String, CaseError> {
     let tz = state.config.time_zone;
-    let at = crate::notices::wording::appointment_moment(a.when, tz)?;
-    Some(crate::notices::wording::appointment_body(
+    let at = crate::notices::wording::appointment_moment(a.when, tz).ok_or(CaseError::Interview)?;
+    Ok(crate::notices::wording::appointment_body(
         state.messages,
         lang,
         at,
@@ -586,11 +586,10 @@ pub async fn schedule_interview(
     let lang = notices::case_lang(&state.db, case.id).await?;
     let body = match f
         .parse(state.local_date(state.now().timestamp()))
-        .ok()
-        .and_then(|a| appointment_body(&state, lang, &a))
+        .and_then(|a| appointment_body(&state, &a, lang))
     {
-        Some(b) => b,
-        None => return Ok(back(&case.receipt, Some(CaseError::Interview))),
+        Ok(body) => body,
+        Err(e) => return Ok(back(&case.receipt, Some(e))),
     };
     let to = if matches!(
         case.status,
@@ -622,11 +621,10 @@ pub async fn schedule_biometrics(
     let lang = notices::case_lang(&state.db, case.id).await?;
     let body = match f
         .parse(state.local_date(state.now().timestamp()))
-        .ok()
-        .and_then(|a| appointment_body(&state, lang, &a))
+        .and_then(|a| appointment_body(&state, &a, lang))
     {
-        Some(b) => b,
-        None => return Ok(back(&case.receipt, Some(CaseError::Interview))),
+        Ok(body) => body,
+        Err(e) => return Ok(back(&case.receipt, Some(e))),
     };
     let after = After {
         notice: Some((NoticeKind::Biometrics, Some(body))),

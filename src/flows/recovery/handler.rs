@@ -289,6 +289,9 @@ async fn complete(
     account::set_password(&state.db, acct.id, &phc, now).await?;
     account::confirm_email(&state.db, acct.id, now).await?;
     session::revoke_all(&state.db, acct.id, None, now).await?;
+    // Apps the old password let in are let go too.
+    crate::api_guard::applicant::revoke_all(&state.db, acct.id, None, "password reset", now)
+        .await?;
     // The mailbox proved the person for the password throttles; the second
     // factor's throttle stays (a reset gives no fresh authenticator guesses).
     throttle::clear_password_throttles(

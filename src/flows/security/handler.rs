@@ -5,7 +5,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use sqlx::Row;
 
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account;
@@ -92,16 +91,12 @@ async fn security_page(
             last_seen: when(state, lang, r.last_seen_at),
         })
         .collect();
-    let rows = sqlx::query("SELECT at, action, ip FROM audit_events WHERE actor = $1 ORDER BY at DESC, id DESC LIMIT 50")
-        .bind(format!("account:{}", s.account_id))
-        .fetch_all(state.db.pool())
-        .await?;
+    let rows = super::store::activity(&state.db, s.account_id).await?;
     let mut activity = Vec::with_capacity(rows.len());
     for r in rows {
-        let action: String = r.try_get("action")?;
-        let key = format!("activity.{}", action);
+        let key = format!("activity.{}", r.action);
         activity.push(ActivityView {
-            when: when(state, lang, r.try_get("at")?),
+            when: when(state, lang, r.at),
             // A sentence for every kind (the message_keys test checks);
             // never the internal name.
             what: if state.messages.has(lang, &key) {
@@ -109,7 +104,7 @@ async fn security_page(
             } else {
                 state.messages.get(lang, "activity.unknown").to_string()
             },
-            ip: r.try_get::<Option<String>, _>("ip")?.unwrap_or_default(),
+            ip: r.ip.unwrap_or_default(),
         });
     }
     let backup_left = account::backup_codes_left(&state.db, s.account_id).await?;
@@ -175,13 +170,9 @@ pub async fn revoke(
         return Err(AppError::NotFound);
     };
     // Only sessions of this account can be named.
-    let r = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id_hash = $2 AND account_id = $3 AND revoked_at IS NULL")
-        .bind(state.now().timestamp())
-        .bind(&id_hash)
-        .bind(s.account_id)
-        .execute(state.db.pool())
-        .await?;
-    if r.rows_affected() == 0 {
+    if !super::store::revoke_session(&state.db, s.account_id, &id_hash, state.now().timestamp())
+        .await?
+    {
         return Err(AppError::NotFound);
     }
     record(&state, s.account_id, "session.revoked", &ip, "").await?;
@@ -203,6 +194,15 @@ pub async fn revoke_all(
         return Ok(reauth_redirect());
     }
     session::revoke_all(&state.db, s.account_id, None, state.now().timestamp()).await?;
+    // "Everywhere" includes the apps connected to the account.
+    crate::api_guard::applicant::revoke_all(
+        &state.db,
+        s.account_id,
+        Some(&ip),
+        "signed out everywhere",
+        state.now().timestamp(),
+    )
+    .await?;
     record(&state, s.account_id, "session.revoked_all", &ip, "").await?;
     Ok(redirect_with_cookie(
         "/",
@@ -354,6 +354,14 @@ pub async fn change_password(
     account::set_password(&state.db, s.account_id, &hash, now).await?;
     // Every other session ends with the old password.
     session::revoke_all(&state.db, s.account_id, Some(&s.id_hash), now).await?;
+    crate::api_guard::applicant::revoke_all(
+        &state.db,
+        s.account_id,
+        Some(&ip),
+        "password changed",
+        now,
+    )
+    .await?;
     record(&state, s.account_id, "password.changed", &ip, "").await?;
     Ok(Redirect::to("/account/security?done=password").into_response())
 }
@@ -372,12 +380,15 @@ struct ReauthTemplate<'a> {
 pub enum ReturnTo {
     Security,
     Address,
+    /// Connected apps (creating a personal token).
+    Apps,
 }
 
 impl ReturnTo {
     pub fn parse(s: Option<&str>) -> ReturnTo {
         match s {
             Some("address") => ReturnTo::Address,
+            Some("apps") => ReturnTo::Apps,
             _ => ReturnTo::Security,
         }
     }
@@ -386,6 +397,7 @@ impl ReturnTo {
         match self {
             ReturnTo::Security => "security",
             ReturnTo::Address => "address",
+            ReturnTo::Apps => "apps",
         }
     }
 
@@ -393,6 +405,7 @@ impl ReturnTo {
         match self {
             ReturnTo::Security => "/account/security",
             ReturnTo::Address => "/account/address",
+            ReturnTo::Apps => "/account/security/apps",
         }
     }
 }

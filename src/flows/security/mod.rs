@@ -3,3 +3,4 @@
 //! (behind a fresh re-authentication), and the account's activity.
 
 pub mod handler;
+pub mod store;

@@ -10,25 +10,44 @@ use serde_json::json;
 
 use super::form::{TokenForm, TokenRequestError, basic_credentials};
 use super::store;
+use crate::api_guard::applicant::exchange;
 pub use crate::api_guard::bearer::{authorize, store_failure, unauthorized};
 pub use crate::api_guard::error::api_error;
 use crate::api_guard::{Admission, Grant, Usage};
-use crate::app::AppState;
+use crate::app::{AppState, ClientIp};
 use crate::crypto::{constant_time_eq, hmac_sha256, random_hex, sha256};
 use crate::domain::ReceiptNumber;
 use crate::i18n::Lang;
 use crate::status_read::describe as status_policy;
 
 /// `POST /oauth/accesstoken` — client credentials → bearer token.
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// Also the device-code grant of RFC 8628 (`grant_type=urn:ietf:params:oauth:grant-type:device_code`,
+/// `client_id`, `device_code`), answered by `api_guard::applicant::exchange`.
+pub async fn token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut form = TokenForm::default();
+    let mut device_code = None;
     for (k, v) in form_urlencoded::parse(&body) {
         match k.as_ref() {
             "grant_type" => form.grant_type = Some(v.into_owned()),
             "client_id" => form.client_id = Some(v.into_owned()),
             "client_secret" => form.client_secret = Some(v.into_owned()),
+            "device_code" => device_code = Some(v.into_owned()),
             _ => {}
         }
+    }
+    if form.grant_type.as_deref() == Some(exchange::GRANT_TYPE) {
+        return exchange::device_token(
+            &state,
+            form.client_id.as_deref(),
+            device_code.as_deref(),
+            &ip,
+        )
+        .await;
     }
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -39,7 +58,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Err(TokenRequestError::UnsupportedGrant) => {
             return api_error(
                 StatusCode::BAD_REQUEST,
-                "grant_type must be client_credentials",
+                "grant_type must be client_credentials or urn:ietf:params:oauth:grant-type:device_code",
             );
         }
         Err(TokenRequestError::MissingCredentials) => {
