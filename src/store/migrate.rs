@@ -40,6 +40,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(10, "change_address", "0010_change_address"),
     // Security review (issue 16): backup-code salts, keyed audit chain.
     migration!(12, "security_review", "0012_security_review"),
+    // Evidence responses built as an expiring draft (issue 18).
+    migration!(14, "evidence_drafts", "0014_evidence_drafts"),
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

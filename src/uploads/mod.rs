@@ -17,6 +17,7 @@
 
 pub mod clamd;
 pub mod evidence;
+pub mod identify;
 pub mod kind;
 pub mod storage;
 
