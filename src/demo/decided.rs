@@ -52,7 +52,7 @@ const GROUPS: [(FormType, Office, Channel, u64); 4] = [
     (FormType::I765, Office::Eac, Channel::Paper, 95),
     (FormType::I130, Office::Nbc, Channel::Paper, 240),
     (FormType::N400, Office::Msc, Channel::Paper, 180),
-    (FormType::I90, Office::Ioe, Channel::Online, 120),
+    (FormType::I90, Office::Src, Channel::Paper, 120),
 ];
 
 /// Per applicant: days added to the group's typical time, and how many days

@@ -330,7 +330,6 @@ pub async fn upload(
     let room = (MAX_FILES - already).max(0) as usize;
     let mut errors = vec![];
     let mut added = 0u32;
-    let mut too_big_only = true;
     for (i, (name, bytes)) in files.into_iter().enumerate() {
         let display = kind::safe_display_name(&name);
         if i >= room {
@@ -341,7 +340,6 @@ pub async fn upload(
                 "evidence.error.too_many",
                 None,
             ));
-            too_big_only = false;
             continue;
         }
         if bytes.len() > kind::MAX_BYTES {
@@ -354,7 +352,6 @@ pub async fn upload(
             ));
             continue;
         }
-        too_big_only = false;
         let k = match kind::detect(&bytes) {
             Ok(k) => k,
             Err(KindError::Empty) => {
@@ -443,12 +440,7 @@ pub async fn upload(
         if added > 0 {
             errors.insert(0, counted(&state, lang, "evidence.added", added as usize));
         }
-        let status = if too_big_only && added == 0 {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        return fail_with(status, errors).await;
+        return fail_with(StatusCode::UNPROCESSABLE_ENTITY, errors).await;
     }
     Ok(Redirect::to(&format!(
         "{}?added={added}",
