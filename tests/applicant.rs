@@ -947,6 +947,15 @@ async fn evidence_is_staged_reviewed_and_sent_and_an_abandoned_draft_expires() {
         .join(&photo_key[..2])
         .join(&photo_key);
     assert!(!stored.exists(), "the removed file's bytes are deleted");
+    // Officers see a response once it is sent, not the applicant's draft.
+    let officer = common::sign_in_demo(&app, "admin@agency.example").await;
+    let console = officer
+        .get("/officer/cases/YSC2608000001")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!console.contains("lease.pdf"), "{console}");
     // Review lists what will be sent, and sends only on confirmation.
     let review = a.get(&format!("{base}/review")).await.text().await.unwrap();
     assert!(review.contains("Check your files before you send them"));
@@ -955,6 +964,20 @@ async fn evidence_is_staged_reviewed_and_sent_and_an_abandoned_draft_expires() {
     assert!(review.contains(&format!("action=\"{base}/submit\"")));
     let r = a.post(&format!("{base}/submit"), &[]).await;
     assert_eq!(r.status(), 303);
+    let sha: String = sqlx::query_scalar("SELECT sha256 FROM uploads")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let console = officer
+        .get("/officer/cases/YSC2608000001")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        console.contains("lease.pdf") && console.contains(&sha),
+        "the officer's record keeps the hash"
+    );
     // A sent file stays.
     let kept = ids[0].0;
     let r = a.post(&format!("{base}/uploads/{kept}/remove"), &[]).await;
