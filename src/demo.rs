@@ -1,4 +1,5 @@
-//! Demo data (`serve --demo`): deterministic and idempotent. It includes the
+//! Demo data (`serve --demo`): deterministic and idempotent (dates of the
+//! decided cases count back from the day it is loaded). It includes the
 //! USCIS sandbox's staging receipt numbers, so clients written against that
 //! sandbox run unchanged, cases across many statuses and forms, and one
 //! 1367-protected case. `EAC0000000000` never exists.
