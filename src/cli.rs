@@ -20,7 +20,8 @@ use crate::web;
 #[command(
     name = "casegate",
     version,
-    about = "Online-account portal for an immigration-benefits agency"
+    about = "Online-account portal for an immigration-benefits agency",
+    after_long_help = crate::config::settings_help()
 )]
 struct Cli {
     /// Optional TOML configuration file (environment variables override it).
@@ -184,12 +185,13 @@ pub fn main() -> ExitCode {
 
 fn init_logging(config: &Config) {
     let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    // Colour codes only on a terminal: a log file is read by tools.
+    // Colour codes only on a terminal and without `NO_COLOR` (no-color.org):
+    // a log file or journald gets plain text.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        // Colour codes only on a terminal: a log file or journald gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_ansi(!no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -562,13 +564,23 @@ async fn serve(config: Config, demo: bool) -> Result<ExitCode, BoxError> {
             crate::demo::demo_backup_codes().join(" ")
         );
         println!(
-            "\nAn API client for trying the Case Status API: casegate api-client create \"My tracker\""
+            "\nAn API client for trying the Case Status API: {} api-client create \"My tracker\"",
+            program_name()
         );
     }
     println!("\nPress Ctrl-C to stop the server (requests in flight are finished first).");
     web::serve(state, listener, web::shutdown_signal()).await?;
     db.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How this program was started (`target/release/casegate` under
+/// `cargo run --release`), for the commands the start-up output suggests.
+fn program_name() -> String {
+    std::env::args()
+        .next()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "casegate".into())
 }
 
 /// The server's clock: the system clock. Debug builds only (the browser

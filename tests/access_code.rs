@@ -3,7 +3,7 @@
 mod common;
 
 use casegate::domain::AccessCode;
-use common::{Options, TestApp, spawn_with};
+use common::{Options, TestApp, between, spawn_with};
 
 #[tokio::test]
 async fn a_post_without_the_csrf_token_is_refused() {
@@ -31,12 +31,6 @@ fn fast() -> Options {
         ],
         ..Options::default()
     }
-}
-
-fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(&s[i..j])
 }
 
 struct Challenge {

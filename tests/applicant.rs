@@ -6,6 +6,7 @@
 mod common;
 
 use casegate::domain::CaseStatus;
+use common::samples::{jpeg, pdf, png, tiff};
 use common::{Browser, TestApp, location, spawn_app};
 
 async fn signed_in(app: &TestApp, email: &str) -> Browser {
@@ -264,7 +265,7 @@ async fn someone_elses_objects_look_exactly_like_missing_ones() {
     .fetch_one(app.db.pool())
     .await
     .unwrap();
-    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let pdf = pdf();
     let r = a
         .upload(
             &format!("/account/cases/YSC2608000001/requests/{request_id}/upload"),
@@ -337,73 +338,6 @@ async fn someone_elses_objects_look_exactly_like_missing_ones() {
     assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 1);
 }
 
-/// SOI, APP0, SOF0, SOS, a few scan bytes, EOI.
-fn jpeg() -> Vec<u8> {
-    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
-    out.extend_from_slice(b"JFIF\0");
-    out.extend_from_slice(&[1, 1, 0, 0, 1, 0, 1, 0, 0]);
-    out.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x0B, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
-    out.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 0x3F, 0]);
-    out.extend_from_slice(&[0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, 0xD9]);
-    out
-}
-
-/// A 1×1 little-endian TIFF: header, one strip, one IFD.
-fn tiff() -> Vec<u8> {
-    let mut out = b"II*\0".to_vec();
-    out.extend_from_slice(&10u32.to_le_bytes());
-    out.extend_from_slice(&[0x80, 0x00]);
-    let entries: [(u16, u16, u32, u32); 8] = [
-        (256, 3, 1, 1),
-        (257, 3, 1, 1),
-        (258, 3, 1, 1),
-        (259, 3, 1, 1),
-        (262, 3, 1, 0),
-        (273, 4, 1, 8),
-        (278, 3, 1, 1),
-        (279, 4, 1, 1),
-    ];
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    for (tag, typ, n, value) in entries {
-        out.extend_from_slice(&tag.to_le_bytes());
-        out.extend_from_slice(&typ.to_le_bytes());
-        out.extend_from_slice(&n.to_le_bytes());
-        out.extend_from_slice(&value.to_le_bytes());
-    }
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out
-}
-
-fn png() -> Vec<u8> {
-    fn crc(data: &[u8]) -> u32 {
-        let mut c = 0xffff_ffffu32;
-        for &b in data {
-            c ^= u32::from(b);
-            for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    0xedb8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-            }
-        }
-        !c
-    }
-    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
-        let mut v = (data.len() as u32).to_be_bytes().to_vec();
-        let mut body = kind.to_vec();
-        body.extend_from_slice(data);
-        v.extend_from_slice(&body);
-        v.extend_from_slice(&crc(&body).to_be_bytes());
-        v
-    }
-    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
-    v.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]));
-    v.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x60, 0, 0, 0, 2, 0, 1]));
-    v.extend(chunk(b"IEND", &[]));
-    v
-}
-
 #[tokio::test]
 async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case() {
     let app = common::spawn_with(common::serving_unscanned()).await;
@@ -415,7 +349,7 @@ async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case
         .unwrap();
     let path = format!("/account/cases/YSC2608000001/requests/{request_id}/upload");
     let upload = |name: &'static str, bytes: Vec<u8>| a.upload(&path, name, bytes);
-    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let pdf = pdf();
     let jpeg = jpeg();
     let tiff = tiff();
     for (name, bytes) in [

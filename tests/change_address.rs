@@ -6,7 +6,7 @@ mod common;
 
 use casegate::auth::account::Role;
 use casegate::domain::AccessCode;
-use common::{Browser, Options, TestApp, spawn_with};
+use common::{Browser, Options, TestApp, between, spawn_with};
 
 const DAY: i64 = 86_400;
 
@@ -19,12 +19,6 @@ fn fast() -> Options {
         ],
         ..Options::default()
     }
-}
-
-fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(&s[i..j])
 }
 
 type Fields = Vec<(&'static str, String)>;

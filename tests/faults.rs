@@ -17,8 +17,11 @@ use casegate::config::DbEngine;
 use casegate::outbox::OutboxConfig;
 use casegate::store::Db;
 use casegate::web;
+use common::samples::{file_part, multipart};
 use common::smtp::SmtpSink;
-use common::{Browser, Options, TestApp, location, spawn_with};
+use common::{
+    Browser, Options, TestApp, assert_no_leak, between, eventually, location, spawn_with,
+};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -26,56 +29,6 @@ use tokio::net::{TcpListener, TcpStream};
 // ---------------------------------------------------------------------------
 // Shared helpers
 // ---------------------------------------------------------------------------
-
-fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let i = s.find(start)? + start.len();
-    let j = s[i..].find(end)? + i;
-    Some(&s[i..j])
-}
-
-/// Polls `check` every 50 ms until it holds; panics with `what` after `limit`.
-async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let until = Instant::now() + limit;
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(Instant::now() < until, "not within {limit:?}: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Texts a database or driver message would contain; none may reach a visitor.
-const LEAKS: &[&str] = &[
-    "sqlx",
-    "pool timed out",
-    "PoolTimedOut",
-    "error returned from database",
-    "error communicating",
-    "onnection refused",
-    "os error",
-    "SQLSTATE",
-    "postgres",
-    "sqlite",
-    "database is locked",
-    "busy",
-    "broken pipe",
-    "unexpected eof",
-];
-
-fn assert_no_leak(body: &str, what: &str) {
-    let lower = body.to_lowercase();
-    for l in LEAKS {
-        assert!(
-            !lower.contains(&l.to_lowercase()),
-            "{what}: the body leaks {l:?}:\n{body}"
-        );
-    }
-}
 
 // ---------------------------------------------------------------------------
 // 1. The SMTP relay is down for a while, then back
@@ -435,15 +388,16 @@ fn sha_hex(b: &[u8]) -> String {
 
 const BOUNDARY: &str = "casegate-fault-boundary-7f3a";
 
-fn multipart(name: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-         Content-Type: application/pdf\r\n\r\n"
+/// The upload form's body with one PDF file part.
+fn pdf_upload_body(name: &str, bytes: &[u8]) -> Vec<u8> {
+    multipart(
+        BOUNDARY,
+        &[file_part(
+            name.as_bytes(),
+            "application/pdf",
+            bytes.to_vec(),
+        )],
     )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    body
 }
 
 /// An upload over a raw connection, so the test decides how much of the body
@@ -585,7 +539,7 @@ async fn a_server_killed_mid_upload_restarts_consistent_and_the_upload_can_be_re
     let bodies: Vec<Vec<u8>> = done
         .iter()
         .enumerate()
-        .map(|(i, f)| multipart(&format!("done-{i}.pdf"), f))
+        .map(|(i, f)| pdf_upload_body(&format!("done-{i}.pdf"), f))
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
     for body in bodies {
@@ -598,7 +552,7 @@ async fn a_server_killed_mid_upload_restarts_consistent_and_the_upload_can_be_re
     }
     // One upload is in flight: half of its body has arrived.
     let interrupted = big_pdf("interrupted", 4);
-    let interrupted_body = multipart("interrupted.pdf", &interrupted);
+    let interrupted_body = pdf_upload_body("interrupted.pdf", &interrupted);
     let half = interrupted_body.len() / 2;
     let in_flight = RawUpload::start(&server.addr, &path, &b, &interrupted_body, half).await;
     // Two more have just arrived whole when the server dies, so it is busy
@@ -606,7 +560,7 @@ async fn a_server_killed_mid_upload_restarts_consistent_and_the_upload_can_be_re
     let racing: Vec<Vec<u8>> = (0..2).map(|i| big_pdf(&format!("race-{i}"), 3)).collect();
     let mut racers = vec![];
     for (i, f) in racing.iter().enumerate() {
-        let body = multipart(&format!("race-{i}.pdf"), f);
+        let body = pdf_upload_body(&format!("race-{i}.pdf"), f);
         racers.push(RawUpload::start(&server.addr, &path, &b, &body, body.len()).await);
     }
     // A few milliseconds more or less moves the kill across reading the
@@ -983,7 +937,7 @@ fn assert_unavailable(what: &str, name: &str, a: &Answer, write_only: bool) {
             assert!(a.body.contains(plain), "{what}: plain words:\n{}", a.body);
         }
     }
-    assert_no_leak(&a.body, what);
+    assert_no_leak(what, &a.body);
     assert!(
         a.took < Duration::from_secs(4),
         "{what} answered in {:?}: an outage must fail fast",

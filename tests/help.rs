@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Options, TestApp, spawn_with};
+use common::{Options, TestApp, between, spawn_with};
 
 fn contacts() -> Options {
     Options {
@@ -179,17 +179,16 @@ async fn sign_in_refusals_and_two_step_say_how_to_contact_us() {
 
 // ---- /access-code outcomes ------------------------------------------------
 
-fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
-    let i = s.find(start).unwrap() + start.len();
-    let j = s[i..].find(end).unwrap() + i;
-    &s[i..j]
-}
-
 async fn request_code(app: &TestApp, form: &[(&'static str, String)]) -> (u16, String) {
     let html = app.get("/access-code").await.text().await.unwrap();
-    let token = between(&html, "name=\"captcha_token\" value=\"", "\"").to_string();
-    let salt = between(&html, "data-captcha-salt=\"", "\"").to_string();
+    let token = between(&html, "name=\"captcha_token\" value=\"", "\"")
+        .unwrap()
+        .to_string();
+    let salt = between(&html, "data-captcha-salt=\"", "\"")
+        .unwrap()
+        .to_string();
     let difficulty: u8 = between(&html, "data-captcha-difficulty=\"", "\"")
+        .unwrap()
         .parse()
         .unwrap();
     let nonce = casegate::captcha::solve(&salt, difficulty).to_string();

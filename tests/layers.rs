@@ -8,7 +8,10 @@
 //! - nothing but `web`, `cli`, `main` and `lib` imports `web`;
 //! - shared modules (everything outside `flows`, `web`, `cli`, `main`, `lib`
 //!   and the demo loader) import no flow;
-//! - no flow imports another flow's `handler`.
+//! - no flow imports another flow's `handler`;
+//! - under `src/flows/`, only a `store.rs` (or a `store/` folder) calls SQL
+//!   (`sqlx::query*`, `raw_sql`, `QueryBuilder`, `.execute(`/`.fetch*(` on a
+//!   pool or transaction, `rusqlite`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -114,20 +117,108 @@ fn broken_rule(rel: &str, path: &[String]) -> Option<String> {
     None
 }
 
-#[test]
-fn every_module_keeps_its_layer() {
+/// What counts as a call to the database in a flow file.
+const SQL_CALLS: [&str; 13] = [
+    "sqlx::query",
+    "query_as(",
+    "query_as::<",
+    "query_scalar(",
+    "query_scalar::<",
+    "raw_sql(",
+    "QueryBuilder",
+    ".execute(",
+    ".fetch(",
+    ".fetch_one(",
+    ".fetch_all(",
+    ".fetch_optional(",
+    "rusqlite",
+];
+
+/// Flows whose handler SQL is still being moved into a `store.rs` (the
+/// known debts in docs/ARCHITECTURE.md). Each entry goes when its flow's
+/// store lands; `every_sql_debt_is_still_owed` fails on an entry whose
+/// folder no longer holds SQL outside its store, so the list only shrinks.
+const SQL_DEBTS: [&str; 1] = [
+    // DEBT: flows/security — the activity list and session sign-out still
+    // query in handler.rs.
+    "flows/security/",
+];
+
+/// Whether the SQL rule lets the module at `rel` (relative to `src/`) hold
+/// SQL: anything outside `flows/`, and a flow's `store.rs` or `store/`.
+fn may_hold_sql(rel: &str) -> bool {
+    !rel.starts_with("flows/") || rel.ends_with("/store.rs") || rel.contains("/store/")
+}
+
+/// The SQL calls in `text` (comments already removed), if the module at
+/// `rel` may not hold any; the debts of [`SQL_DEBTS`] are not checked.
+fn sql_out_of_place(rel: &str, text: &str) -> Vec<&'static str> {
+    if may_hold_sql(rel) || SQL_DEBTS.iter().any(|d| rel.starts_with(d)) {
+        return vec![];
+    }
+    SQL_CALLS
+        .into_iter()
+        .filter(|call| text.contains(call))
+        .collect()
+}
+
+/// Every source file as (path relative to `src/`, text without comments).
+fn sources() -> Vec<(String, String)> {
     let src = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
     let mut files = Vec::new();
     rust_files(src, &mut files);
     assert!(files.len() > 50, "src/ not found");
+    files
+        .iter()
+        .map(|file| {
+            let rel = file
+                .strip_prefix(src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = without_comments(&std::fs::read_to_string(file).unwrap());
+            (rel, text)
+        })
+        .collect()
+}
+
+#[test]
+fn only_stores_hold_sql_in_flows() {
+    let broken: Vec<String> = sources()
+        .iter()
+        .filter_map(|(rel, text)| {
+            let calls = sql_out_of_place(rel, text);
+            (!calls.is_empty()).then(|| format!("src/{rel}: {}", calls.join(", ")))
+        })
+        .collect();
+    assert!(
+        broken.is_empty(),
+        "SQL outside a flow's store.rs (docs/ARCHITECTURE.md, \"A flow folder\"):\n  {}",
+        broken.join("\n  ")
+    );
+}
+
+#[test]
+fn every_sql_debt_is_still_owed() {
+    let sources = sources();
+    for debt in SQL_DEBTS {
+        let owed = sources.iter().any(|(rel, text)| {
+            rel.starts_with(debt)
+                && !may_hold_sql(rel)
+                && SQL_CALLS.iter().any(|call| text.contains(call))
+        });
+        assert!(
+            owed,
+            "src/{debt} holds no SQL outside its store any more: remove it from SQL_DEBTS \
+             (tests/layers.rs) and from the known debts in docs/ARCHITECTURE.md"
+        );
+    }
+}
+
+#[test]
+fn every_module_keeps_its_layer() {
     let mut broken = BTreeSet::new();
-    for file in &files {
-        let rel = file
-            .strip_prefix(src)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        let text = without_comments(&std::fs::read_to_string(file).unwrap());
+    for (rel, text) in sources() {
         for path in crate_paths(&text) {
             if let Some(rule) = broken_rule(&rel, &path) {
                 broken.insert(format!("src/{rel}: {rule} (crate::{})", path.join("::")));
@@ -164,4 +255,40 @@ fn the_checker_reads_paths_and_finds_each_kind_of_break() {
     assert!(broken_rule("web/mod.rs", &["flows".to_string()]).is_none());
     let commented = without_comments("// use crate::web::x;\nlet a = 1;");
     assert!(crate_paths(&commented).is_empty());
+}
+
+#[test]
+fn the_sql_checker_finds_sql_outside_a_store() {
+    let planted = without_comments(
+        "let n: i64 = sqlx::query_scalar(\"SELECT COUNT(*) FROM cases\")\n    .fetch_one(state.db.pool())\n    .await?;",
+    );
+    let calls = sql_out_of_place("flows/officer/handler.rs", &planted);
+    assert!(calls.contains(&"sqlx::query"), "{calls:?}");
+    assert!(calls.contains(&"query_scalar("), "{calls:?}");
+    assert!(calls.contains(&".fetch_one("), "{calls:?}");
+    let write = "tx.execute(\"DELETE FROM sessions\").await?;";
+    assert_eq!(
+        sql_out_of_place("flows/sign_in/policy.rs", write),
+        vec![".execute("]
+    );
+    let builder = "let mut b = QueryBuilder::new(\"INSERT INTO t \");";
+    assert_eq!(
+        sql_out_of_place("flows/intake/mod.rs", builder),
+        vec!["QueryBuilder"]
+    );
+    // A flow's store, a store folder and the shared layers may hold SQL.
+    assert!(sql_out_of_place("flows/officer/store.rs", &planted).is_empty());
+    assert!(sql_out_of_place("flows/intake/store/batch.rs", &planted).is_empty());
+    assert!(sql_out_of_place("notices/store.rs", &planted).is_empty());
+    assert!(sql_out_of_place("casework.rs", &planted).is_empty());
+    // A handler that calls its store, and SQL named only in a comment, pass.
+    let clean = without_comments(
+        "// was: sqlx::query(\"SELECT 1\").fetch_one(pool)\nlet rows = store::search(&state.db, &by).await?;\nlet tx = state.db.pool().begin().await?;",
+    );
+    assert!(sql_out_of_place("flows/officer/handler.rs", &clean).is_empty());
+    // The named debts are not checked (yet).
+    assert!(sql_out_of_place("flows/security/handler.rs", &planted).is_empty());
+    assert!(!sql_out_of_place("flows/security_archive/handler.rs", &planted).is_empty());
+    // A paid debt is checked again.
+    assert!(!sql_out_of_place("flows/my_cases/handler.rs", &planted).is_empty());
 }

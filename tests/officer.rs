@@ -4,7 +4,7 @@
 mod common;
 
 use casegate::auth::account::Role;
-use common::{Browser, TestApp, location, spawn_app};
+use common::{Browser, TestApp, between, location, spawn_app};
 
 async fn sign_in(app: &TestApp, email: &str) -> Browser {
     common::sign_in_demo(app, email).await
@@ -478,12 +478,6 @@ async fn interviews_transfers_and_the_applicants_activity_list() {
     app.assert_status_rows_in_step().await;
 }
 
-fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
-    let i = s.find(start).unwrap_or_else(|| panic!("{start} in {s}")) + start.len();
-    let j = s[i..].find(end).unwrap() + i;
-    &s[i..j]
-}
-
 #[tokio::test]
 async fn admins_manage_officers_api_clients_resets_and_codes() {
     let app = spawn_app().await;
@@ -501,6 +495,7 @@ async fn admins_manage_officers_api_clients_resets_and_codes() {
         .await;
     let page = r.text().await.unwrap();
     let link = between(&page, "<code class=\"cg-hash\">", "</code>")
+        .unwrap()
         .replace("&amp;", "&")
         .replace("&#38;", "&");
     assert!(

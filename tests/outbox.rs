@@ -4,7 +4,6 @@
 mod common;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,12 +23,14 @@ struct Env {
     db: Db,
     url: String,
     secrets: Secrets,
-    dir: PathBuf,
+    dir: common::TempDir,
+    _database: common::TestDatabase,
 }
 
 async fn env() -> Env {
     let dir = common::temp_dir("outbox");
-    let url = common::fresh_database_url(&dir).await;
+    let database = common::fresh_database(&dir).await;
+    let url = database.url.clone();
     let db = Db::connect(&url, common::engine(), 5).await.unwrap();
     db.migrate().await.unwrap();
     let secrets =
@@ -39,6 +40,7 @@ async fn env() -> Env {
         url,
         secrets,
         dir,
+        _database: database,
     }
 }
 

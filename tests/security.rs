@@ -4,15 +4,12 @@
 mod common;
 
 use casegate::auth::account::Role;
+use common::samples::pdf;
 use common::{Browser, TestApp, location, spawn_app};
 
 // ------------------------------------------- finding 5: officers are not applicants
 
 const RECEIPT: &str = "YSC2608000001";
-
-fn pdf() -> Vec<u8> {
-    b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec()
-}
 
 async fn account_id(app: &TestApp, email: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
@@ -350,6 +347,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -394,7 +392,9 @@ fn start_server(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Result<Se
             }
             _ => {
                 let _ = child.wait();
-                return Err(std::fs::read_to_string(&log).unwrap_or_default());
+                let printed = std::fs::read_to_string(&log).unwrap_or_default();
+                let _ = std::fs::remove_file(&log);
+                return Err(printed);
             }
         }
     };
@@ -913,7 +913,7 @@ async fn the_server_log_of_a_whole_journey_holds_no_secret_and_names_each_reques
         ..common::Options::default()
     })
     .await;
-    let server = start_server(
+    let mut server = start_server(
         &app,
         &["serve", "--demo"],
         &[("CASEGATE_LOG", "debug,sqlx=debug,hyper=info,h2=info")],
@@ -986,9 +986,11 @@ async fn the_server_log_of_a_whole_journey_holds_no_secret_and_names_each_reques
     .await
     .unwrap();
     drop(b);
-    let log_path = server.log.clone();
+    // Stop the server, read everything it logged (dropping it removes the log).
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let log = std::fs::read_to_string(&server.log).unwrap();
     drop(server);
-    let log = std::fs::read_to_string(&log_path).unwrap();
     assert!(log.lines().count() > 10, "the log was written: {log}");
     let digits = a_number.trim_start_matches('A').to_string();
     for (what, secret) in [

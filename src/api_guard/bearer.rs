@@ -4,18 +4,12 @@
 //! with RFC 6750's challenge.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use axum::response::Response;
 
+use super::error::api_error;
 use super::{Grant, store, token_live};
 use crate::app::AppState;
 use crate::crypto::hmac_sha256;
-
-/// `{"code": N, "message": "…"}` with the given status.
-pub fn api_error(status: StatusCode, message: &str) -> Response {
-    let body = json!({ "code": status.as_u16(), "message": message });
-    (status, axum::Json(body)).into_response()
-}
 
 pub fn store_failure(e: crate::store::StoreError) -> Response {
     if e.is_unavailable() {

@@ -8,6 +8,7 @@
 //! cannot afford; the daily quota likewise resets when an instance restarts.
 
 pub mod bearer;
+pub mod error;
 pub mod store;
 
 use std::collections::HashMap;

@@ -8,11 +8,11 @@
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::session::cookie_value;
+use super::cookies;
 use crate::app::{AppState, is_api_path};
 use crate::crypto::{constant_time_eq, hmac_sha256, random_hex};
 
@@ -48,7 +48,7 @@ fn field<'a>(
 
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let key = state.secrets.session_key;
-    let existing = cookie_value(req.headers(), COOKIE)
+    let existing = cookies::read(req.headers(), COOKIE)
         .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_string);
     let (cookie, fresh) = match existing {
@@ -97,11 +97,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     };
     parts.extensions.insert(CsrfToken(expected));
     let mut resp = next.run(Request::from_parts(parts, body)).await;
-    if fresh
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            "{COOKIE}={cookie}; Path=/; Secure; HttpOnly; SameSite=Lax"
-        ))
-    {
+    if fresh && let Some(v) = cookies::set(COOKIE, &cookie, None) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp

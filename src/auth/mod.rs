@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod backup_codes;
+pub mod cookies;
 pub mod csrf;
 pub mod email_codes;
 pub mod help_desk;

@@ -5,7 +5,7 @@
 
 use axum::http::{HeaderMap, HeaderValue};
 
-use super::session::cookie_value;
+use super::cookies;
 
 pub const COOKIE: &str = "__Host-casegate_next";
 const MAX_LEN: usize = 256;
@@ -38,22 +38,16 @@ impl ReturnTo {
 
     /// The one from the request's cookie, if any and still valid.
     pub fn from_headers(headers: &HeaderMap) -> Option<ReturnTo> {
-        cookie_value(headers, COOKIE).and_then(ReturnTo::parse)
+        cookies::read(headers, COOKIE).and_then(ReturnTo::parse)
     }
 
     pub fn cookie(&self) -> Option<HeaderValue> {
-        HeaderValue::from_str(&format!(
-            "{COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={MAX_AGE_SECS}",
-            self.0
-        ))
-        .ok()
+        cookies::set(COOKIE, &self.0, Some(MAX_AGE_SECS.into()))
     }
 }
 
 pub fn clear_cookie() -> HeaderValue {
-    HeaderValue::from_static(
-        "__Host-casegate_next=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
-    )
+    cookies::clear(COOKIE)
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sqlx::Row;
 
+use super::cookies;
 use crate::app::AppState;
 use crate::crypto::{hmac_sha256, random_hex};
 use crate::secrets::Secrets;
@@ -96,27 +97,11 @@ pub fn hash_id(secrets: &Secrets, raw: &str) -> Vec<u8> {
 }
 
 pub fn cookie_header(raw: &str) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={raw}; Path=/; Secure; HttpOnly; SameSite=Lax"
-    ))
-    .ok()
+    cookies::set(COOKIE, raw, None)
 }
 
 pub fn clear_cookie_header() -> HeaderValue {
-    HeaderValue::from_static(
-        "__Host-casegate_session=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
-    )
-}
-
-pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+    cookies::clear(COOKIE)
 }
 
 pub struct NewSession<'a> {
@@ -292,7 +277,7 @@ pub struct MaybeSession(pub Option<Session>);
 impl FromRequestParts<AppState> for MaybeSession {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Some(raw) = cookie_value(&parts.headers, COOKIE) else {
+        let Some(raw) = cookies::read(&parts.headers, COOKIE) else {
             return Ok(MaybeSession(None));
         };
         let s = load(&state.db, &state.secrets, raw, state.now().timestamp())

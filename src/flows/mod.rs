@@ -1,6 +1,8 @@
-//! One folder per user flow, each with the same shape:
-//! `form.rs` (what the person submits, parsed), `policy.rs` (pure rules, `now`
-//! passed in), `store.rs` (its queries), `handler.rs` (HTTP), and its templates.
+//! One folder per user flow, each with the same shape, as far as the flow
+//! needs it: `form.rs` (what the person submits, parsed), `policy.rs` (pure
+//! rules, `now` passed in), `store.rs` (its queries — the only file of a flow
+//! with SQL), `handler.rs` (HTTP), and its templates. See
+//! docs/ARCHITECTURE.md.
 
 pub mod access_code;
 pub mod address;

@@ -8,7 +8,7 @@
 //!    consulted); refuse on error.
 //! 3. [`clamd::scan`]; any error means "not scanned", so fail closed.
 //! 4. [`Storage::put`] and keep the returned [`StoredObject`], the detected
-//!    [`Kind`] and [`kind::safe_display_name`] of the original name in the
+//!    [`Kind`] and [`file_name::safe_display_name`] of the original name in the
 //!    database. If a later rescan finds malware, [`Storage::quarantine`] it.
 //! 5. Serve downloads only once scanned clean, with the stored MIME type,
 //!    `X-Content-Type-Options: nosniff`, a sandboxing CSP and a
@@ -17,10 +17,12 @@
 
 pub mod clamd;
 pub mod evidence;
+pub mod file_name;
 pub mod identify;
 pub mod kind;
 pub mod storage;
 
 pub use clamd::{ScanError, ScanVerdict};
-pub use kind::{Kind, KindError, MAX_BYTES, content_disposition, detect, safe_display_name};
+pub use file_name::{content_disposition, safe_display_name};
+pub use kind::{Kind, KindError, MAX_BYTES, detect};
 pub use storage::{LocalStorage, Storage, StorageError, StoredObject};

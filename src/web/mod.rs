@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::app::{AppState, Chrome, ClientIp, is_api_path};
+use crate::auth::cookies;
 use crate::error::ErrorPage;
 use crate::flows::{
     access_code, address, case_status, evidence, help, home, intake, link_case, my_cases, officer,
@@ -387,9 +388,9 @@ async fn security_headers(req: Request, next: Next) -> Response {
     resp
 }
 
-/// The language cookie, like every cookie of casegate: `__Host-`, Secure,
-/// HttpOnly, SameSite=Lax.
-const LANG_COOKIE_PREFIX: &str = "__Host-lang=";
+/// The language cookie (by the house rules of `auth::cookies`).
+const LANG_COOKIE: &str = "__Host-lang";
+const LANG_COOKIE_MAX_AGE_SECS: i64 = 31_536_000;
 
 /// The visitor's language: `?lang=` (remembered in a cookie), else the
 /// cookie, else `Accept-Language`, else English.
@@ -399,14 +400,7 @@ async fn language(mut req: Request, next: Next) -> Response {
             .find(|(k, _)| k == "lang")
             .and_then(|(_, v)| Lang::parse(&v))
     });
-    let from_cookie = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(LANG_COOKIE_PREFIX))
-        .find_map(Lang::parse);
+    let from_cookie = cookies::read(req.headers(), LANG_COOKIE).and_then(Lang::parse);
     let lang = from_query.or(from_cookie).unwrap_or_else(|| {
         req.headers()
             .get(header::ACCEPT_LANGUAGE)
@@ -418,14 +412,9 @@ async fn language(mut req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     if let Some(chosen) = from_query
         && from_cookie != Some(chosen)
+        && let Some(v) = cookies::set(LANG_COOKIE, chosen.code(), Some(LANG_COOKIE_MAX_AGE_SECS))
     {
-        let cookie = format!(
-            "{LANG_COOKIE_PREFIX}{}; Path=/; Max-Age=31536000; Secure; HttpOnly; SameSite=Lax",
-            chosen.code()
-        );
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            resp.headers_mut().append(header::SET_COOKIE, v);
-        }
+        resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp.headers_mut().insert(
         header::VARY,
@@ -473,7 +462,7 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     let (mut parts, _) = resp.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     if is_api_path(&path) {
-        let body = status_api::handler::error_json(status, page);
+        let body = crate::api_guard::error::error_json(status, page);
         parts.headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

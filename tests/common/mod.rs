@@ -4,10 +4,15 @@
 
 #![allow(dead_code)]
 
+pub mod check;
+pub mod samples;
 pub mod smtp;
 
+#[allow(unused_imports)] // not every test file uses every helper
+pub use check::{assert_no_leak, between, eventually};
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -50,6 +55,9 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     pub http: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    // Dropped after the server is told to stop: the database, then the folder.
+    _database: TestDatabase,
+    _folder: TempDir,
 }
 
 impl Drop for TestApp {
@@ -57,6 +65,72 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// A temporary folder, removed (with everything in it) when dropped, also
+/// when the test fails.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One test's database: a fresh PostgreSQL database (dropped, with its open
+/// connections, when this is dropped) or a SQLite file in the test's folder.
+pub struct TestDatabase {
+    pub url: String,
+    /// `(admin URL, database name)` on PostgreSQL.
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on:
+        // the DROP runs on a thread with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                let Ok(admin_db) = Db::connect(&admin, DbEngine::Postgres, 1).await else {
+                    return;
+                };
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(admin_db.pool())
+                    .await;
+                admin_db.close().await;
+            });
+        });
+        let _ = dropped.join();
     }
 }
 
@@ -87,13 +161,14 @@ pub fn engine() -> DbEngine {
     }
 }
 
-/// A fresh, empty database URL for one test.
-pub async fn fresh_database_url(data_dir: &std::path::Path) -> String {
+/// A fresh, empty database for one test (see [`TestDatabase`]); on SQLite a
+/// file in `data_dir`.
+pub async fn fresh_database(data_dir: &Path) -> TestDatabase {
     // Fails here when PostgreSQL is required but not configured.
     engine();
     match std::env::var("CASEGATE_TEST_POSTGRES") {
         Ok(admin) if !admin.is_empty() => {
-            let name = unique("cg");
+            let name = unique("casegate_test");
             let admin_db = Db::connect(&admin, DbEngine::Postgres, 1).await.unwrap();
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(admin_db.pool())
@@ -101,16 +176,24 @@ pub async fn fresh_database_url(data_dir: &std::path::Path) -> String {
                 .unwrap();
             admin_db.close().await;
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            format!("{base}/{name}")
+            TestDatabase {
+                url: format!("{base}/{name}"),
+                postgres: Some((admin.clone(), name)),
+            }
         }
-        _ => format!("sqlite://{}", data_dir.join("casegate.db").display()),
+        _ => TestDatabase {
+            url: format!("sqlite://{}", data_dir.join("casegate.db").display()),
+            postgres: None,
+        },
     }
 }
 
-pub fn temp_dir(tag: &str) -> PathBuf {
+/// A fresh folder under the system's temporary folder, removed when the
+/// returned guard is dropped.
+pub fn temp_dir(tag: &str) -> TempDir {
     let dir = std::env::temp_dir().join(unique(&format!("casegate-test-{tag}")));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 pub fn test_config(
@@ -152,9 +235,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(opts: Options) -> TestApp {
-    let data_dir = temp_dir("app");
-    let url = fresh_database_url(&data_dir).await;
-    let config = test_config(&data_dir, &url, &opts.extra);
+    let folder = temp_dir("app");
+    let data_dir = folder.to_path_buf();
+    let database = fresh_database(&data_dir).await;
+    let config = test_config(&data_dir, &database.url, &opts.extra);
     let secrets = Secrets::load_or_create(
         config.master_key_hex.as_deref(),
         &data_dir,
@@ -208,6 +292,8 @@ pub async fn spawn_with(opts: Options) -> TestApp {
         data_dir,
         http,
         shutdown: Some(tx),
+        _database: database,
+        _folder: folder,
     }
 }
 

@@ -6,46 +6,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::form::AddressForm;
+use super::store;
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::csrf::CsrfToken;
 use crate::auth::record;
 use crate::auth::session::MaybeSession;
 use crate::authz;
-use crate::domain::UsAddress;
-use crate::domain::address::{AddressInput, UsState};
+use crate::domain::address::UsState;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::outbox::{self, OutgoingEmail};
-
-#[derive(Debug, Default, Clone, Deserialize)]
-pub struct AddressForm {
-    #[serde(default)]
-    pub street: String,
-    #[serde(default)]
-    pub unit: String,
-    #[serde(default)]
-    pub city: String,
-    #[serde(default)]
-    pub state: String,
-    #[serde(default)]
-    pub zip: String,
-    /// "Edit" on the check page: the form again, with what was typed.
-    #[serde(default)]
-    pub edit: String,
-}
-
-impl AddressForm {
-    fn parse(&self) -> Result<UsAddress, ()> {
-        UsAddress::parse(AddressInput {
-            street: self.street.trim(),
-            unit: self.unit.trim(),
-            city: self.city.trim(),
-            state: self.state.trim(),
-            zip: self.zip.trim(),
-        })
-        .map_err(|_| ())
-    }
-}
 
 #[derive(askama::Template)]
 #[template(path = "flows/address/form.html")]
@@ -68,12 +39,7 @@ struct PaperTemplate<'a> {
 }
 
 async fn person_of(state: &AppState, account_id: i64) -> Result<Option<i64>, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT person_id FROM cases WHERE account_id = $1 ORDER BY id LIMIT 1")
-            .bind(account_id)
-            .fetch_optional(state.db.pool())
-            .await?,
-    )
+    Ok(store::person_of_account(&state.db, account_id).await?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -164,17 +130,13 @@ pub async fn form(
 
 /// The address on file for a person, in its two postal lines.
 async fn on_file(state: &AppState, person_id: i64) -> Result<Option<(String, String)>, AppError> {
-    let row: (String, Option<String>, String, String, String) =
-        sqlx::query_as("SELECT street, unit, city, state, zip FROM persons WHERE id = $1")
-            .bind(person_id)
-            .fetch_one(state.db.pool())
-            .await?;
+    let row = store::address_on_file(&state.db, person_id).await?;
     let f = AddressForm {
-        street: row.0,
-        unit: row.1.unwrap_or_default(),
-        city: row.2,
-        state: row.3,
-        zip: row.4,
+        street: row.street,
+        unit: row.unit.unwrap_or_default(),
+        city: row.city,
+        state: row.state,
+        zip: row.zip,
         edit: String::new(),
     };
     Ok(f.parse().ok().map(|a| (a.delivery_line(), a.last_line())))
@@ -195,7 +157,7 @@ pub async fn preview(
             Ok(page(&state, lang, csrf, f, false, true, preview, false))
         }
         Ok(_) => Ok(page(&state, lang, csrf, f, false, false, None, false)),
-        Err(()) => Ok(page(&state, lang, csrf, f, true, has_case, None, false)),
+        Err(_) => Ok(page(&state, lang, csrf, f, true, has_case, None, false)),
     }
 }
 
@@ -227,42 +189,10 @@ pub async fn confirm(
         return Ok(page(&state, lang, csrf, f, true, true, None, false));
     };
     let now = state.now().timestamp();
-    let old: (String, Option<String>, String, String, String) =
-        sqlx::query_as("SELECT street, unit, city, state, zip FROM persons WHERE id = $1")
-            .bind(person_id)
-            .fetch_one(state.db.pool())
-            .await?;
+    let old = store::address_on_file(&state.db, person_id).await?;
     let mut tx = state.db.pool().begin().await?;
-    sqlx::query("UPDATE persons SET street = $1, unit = $2, city = $3, state = $4, zip = $5, updated_at = $6 WHERE id = $7")
-        .bind(a.street())
-        .bind(a.unit())
-        .bind(a.city())
-        .bind(a.state().code())
-        .bind(a.zip().as_str())
-        .bind(now)
-        .bind(person_id)
-        .execute(&mut *tx)
-        .await?;
-    let old_text = format!(
-        "{} {} {} {} {}",
-        old.0,
-        old.1.unwrap_or_default(),
-        old.2,
-        old.3,
-        old.4
-    );
-    sqlx::query("INSERT INTO address_changes (person_id, account_id, old_address, new_address, at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(person_id)
-        .bind(s.account_id)
-        .bind(old_text)
-        .bind(format!("{} {}", a.delivery_line(), a.last_line()))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
-        .bind(s.account_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    store::change_address(&mut tx, person_id, s.account_id, &old, &a, now).await?;
+    let email = store::account_email(&mut tx, s.account_id).await?;
     let m = state.messages;
     let args = [
         ("agency", state.agency(lang)),

@@ -4,4 +4,6 @@
 //! every pending case and for the access-code flow from that moment on.
 //! Signed-out visitors get the paper route (Form AR-11).
 
+pub mod form;
 pub mod handler;
+pub mod store;

@@ -331,7 +331,7 @@ pub async fn upload(
     let mut errors = vec![];
     let mut added = 0u32;
     for (i, (name, bytes)) in files.into_iter().enumerate() {
-        let display = kind::safe_display_name(&name);
+        let display = crate::uploads::file_name::safe_display_name(&name);
         if i >= room {
             errors.push(refusal(
                 &state,

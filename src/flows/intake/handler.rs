@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::cli::parse_all;
-use crate::api_guard::bearer::{api_error, authorize};
+use crate::api_guard::bearer::authorize;
+use crate::api_guard::error::api_error;
 use crate::app::AppState;
 use crate::flows::status_api::SCOPE_INTAKE;
 

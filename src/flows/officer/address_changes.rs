@@ -6,9 +6,10 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::DateTime;
-use sqlx::Row;
 
+use super::form::CaseError;
 use super::handler::{HistoryLine, Officer};
+use super::store;
 use crate::address_change::ChangeState;
 use crate::address_change::store::{self as changes, Reversal};
 use crate::app::{AppState, Chrome, ClientIp, render};
@@ -55,12 +56,9 @@ fn state_text(msgs: &Messages, lang: Lang, s: ChangeState) -> String {
 
 async fn person_of_case(state: &AppState, receipt: &str) -> Result<(i64, i64), AppError> {
     let r = ReceiptNumber::parse(receipt).map_err(|_| AppError::NotFound)?;
-    let row = sqlx::query("SELECT id, person_id FROM cases WHERE receipt_number = $1")
-        .bind(r.as_str())
-        .fetch_optional(state.db.pool())
+    store::case_and_person(&state.db, &r)
         .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((row.try_get("id")?, row.try_get("person_id")?))
+        .ok_or(AppError::NotFound)
 }
 
 /// The person's requests, newest first (a change whose hold has ended is
@@ -101,27 +99,22 @@ pub async fn notes(
     case_id: i64,
 ) -> Result<Vec<(i64, HistoryLine)>, AppError> {
     let m = state.messages;
-    let rows = sqlx::query("SELECT kind, at, actor FROM case_notes WHERE case_id = $1")
-        .bind(case_id)
-        .fetch_all(state.db.pool())
-        .await?;
-    rows.iter()
+    Ok(store::notes(&state.db, case_id)
+        .await?
+        .into_iter()
         .map(|r| {
-            let kind: String = r.try_get("kind")?;
-            let at: i64 = r.try_get("at")?;
-            Ok((
-                at,
+            (
+                r.at,
                 HistoryLine {
-                    date: day(m, lang, at),
+                    date: day(m, lang, r.at),
                     status: m
-                        .get(lang, &format!("officer.address_changes.note.{kind}"))
+                        .get(lang, &format!("officer.address_changes.note.{}", r.kind))
                         .to_string(),
-                    actor: r.try_get("actor")?,
+                    actor: r.actor,
                 },
-            ))
+            )
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(AppError::from)
+        .collect())
 }
 
 #[derive(askama::Template)]
@@ -186,7 +179,8 @@ pub async fn reverse(
     Ok(match outcome {
         Reversal::Done { .. } => Redirect::to(&format!("/officer/cases/{receipt}")).into_response(),
         Reversal::NotAllowed => {
-            Redirect::to(&format!("/officer/cases/{receipt}?error=address_change")).into_response()
+            let e = CaseError::AddressChange.code();
+            Redirect::to(&format!("/officer/cases/{receipt}?error={e}")).into_response()
         }
     })
 }

@@ -5,10 +5,10 @@
 use axum::Form;
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use sqlx::Row;
 
+use super::form::{AdminAction, AdminForm, FilingForm};
 use super::handler::{Officer, audit, audit_in};
+use super::store::{self, ClientRow, OfficerRow};
 use crate::api_guard::Allowance;
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::{self, CodePurpose, Role};
@@ -19,21 +19,6 @@ use crate::error::AppError;
 use crate::flows::intake::cli::parse_all;
 use crate::flows::status_api::{self, SCOPE_INTAKE, SCOPE_STATUS};
 use crate::i18n::Lang;
-
-pub struct OfficerRow {
-    pub id: i64,
-    pub email: String,
-    pub role: String,
-    pub disabled: bool,
-}
-
-pub struct ClientRow {
-    pub client_id: String,
-    pub name: String,
-    pub scopes: String,
-    pub rate: i64,
-    pub disabled: bool,
-}
 
 #[derive(askama::Template)]
 #[template(path = "flows/officer/admin.html")]
@@ -55,35 +40,8 @@ async fn admin_page(
     reveal: Vec<(String, String)>,
     message: Option<&str>,
 ) -> Result<Response, AppError> {
-    let officers = sqlx::query("SELECT id, email, role, disabled_at FROM accounts WHERE role <> 'applicant' ORDER BY email")
-        .fetch_all(state.db.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(OfficerRow {
-                id: r.try_get("id")?,
-                email: r.try_get("email")?,
-                role: r.try_get("role")?,
-                disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let clients = sqlx::query(
-        "SELECT client_id, name, scopes, rate_per_sec, disabled_at FROM api_clients ORDER BY id",
-    )
-    .fetch_all(state.db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ClientRow {
-            client_id: r.try_get("client_id")?,
-            name: r.try_get("name")?,
-            scopes: r.try_get("scopes")?,
-            rate: r.try_get("rate_per_sec")?,
-            disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let officers = store::officers(&state.db).await?;
+    let clients = store::api_clients(&state.db).await?;
     let c = Chrome::new(state, lang, "/officer/admin", "")
         .with_csrf(csrf)
         .officer();
@@ -109,133 +67,6 @@ pub async fn page(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::Admin)?;
     admin_page(&state, lang, csrf, vec![], None).await
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct AdminForm {
-    #[serde(default)]
-    pub action: String,
-    #[serde(default)]
-    pub email: String,
-    #[serde(default)]
-    pub role: String,
-    #[serde(default)]
-    pub id: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub intake: String,
-    #[serde(default)]
-    pub a_number: String,
-    /// Help-desk reset: the identity evidence checked, and the officer's note.
-    #[serde(default)]
-    pub evidence: String,
-    #[serde(default)]
-    pub evidence_note: String,
-}
-
-/// The admin actions, parsed once from the form's `action` field. Values
-/// that need a page of their own when wrong (an email, a role, a name) are
-/// checked in the action; a record id that is not a number is a bad request.
-#[derive(Debug, PartialEq, Eq)]
-pub enum AdminAction {
-    CreateOfficer {
-        email: String,
-        role: String,
-    },
-    /// `disable_officer` or `enable_officer`.
-    SetDisabled {
-        id: i64,
-        disable: bool,
-    },
-    SetRole {
-        id: i64,
-        role: String,
-    },
-    CreateClient {
-        name: String,
-        intake: bool,
-    },
-    RotateClient {
-        client_id: String,
-    },
-    DisableClient {
-        client_id: String,
-    },
-    /// Lift the sign-in and second-factor throttles of an account.
-    Unlock {
-        email: String,
-    },
-    /// Help-desk reset: the identity evidence checked and the officer's note
-    /// (parsed by `auth::help_desk`, which refuses a reset without them).
-    StartReset {
-        email: String,
-        evidence: String,
-        evidence_note: String,
-    },
-    RevokeCodes {
-        a_number: String,
-    },
-}
-
-/// Why an admin form is not an action.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AdminActionError {
-    #[error("unknown admin action")]
-    UnknownAction,
-    #[error("the record id is not a number")]
-    BadId,
-}
-
-impl From<AdminActionError> for AppError {
-    fn from(e: AdminActionError) -> Self {
-        tracing::warn!(error = %e, "admin form refused");
-        AppError::BadRequest
-    }
-}
-
-impl AdminAction {
-    pub fn parse(f: AdminForm) -> Result<AdminAction, AdminActionError> {
-        let id = |s: &str| s.trim().parse::<i64>().map_err(|_| AdminActionError::BadId);
-        Ok(match f.action.as_str() {
-            "create_officer" => AdminAction::CreateOfficer {
-                email: f.email,
-                role: f.role,
-            },
-            "disable_officer" => AdminAction::SetDisabled {
-                id: id(&f.id)?,
-                disable: true,
-            },
-            "enable_officer" => AdminAction::SetDisabled {
-                id: id(&f.id)?,
-                disable: false,
-            },
-            "set_role" => AdminAction::SetRole {
-                id: id(&f.id)?,
-                role: f.role,
-            },
-            "create_client" => AdminAction::CreateClient {
-                name: f.name,
-                intake: f.intake == "on",
-            },
-            "rotate_client" => AdminAction::RotateClient {
-                client_id: f.id.trim().to_string(),
-            },
-            "disable_client" => AdminAction::DisableClient {
-                client_id: f.id.trim().to_string(),
-            },
-            "unlock" => AdminAction::Unlock { email: f.email },
-            "start_reset" => AdminAction::StartReset {
-                email: f.email,
-                evidence: f.evidence,
-                evidence_note: f.evidence_note,
-            },
-            "revoke_codes" => AdminAction::RevokeCodes {
-                a_number: f.a_number,
-            },
-            _ => return Err(AdminActionError::UnknownAction),
-        })
-    }
 }
 
 /// Every admin action, one form endpoint: which one is `action`.
@@ -293,14 +124,7 @@ pub async fn act(
             }
             // Disabled and signed out everywhere, with its audit entry, at once.
             let mut tx = state.db.pool().begin().await?;
-            let r = sqlx::query(
-                "UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND role <> 'applicant'",
-            )
-            .bind(disable.then_some(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            if r.rows_affected() != 1 {
+            if !store::set_officer_disabled(&mut tx, id, disable.then_some(now)).await? {
                 return Err(AppError::NotFound);
             }
             if disable {
@@ -323,13 +147,7 @@ pub async fn act(
                 return bad("admin.error.self").await;
             }
             let mut tx = state.db.pool().begin().await?;
-            let r =
-                sqlx::query("UPDATE accounts SET role = $1 WHERE id = $2 AND role <> 'applicant'")
-                    .bind(role.code())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            if r.rows_affected() != 1 {
+            if !store::set_officer_role(&mut tx, id, role).await? {
                 return Err(AppError::NotFound);
             }
             // A new role takes effect at the next sign-in.
@@ -387,19 +205,10 @@ pub async fn act(
             let hash = crate::crypto::hmac_sha256(&state.secrets.api_key, secret.as_bytes());
             // New secret, old tokens gone and the audit entry: all or nothing.
             let mut tx = state.db.pool().begin().await?;
-            let r = sqlx::query("UPDATE api_clients SET secret_hash = $1 WHERE client_id = $2")
-                .bind(hash.to_vec())
-                .bind(&client_id)
-                .execute(&mut *tx)
-                .await?;
-            if r.rows_affected() != 1 {
+            // Tokens issued with the old secret die with it.
+            if !store::rotate_client_secret(&mut tx, &client_id, &hash).await? {
                 return Err(AppError::NotFound);
             }
-            // Tokens issued with the old secret die with it.
-            sqlx::query("DELETE FROM api_tokens WHERE client_pk = (SELECT id FROM api_clients WHERE client_id = $1)")
-                .bind(&client_id)
-                .execute(&mut *tx)
-                .await?;
             audit_in(
                 &mut tx,
                 &state,
@@ -418,12 +227,7 @@ pub async fn act(
         }
         AdminAction::DisableClient { client_id } => {
             let mut tx = state.db.pool().begin().await?;
-            let r = sqlx::query("UPDATE api_clients SET disabled_at = $1 WHERE client_id = $2 AND disabled_at IS NULL")
-                .bind(now)
-                .bind(&client_id)
-                .execute(&mut *tx)
-                .await?;
-            if r.rows_affected() != 1 {
+            if !store::disable_client(&mut tx, &client_id, now).await? {
                 return Err(AppError::NotFound);
             }
             audit_in(
@@ -490,21 +294,14 @@ pub async fn act(
                 return bad("admin.error.a_number").await;
             };
             let mut tx = state.db.pool().begin().await?;
-            let r = sqlx::query(
-                "UPDATE access_codes SET revoked_at = $1 WHERE used_at IS NULL AND revoked_at IS NULL \
-                 AND person_id = (SELECT id FROM persons WHERE a_number = $2)",
-            )
-            .bind(now)
-            .bind(a.as_str())
-            .execute(&mut *tx)
-            .await?;
+            let revoked = store::revoke_unused_codes(&mut tx, &a, now).await?;
             audit_in(
                 &mut tx,
                 &state,
                 &o,
                 "admin.codes_revoked",
                 &ip,
-                &format!("{} codes", r.rows_affected()),
+                &format!("{revoked} codes"),
             )
             .await?;
             tx.commit().await?;
@@ -556,40 +353,6 @@ pub async fn intake_page(
 }
 
 const CSV_HEADER: &str = "a_number,given_name,family_name,date_of_birth,street,unit,city,state,zip,email,form,office,received_date,channel,protected";
-
-#[derive(Debug, Default, Deserialize)]
-pub struct FilingForm {
-    #[serde(default)]
-    pub a_number: String,
-    #[serde(default)]
-    pub given_name: String,
-    #[serde(default)]
-    pub family_name: String,
-    #[serde(default)]
-    pub date_of_birth: String,
-    #[serde(default)]
-    pub street: String,
-    #[serde(default)]
-    pub unit: String,
-    #[serde(default)]
-    pub city: String,
-    #[serde(default)]
-    pub state: String,
-    #[serde(default)]
-    pub zip: String,
-    #[serde(default)]
-    pub email: String,
-    #[serde(default)]
-    pub form: String,
-    #[serde(default)]
-    pub office: String,
-    #[serde(default)]
-    pub received_date: String,
-    #[serde(default)]
-    pub channel: String,
-    #[serde(default)]
-    pub protected: String,
-}
 
 /// Files the parsed rows and shows what happened, line by line.
 #[allow(clippy::too_many_arguments)]
@@ -703,45 +466,4 @@ pub async fn intake_upload(
     let csv = csv.ok_or(AppError::BadRequest)?;
     let parsed = parse_all(&csv[..], state.now().date_naive()).map_err(|_| AppError::BadRequest)?;
     file_and_report(&state, lang, csrf, &ip, &o, parsed.filings, parsed.rejected).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn form(action: &str, id: &str) -> AdminForm {
-        AdminForm {
-            action: action.to_string(),
-            id: id.to_string(),
-            ..AdminForm::default()
-        }
-    }
-
-    #[test]
-    fn admin_forms_parse_into_actions_or_typed_refusals() {
-        assert_eq!(
-            AdminAction::parse(form("disable_officer", " 7 ")),
-            Ok(AdminAction::SetDisabled {
-                id: 7,
-                disable: true
-            })
-        );
-        assert_eq!(
-            AdminAction::parse(form("rotate_client", " c_1 ")),
-            Ok(AdminAction::RotateClient {
-                client_id: "c_1".into()
-            })
-        );
-        assert_eq!(
-            AdminAction::parse(form("set_role", "x")),
-            Err(AdminActionError::BadId)
-        );
-        for unknown in ["", "drop_tables", "DISABLE_OFFICER", "unlock "] {
-            assert_eq!(
-                AdminAction::parse(form(unknown, "1")),
-                Err(AdminActionError::UnknownAction),
-                "{unknown:?}"
-            );
-        }
-    }
 }

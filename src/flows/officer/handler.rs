@@ -5,9 +5,13 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
+use super::form::{
+    Appointment, CaseError, CaseQuery, EvidenceRequest, InterviewForm, MailForm, MailQuery,
+    RfeForm, SearchQuery, StatusForm, TransferForm,
+};
+use super::store::{self, CaseRow};
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::Role;
 use crate::auth::csrf::CsrfToken;
@@ -16,7 +20,7 @@ use crate::authz::{OfficerArea, officer_may};
 use crate::casework::{self, ChangeError};
 use crate::domain::notice::{MailState, NoticeKind};
 use crate::domain::status::transition;
-use crate::domain::{CaseStatus, FormType, ReceiptNumber};
+use crate::domain::{CaseStatus, ReceiptNumber};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::notices::render::LetterContext;
@@ -184,12 +188,6 @@ struct SearchTemplate<'a> {
     searched: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct SearchQuery {
-    #[serde(default)]
-    pub q: String,
-}
-
 pub async fn search(
     State(state): State<AppState>,
     lang: Lang,
@@ -198,47 +196,17 @@ pub async fn search(
     Query(sq): Query<SearchQuery>,
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseView)?;
-    let q: String = sq.q.trim().chars().take(60).collect();
+    let q = sq.text();
     let mut results = vec![];
-    if !q.is_empty() {
-        let base = "SELECT c.receipt_number, c.form, c.status, p.given_name, p.family_name FROM cases c \
-                    JOIN persons p ON p.id = c.person_id";
-        let rows = if let Ok(r) = ReceiptNumber::parse(&q) {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{base} WHERE c.receipt_number = $1"
-            )))
-            .bind(r.as_str().to_string())
-            .fetch_all(state.db.pool())
-            .await?
-        } else if let Ok(a) = crate::domain::ANumber::parse(&q) {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{base} WHERE p.a_number = $1 ORDER BY c.id"
-            )))
-            .bind(a.as_str().to_string())
-            .fetch_all(state.db.pool())
-            .await?
-        } else {
-            // Family name, case-insensitive, prefix match.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{base} WHERE LOWER(p.family_name) LIKE $1 ORDER BY p.family_name, c.id LIMIT 50"
-            )))
-            .bind(format!("{}%", q.to_lowercase().replace(['%', '_'], "")))
-            .fetch_all(state.db.pool())
-            .await?
-        };
-        for r in rows {
-            let status: String = r.try_get("status")?;
+    if let Some(by) = sq.parse() {
+        for r in store::search(&state.db, &by).await? {
             results.push(FoundCase {
-                receipt: r.try_get("receipt_number")?,
-                form: r.try_get("form")?,
-                name: format!(
-                    "{} {}",
-                    r.try_get::<String, _>("given_name")?,
-                    r.try_get::<String, _>("family_name")?
-                ),
-                status: CaseStatus::from_code(&status)
+                receipt: r.receipt,
+                form: r.form,
+                name: format!("{} {}", r.given_name, r.family_name),
+                status: CaseStatus::from_code(&r.status)
                     .map(|s| state.messages.get(lang, &s.title_key()).to_string())
-                    .unwrap_or(status),
+                    .unwrap_or(r.status),
             });
         }
     }
@@ -306,36 +274,11 @@ struct CaseTemplate<'a> {
     error: Option<String>,
 }
 
-struct CaseRow {
-    id: i64,
-    receipt: String,
-    form: FormType,
-    office: String,
-    status: CaseStatus,
-}
-
 async fn case_row(state: &AppState, receipt: &str) -> Result<CaseRow, AppError> {
     let r = ReceiptNumber::parse(receipt).map_err(|_| AppError::NotFound)?;
-    let row = sqlx::query(
-        "SELECT id, receipt_number, form, office, status FROM cases WHERE receipt_number = $1",
-    )
-    .bind(r.as_str())
-    .fetch_optional(state.db.pool())
-    .await?
-    .ok_or(AppError::NotFound)?;
-    Ok(CaseRow {
-        id: row.try_get("id")?,
-        receipt: row.try_get("receipt_number")?,
-        form: FormType::parse(&row.try_get::<String, _>("form")?).ok_or(AppError::NotFound)?,
-        office: row.try_get("office")?,
-        status: CaseStatus::from_code(&row.try_get::<String, _>("status")?)
-            .ok_or(AppError::NotFound)?,
-    })
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct CaseQuery {
-    pub error: Option<String>,
+    store::case_by_receipt(&state.db, &r)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 pub async fn case_page(
@@ -349,36 +292,23 @@ pub async fn case_page(
     o.require(OfficerArea::CaseView)?;
     let case = case_row(&state, &receipt).await?;
     let m = state.messages;
-    let p = sqlx::query(
-        "SELECT p.a_number, p.given_name, p.family_name, p.street, p.unit, p.city, p.state, p.zip, p.protected, \
-         a.account_number FROM cases c JOIN persons p ON p.id = c.person_id LEFT JOIN accounts a ON a.id = c.account_id \
-         WHERE c.id = $1",
-    )
-    .bind(case.id)
-    .fetch_one(state.db.pool())
-    .await?;
-    let mut history = sqlx::query(
-        "SELECT status, at, actor FROM case_history WHERE case_id = $1 ORDER BY at DESC, id DESC",
-    )
-    .bind(case.id)
-    .fetch_all(state.db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        let s: String = r.try_get("status")?;
-        let at: i64 = r.try_get("at")?;
-        Ok((
-            at,
-            HistoryLine {
-                date: m.long_date(lang, date_of(at)),
-                status: CaseStatus::from_code(&s)
-                    .map(|s| m.get(lang, &s.title_key()).to_string())
-                    .unwrap_or(s),
-                actor: r.try_get("actor")?,
-            },
-        ))
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let p = store::person_on_case(&state.db, case.id).await?;
+    let mut history: Vec<(i64, HistoryLine)> = store::history(&state.db, case.id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                r.at,
+                HistoryLine {
+                    date: m.long_date(lang, date_of(r.at)),
+                    status: CaseStatus::from_code(&r.status)
+                        .map(|s| m.get(lang, &s.title_key()).to_string())
+                        .unwrap_or(r.status),
+                    actor: r.actor,
+                },
+            )
+        })
+        .collect();
     // Changes of address: notes merged into the history, requests listed.
     let address_changes = super::address_changes::lines(&state, lang, &case.receipt).await?;
     history.extend(super::address_changes::notes(&state, lang, case.id).await?);
@@ -396,20 +326,16 @@ pub async fn case_page(
                 .to_string(),
         })
         .collect();
-    let req_rows = sqlx::query("SELECT id, items, due_date, responded_at, reviewed_at FROM document_requests WHERE case_id = $1 ORDER BY id")
-        .bind(case.id)
-        .fetch_all(state.db.pool())
-        .await?;
     let mut requests = vec![];
     let mut uploads = vec![];
-    for r in &req_rows {
-        let id: i64 = r.try_get("id")?;
+    for r in store::document_requests(&state.db, case.id).await? {
+        let id = r.id;
         requests.push(RequestLine {
             id,
-            items: r.try_get::<String, _>("items")?.replace('\n', "; "),
-            due: r.try_get("due_date")?,
-            responded: r.try_get::<Option<i64>, _>("responded_at")?.is_some(),
-            reviewed: r.try_get::<Option<i64>, _>("reviewed_at")?.is_some(),
+            items: r.items.replace('\n', "; "),
+            due: r.due_date,
+            responded: r.responded,
+            reviewed: r.reviewed,
         });
         // Only what the applicant sent: files still in their draft are theirs.
         for u in crate::uploads::evidence::uploads(&state.db, id)
@@ -440,30 +366,18 @@ pub async fn case_page(
             )
         })
         .collect();
-    let unit: Option<String> = p.try_get("unit")?;
     let address = format!(
         "{}{}, {} {} {}",
-        p.try_get::<String, _>("street")?,
-        unit.map(|u| format!(" {u}")).unwrap_or_default(),
-        p.try_get::<String, _>("city")?,
-        p.try_get::<String, _>("state")?,
-        p.try_get::<String, _>("zip")?
+        p.street,
+        p.unit.map(|u| format!(" {u}")).unwrap_or_default(),
+        p.city,
+        p.state,
+        p.zip
     );
-    let error = cq
-        .error
-        .as_deref()
-        .filter(|e| {
-            [
-                "transition",
-                "items",
-                "due",
-                "interview",
-                "office",
-                "address_change",
-            ]
-            .contains(e)
-        })
-        .map(|e| m.get(lang, &format!("officer.error.{e}")).to_string());
+    let error = cq.error().map(|e| {
+        m.get(lang, &format!("officer.error.{}", e.code()))
+            .to_string()
+    });
     Ok(render(&CaseTemplate {
         c: chrome(
             &state,
@@ -482,15 +396,11 @@ pub async fn case_page(
             .get(lang, &format!("office.{}.name", case.office))
             .to_string(),
         status: m.get(lang, &case.status.title_key()).to_string(),
-        person: format!(
-            "{} {}",
-            p.try_get::<String, _>("given_name")?,
-            p.try_get::<String, _>("family_name")?
-        ),
-        a_number: p.try_get("a_number")?,
+        person: format!("{} {}", p.given_name, p.family_name),
+        a_number: p.a_number,
         address,
-        protected: p.try_get::<i64, _>("protected")? != 0,
-        linked: p.try_get("account_number")?,
+        protected: p.protected,
+        linked: p.account_number,
         history,
         address_changes,
         notices,
@@ -513,9 +423,11 @@ pub async fn case_page(
     }))
 }
 
-fn back(receipt: &str, error: Option<&str>) -> Response {
+fn back(receipt: &str, error: Option<CaseError>) -> Response {
     match error {
-        Some(e) => Redirect::to(&format!("/officer/cases/{receipt}?error={e}")).into_response(),
+        Some(e) => {
+            Redirect::to(&format!("/officer/cases/{receipt}?error={}", e.code())).into_response()
+        }
         None => Redirect::to(&format!("/officer/cases/{receipt}")).into_response(),
     }
 }
@@ -549,27 +461,17 @@ async fn act(
     let changed = match casework::change_status(&mut tx, state, case.id, to, &o.actor(), now).await
     {
         Ok(c) => c,
-        Err(ChangeError::Transition(_)) => return Ok(back(&case.receipt, Some("transition"))),
+        Err(ChangeError::Transition(_)) => {
+            return Ok(back(&case.receipt, Some(CaseError::Transition)));
+        }
         Err(ChangeError::NotFound) => return Err(AppError::NotFound),
         Err(ChangeError::Store(e)) => return Err(e.into()),
     };
     if let Some((items, due)) = &after.request {
-        sqlx::query(
-            "INSERT INTO document_requests (case_id, kind, items, due_date, created_at) VALUES ($1, 'additional', $2, $3, $4)",
-        )
-        .bind(case.id)
-        .bind(items)
-        .bind(due)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        store::insert_document_request(&mut tx, case.id, items, due, now).await?;
     }
     if let Some(office) = after.office {
-        sqlx::query("UPDATE cases SET office = $1 WHERE id = $2")
-            .bind(office)
-            .bind(case.id)
-            .execute(&mut *tx)
-            .await?;
+        store::set_office(&mut tx, case.id, office).await?;
     }
     if let Some((kind, body)) = after.notice {
         notices::issue_for_case(&mut tx, case.id, kind, body.as_deref(), now).await?;
@@ -588,12 +490,6 @@ async fn act(
     Ok(back(&case.receipt, None))
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct StatusForm {
-    #[serde(default)]
-    pub to: String,
-}
-
 pub async fn change_status(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -603,8 +499,9 @@ pub async fn change_status(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let Some(to) = CaseStatus::from_code(&f.to) else {
-        return Ok(back(&case.receipt, Some("transition")));
+    let to = match f.status() {
+        Ok(to) => to,
+        Err(e) => return Ok(back(&case.receipt, Some(e))),
     };
     let notice = match to {
         CaseStatus::CaseWasApproved => Some((NoticeKind::Approval, None)),
@@ -628,14 +525,6 @@ pub async fn change_status(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct RfeForm {
-    #[serde(default)]
-    pub items: String,
-    #[serde(default)]
-    pub due: String,
-}
-
 pub async fn request_evidence(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -645,20 +534,9 @@ pub async fn request_evidence(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let items: Vec<String> = f
-        .items
-        .lines()
-        .map(|l| l.trim().chars().take(300).collect::<String>())
-        .filter(|l| !l.is_empty())
-        .take(20)
-        .collect();
-    if items.is_empty() {
-        return Ok(back(&case.receipt, Some("items")));
-    }
-    let today = state.now().date_naive();
-    let due = match chrono::NaiveDate::parse_from_str(f.due.trim(), "%Y-%m-%d") {
-        Ok(d) if d > today => d,
-        _ => return Ok(back(&case.receipt, Some("due"))),
+    let EvidenceRequest { items, due } = match f.parse(state.now().date_naive()) {
+        Ok(r) => r,
+        Err(e) => return Ok(back(&case.receipt, Some(e))),
     };
     let to = CaseStatus::AdditionalEvidenceRequested;
     let body = format!(
@@ -679,31 +557,15 @@ pub async fn request_evidence(
     act(&state, tx, &o, &ip, &case, to, after).await
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct InterviewForm {
-    #[serde(default)]
-    pub when: String,
-    #[serde(default)]
-    pub place: String,
-}
-
-impl InterviewForm {
-    /// The appointment notice's body (date, time, place) for an interview or
-    /// a biometrics appointment; `None` unless the date is after today and
-    /// a place is given.
-    fn notice_body(&self, state: &AppState) -> Option<String> {
-        let place: String = self.place.trim().chars().take(300).collect();
-        let when =
-            chrono::NaiveDateTime::parse_from_str(self.when.trim(), "%Y-%m-%d %H:%M").ok()?;
-        (when.date() > state.now().date_naive() && !place.is_empty()).then(|| {
-            format!(
-                "{} {}\n{}",
-                state.messages.long_date(Lang::En, when.date()),
-                when.format("%H:%M"),
-                place
-            )
-        })
-    }
+/// The appointment notice's body (date, time, place) for an interview or a
+/// biometrics appointment.
+fn appointment_body(state: &AppState, a: &Appointment) -> String {
+    format!(
+        "{} {}\n{}",
+        state.messages.long_date(Lang::En, a.when.date()),
+        a.when.format("%H:%M"),
+        a.place
+    )
 }
 
 /// Schedules (or reschedules) an interview: status, notice with date, time and place.
@@ -716,8 +578,9 @@ pub async fn schedule_interview(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let Some(body) = f.notice_body(&state) else {
-        return Ok(back(&case.receipt, Some("interview")));
+    let body = match f.parse(state.now().date_naive()) {
+        Ok(a) => appointment_body(&state, &a),
+        Err(e) => return Ok(back(&case.receipt, Some(e))),
     };
     let to = if matches!(
         case.status,
@@ -746,8 +609,9 @@ pub async fn schedule_biometrics(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let Some(body) = f.notice_body(&state) else {
-        return Ok(back(&case.receipt, Some("interview")));
+    let body = match f.parse(state.now().date_naive()) {
+        Ok(a) => appointment_body(&state, &a),
+        Err(e) => return Ok(back(&case.receipt, Some(e))),
     };
     let after = After {
         notice: Some((NoticeKind::Biometrics, Some(body))),
@@ -766,12 +630,6 @@ pub async fn schedule_biometrics(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct TransferForm {
-    #[serde(default)]
-    pub office: String,
-}
-
 /// Moves the case to another office ("Case Was Transferred").
 pub async fn transfer(
     State(state): State<AppState>,
@@ -782,10 +640,9 @@ pub async fn transfer(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
-    let Some(office) =
-        crate::domain::Office::from_code(f.office.trim()).filter(|o| o.code() != case.office)
-    else {
-        return Ok(back(&case.receipt, Some("office")));
+    let office = match f.office(&case.office) {
+        Ok(o) => o,
+        Err(e) => return Ok(back(&case.receipt, Some(e))),
     };
     let after = After {
         office: Some(office.code()),
@@ -813,15 +670,7 @@ pub async fn mark_reviewed(
     o.require(OfficerArea::CaseWork)?;
     let case = case_row(&state, &receipt).await?;
     let mut tx = state.db.pool().begin().await?;
-    let r = sqlx::query(
-        "UPDATE document_requests SET reviewed_at = $1 WHERE id = $2 AND case_id = $3 AND responded_at IS NOT NULL AND reviewed_at IS NULL",
-    )
-    .bind(state.now().timestamp())
-    .bind(id)
-    .bind(case.id)
-    .execute(&mut *tx)
-    .await?;
-    if r.rows_affected() != 1 {
+    if !store::mark_reviewed(&mut tx, id, case.id, state.now().timestamp()).await? {
         return Err(AppError::NotFound);
     }
     audit_in(&mut tx, &state, &o, "evidence.reviewed", &ip, &case.receipt).await?;
@@ -851,15 +700,9 @@ pub async fn officer_upload(
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::CaseView)?;
     let case = case_row(&state, &receipt).await?;
-    let owned: Option<i64> = sqlx::query_scalar(
-        "SELECT u.id FROM uploads u JOIN document_requests d ON d.id = u.request_id WHERE u.id = $1 AND d.id = $2 AND d.case_id = $3",
-    )
-    .bind(upload_id)
-    .bind(request_id)
-    .bind(case.id)
-    .fetch_optional(state.db.pool())
-    .await?;
-    owned.ok_or(AppError::NotFound)?;
+    if !store::upload_belongs_to_case(&state.db, upload_id, request_id, case.id).await? {
+        return Err(AppError::NotFound);
+    }
     let row = crate::uploads::evidence::upload(&state.db, upload_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -884,11 +727,6 @@ struct MailTemplate<'a> {
     filter: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct MailQuery {
-    pub state: Option<String>,
-}
-
 pub async fn mail_room(
     State(state): State<AppState>,
     lang: Lang,
@@ -897,20 +735,12 @@ pub async fn mail_room(
     Query(q): Query<MailQuery>,
 ) -> Result<Response, AppError> {
     o.require(OfficerArea::MailRoom)?;
-    let filter = q
-        .state
-        .as_deref()
-        .and_then(MailState::from_code)
-        .filter(|s| *s != MailState::NotMailed)
-        .unwrap_or(MailState::Queued);
-    let rows = sqlx::query("SELECT id FROM notices WHERE mail_state = $1 ORDER BY id LIMIT 200")
-        .bind(filter.code())
-        .fetch_all(state.db.pool())
-        .await?;
+    let filter = q.filter();
+    let ids = store::notice_ids_in_mail_state(&state.db, filter, 200).await?;
     let m = state.messages;
     let mut letters = vec![];
-    for r in rows {
-        if let Some(n) = notices::get(&state.db, r.try_get("id")?).await? {
+    for id in ids {
+        if let Some(n) = notices::get(&state.db, id).await? {
             letters.push(LetterLine {
                 id: n.id,
                 title: m.get(lang, &n.kind.title_key()).to_string(),
@@ -984,12 +814,6 @@ pub async fn print_batch(
     Ok(resp)
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct MailForm {
-    #[serde(default)]
-    pub to: String,
-}
-
 pub async fn mail_state(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -1001,7 +825,7 @@ pub async fn mail_state(
     let n = notices::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let to = MailState::from_code(&f.to).ok_or(AppError::BadRequest)?;
+    let to = f.to().ok_or(AppError::BadRequest)?;
     let mut tx = state.db.pool().begin().await?;
     if !notices::set_mail_state(&mut *tx, id, n.mail_state, to, state.now().timestamp()).await? {
         return Err(AppError::BadRequest);

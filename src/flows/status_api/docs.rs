@@ -17,6 +17,9 @@ pub struct Operation {
     pub path: String,
     pub summary: String,
     pub needs_token: bool,
+    /// The operation answers with or without a token (its `security` lists
+    /// `{}` beside the bearer scheme), as the Case Status Online JSON does.
+    pub token_optional: bool,
     /// (name, where, required, description)
     pub params: Vec<(String, String, bool, String)>,
     /// (field, required) of a form-encoded request body.
@@ -96,11 +99,19 @@ pub fn describe(doc: &Value) -> ApiDoc {
                             .collect()
                     })
                     .unwrap_or_default();
+                let security = op.get("security").and_then(Value::as_array);
+                let token_optional = security.is_some_and(|alternatives| {
+                    alternatives
+                        .iter()
+                        .any(|a| a.as_object().is_some_and(|o| o.is_empty()))
+                });
+                let needs_token = security.is_some_and(|a| !a.is_empty()) && !token_optional;
                 operations.push(Operation {
                     method: method.to_uppercase(),
                     path: path.clone(),
                     summary: text(op, "summary"),
-                    needs_token: op.get("security").is_some(),
+                    needs_token,
+                    token_optional,
                     params,
                     body_fields,
                     body_type,
@@ -164,6 +175,14 @@ mod tests {
             .find(|o| o.path == "/case-status/{receiptNumber}")
             .unwrap();
         assert!(status.needs_token);
+        assert!(!status.token_optional);
+        let csol = d
+            .operations
+            .iter()
+            .find(|o| o.path == "/csol-api/case-statuses/{receipt}")
+            .unwrap();
+        assert!(!csol.needs_token, "the CSOL JSON answers without a token");
+        assert!(csol.token_optional);
         assert!(status.responses.iter().any(|(c, _)| c == "404"));
     }
 }

@@ -10,30 +10,14 @@ use serde_json::json;
 
 use super::form::{TokenForm, TokenRequestError, basic_credentials};
 use super::store;
-pub use crate::api_guard::bearer::{api_error, authorize, store_failure, unauthorized};
+pub use crate::api_guard::bearer::{authorize, store_failure, unauthorized};
+pub use crate::api_guard::error::api_error;
 use crate::api_guard::{Admission, Grant, Usage};
 use crate::app::AppState;
 use crate::crypto::{constant_time_eq, hmac_sha256, random_hex, sha256};
 use crate::domain::ReceiptNumber;
-use crate::error::ErrorPage;
 use crate::i18n::Lang;
 use crate::status_read::describe as status_policy;
-
-/// JSON body for errors raised outside the API handlers (404 route, 413, 503…).
-pub fn error_json(status: StatusCode, page: ErrorPage) -> String {
-    let message = match page {
-        ErrorPage::NotFound => "Not found",
-        ErrorPage::BadRequest => "Bad request",
-        ErrorPage::TooLarge => "Payload too large",
-        ErrorPage::TimedOut => "Request timeout",
-        ErrorPage::Forbidden | ErrorPage::OfficerAccount => "Forbidden",
-        ErrorPage::NotScanned => "Conflict",
-        ErrorPage::TooManyRequests => "Too many requests",
-        ErrorPage::Unavailable => "Service unavailable",
-        ErrorPage::Internal => "Internal error",
-    };
-    json!({ "code": status.as_u16(), "message": message }).to_string()
-}
 
 /// `POST /oauth/accesstoken` — client credentials → bearer token.
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
