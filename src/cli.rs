@@ -666,6 +666,11 @@ fn spawn_housekeeping(state: AppState) {
             if let Err(e) = crate::uploads::evidence::sweep_pending(&state).await {
                 tracing::warn!(error = %e, "pending-scan sweep failed");
             }
+            match crate::flows::evidence::expire_drafts(&state, now).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "expired evidence drafts removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "evidence draft expiry failed"),
+            }
         }
     });
 }

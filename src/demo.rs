@@ -1,4 +1,5 @@
-//! Demo data (`serve --demo`): deterministic and idempotent. It includes the
+//! Demo data (`serve --demo`): deterministic and idempotent (dates of the
+//! decided cases count back from the day it is loaded). It includes the
 //! USCIS sandbox's staging receipt numbers, so clients written against that
 //! sandbox run unchanged, cases across many statuses and forms, and one
 //! 1367-protected case. `EAC0000000000` never exists.
@@ -156,7 +157,9 @@ struct DemoCase {
 
 use CaseStatus as S;
 
+mod decided;
 mod sandbox;
+mod steps;
 
 const CASES: &[DemoCase] = &[
     DemoCase {
@@ -532,6 +535,7 @@ pub async fn load(db: &Db, secrets: &Secrets, now: i64) -> Result<Vec<DemoIdenti
     if sandbox_present.is_none() {
         insert(db, secrets, now, &sandbox::PEOPLE, sandbox::CASES, true).await?;
     }
+    decided::load(db, secrets, now).await?;
     load_accounts(db, secrets, now).await?;
     identities(db).await
 }
@@ -580,7 +584,7 @@ async fn insert(
         };
         let mut current = CaseStatus::CaseWasReceived;
         let mut at = 0;
-        for (status, when) in c.path {
+        for (step, (status, when)) in c.path.iter().enumerate() {
             transition(c.form, Some(current), *status).map_err(bad)?;
             at = ts(when)?;
             sqlx::query(
@@ -591,6 +595,13 @@ async fn insert(
             .bind(at)
             .execute(&mut *tx)
             .await?;
+            // What the officer console does for the same step: the notice
+            // the history says was mailed, and the evidence request.
+            let answered_at = match c.path.get(step + 1) {
+                Some((_, next)) => Some(ts(next)?),
+                None => None,
+            };
+            steps::record_step(&mut tx, created.case_id, *status, at, answered_at, now).await?;
             current = *status;
         }
         if current != CaseStatus::CaseWasReceived {
@@ -600,34 +611,6 @@ async fn insert(
             .bind(current.code())
             .bind(at)
             .bind(created.case_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if matches!(
-            current,
-            CaseStatus::IntentToDenySent
-                | CaseStatus::AdditionalEvidenceRequested
-                | CaseStatus::InitialEvidenceRequested
-        ) {
-            let (kind, items) = if current == CaseStatus::InitialEvidenceRequested {
-                (
-                    "initial",
-                    "A copy of your birth certificate with a certified English translation\nTwo passport-style photos",
-                )
-            } else {
-                (
-                    "additional",
-                    "Joint federal income tax returns for the last two years\nA lease or mortgage in both spouses' names\nBirth certificates of any children born to the marriage",
-                )
-            };
-            sqlx::query(
-                "INSERT INTO document_requests (case_id, kind, items, due_date, created_at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(created.case_id)
-            .bind(kind)
-            .bind(items)
-            .bind("2026-12-18")
-            .bind(at)
             .execute(&mut *tx)
             .await?;
         }

@@ -199,13 +199,38 @@ async fn the_case_page_shows_status_history_notices_and_requests() {
     assert_eq!(status, 200);
     assert!(page.contains("Case Was Approved"));
     assert!(page.contains("On January 10, 2023, we received your Form I-130"));
-    let id: i64 = sqlx::query_scalar(
-        "SELECT id FROM notices WHERE receipt_number = 'EAC9999103403' AND kind = 'access_notice'",
-    )
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    // The approval the history tells of is listed with its notice; the
+    // Account Access Notice (a spent code) stays in the mail room.
+    let id_of = |kind: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM notices WHERE receipt_number = 'EAC9999103403' AND kind = $1",
+            )
+            .bind(kind)
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+        }
+    };
+    let access = id_of("access_notice").await;
+    let id = id_of("approval").await;
+    assert!(page.contains("Approval Notice"), "{page}");
     assert!(page.contains(&format!("/account/cases/EAC9999103403/notices/{id}")));
+    assert!(!page.contains(&format!("/account/cases/EAC9999103403/notices/{access}\"")));
+    assert!(!page.contains("Account Access Notice") && !page.contains("Not printed"));
+    assert_eq!(
+        b.get(&format!("/account/cases/EAC9999103403/notices/{access}"))
+            .await
+            .status(),
+        404
+    );
+    // History and notices read newest first; no "no officer has acted"
+    // above a history of decisions.
+    assert!(!page.contains("No officer has acted"));
+    let approved = page.find("we approved").unwrap_or(usize::MAX);
+    let received = page.find("we received your Form I-130").unwrap_or(0);
+    assert!(approved < received, "newest first");
     let r = b
         .get(&format!("/account/cases/EAC9999103403/notices/{id}"))
         .await;
@@ -258,6 +283,7 @@ async fn someone_elses_objects_look_exactly_like_missing_ones() {
         "/account/cases/YSC2608000001".to_string(),
         format!("/account/cases/YSC2608000001/notices/{notice_id}"),
         format!("/account/cases/YSC2608000001/requests/{request_id}"),
+        format!("/account/cases/YSC2608000001/requests/{request_id}/review"),
         format!("/account/cases/YSC2608000001/requests/{request_id}/uploads/{upload_id}"),
     ];
     let missing = [
@@ -284,7 +310,7 @@ async fn someone_elses_objects_look_exactly_like_missing_ones() {
         // Identical but for the page's own address (in the language switch).
         assert_eq!(body.replace(p.as_str(), "PATH"), not_found_body, "{p}");
     }
-    // Nor can they post to it.
+    // Nor can they post to it, add to it or remove the owner's file.
     let r = b
         .post(
             &format!("/account/cases/YSC2608000001/requests/{request_id}/submit"),
@@ -292,6 +318,24 @@ async fn someone_elses_objects_look_exactly_like_missing_ones() {
         )
         .await;
     assert_eq!(r.status(), 404);
+    let r = b
+        .post(
+            &format!(
+                "/account/cases/YSC2608000001/requests/{request_id}/uploads/{upload_id}/remove"
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    let r = b
+        .upload(
+            &format!("/account/cases/YSC2608000001/requests/{request_id}/upload"),
+            "mine.pdf",
+            b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 1);
 }
 
 #[tokio::test]
@@ -340,7 +384,7 @@ async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case
         r.text()
             .await
             .unwrap()
-            .contains("This type of file is not accepted")
+            .contains("evidence.pdf: This file is a program, not a document.")
     );
     let r = upload("cut.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n".to_vec()).await;
     assert_eq!(r.status(), 422);
@@ -386,9 +430,17 @@ async fn evidence_uploads_are_checked_by_content_and_the_response_moves_the_case
             &[],
         )
         .await;
-    assert_eq!(r.status(), 200);
-    let page = r.text().await.unwrap();
-    assert!(page.contains("We received your response") && page.contains(&sha));
+    assert_eq!(r.status(), 303);
+    let receipt_path = format!("/account/cases/YSC2608000001/requests/{request_id}/receipt");
+    assert_eq!(location(&r), receipt_path);
+    let page = a.get(&receipt_path).await.text().await.unwrap();
+    assert!(page.contains("We received your response"), "{page}");
+    // Plain words for the applicant; the hash and MIME types stay with officers.
+    assert!(!page.contains(&sha) && !page.contains("SHA-256"), "{page}");
+    assert!(!page.contains("application/pdf") && !page.contains("image/jpeg"));
+    for words in ["PDF document", "JPEG image", "PNG image", "TIFF image"] {
+        assert!(page.contains(words), "{words}");
+    }
     let status: String =
         sqlx::query_scalar("SELECT status FROM cases WHERE receipt_number = 'YSC2608000001'")
             .fetch_one(app.db.pool())
@@ -748,4 +800,167 @@ async fn an_address_change_needs_a_recent_reauthentication() {
     assert_eq!(location(&r), "/account/address");
     let r = b.post("/account/address/confirm", &fields).await;
     assert_eq!(location(&r), "/account/address?done=1");
+}
+
+/// Proves: several files chosen at once are staged as a draft, each can be
+/// removed before sending (bytes and row gone), a wrong-type file is named
+/// for what it is, the review page lists the staged files before the send,
+/// a sent file can no longer be removed, and a draft left alone expires with
+/// its files.
+#[tokio::test]
+async fn evidence_is_staged_reviewed_and_sent_and_an_abandoned_draft_expires() {
+    let app = common::spawn_with(common::serving_unscanned()).await;
+    let a = signed_in(&app, "maria.nunez@example.com").await;
+    link(&a, "YSC2608000001", "DEM0-C0DE-0009", ANA_DOB).await;
+    let request_id: i64 = sqlx::query_scalar("SELECT d.id FROM document_requests d JOIN cases c ON c.id = d.case_id WHERE c.receipt_number = 'YSC2608000001'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let base = format!("/account/cases/YSC2608000001/requests/{request_id}");
+    // The call to action, on My cases and on the case page.
+    let mine = a.get("/account").await.text().await.unwrap();
+    assert!(mine.contains("Action required: respond by"), "{mine}");
+    let case = a
+        .get("/account/cases/YSC2608000001")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(case.contains("Action required: respond by"));
+    assert!(case.contains(&format!("href=\"{base}\"")));
+    // Three files in one upload, one of them a Word document.
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let mut docx = b"PK\x03\x04".to_vec();
+    docx.resize(30, 0);
+    docx[26] = 17;
+    docx.extend_from_slice(b"word/document.xml");
+    docx.resize(200, 0);
+    let r = a
+        .upload_many(
+            &format!("{base}/upload"),
+            &[
+                ("lease.pdf", pdf.clone()),
+                ("letter.docx", docx),
+                ("photo.jpg", jpeg()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(
+            "letter.docx: This file is a Word document. We accept PDF, JPEG, PNG or TIFF files"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("2 files were added."));
+    let ids: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, storage_key FROM uploads WHERE submitted_at IS NULL ORDER BY id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(ids.len(), 2);
+    let drafts = app.count("SELECT COUNT(*) FROM evidence_drafts").await;
+    assert_eq!(drafts, 1);
+    // The page lists them in words, with a remove button each.
+    let page = a.get(&base).await.text().await.unwrap();
+    assert!(page.contains("PDF document") && page.contains("JPEG image"));
+    assert!(page.contains("Not checked for viruses yet"));
+    assert!(page.contains(&format!("{base}/uploads/{}/remove", ids[1].0)));
+    assert!(page.contains("type=\"file\" multiple"));
+    // Remove the photo: row and stored bytes go.
+    let (photo, photo_key) = ids[1].clone();
+    let r = a.post(&format!("{base}/uploads/{photo}/remove"), &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("{base}?removed=1"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 1);
+    let stored = app
+        .data_dir
+        .join("uploads")
+        .join(&photo_key[..2])
+        .join(&photo_key);
+    assert!(!stored.exists(), "the removed file's bytes are deleted");
+    // Officers see a response once it is sent, not the applicant's draft.
+    let officer = common::sign_in_demo(&app, "admin@agency.example").await;
+    let console = officer
+        .get("/officer/cases/YSC2608000001")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!console.contains("lease.pdf"), "{console}");
+    // Review lists what will be sent, and sends only on confirmation.
+    let review = a.get(&format!("{base}/review")).await.text().await.unwrap();
+    assert!(review.contains("Check your files before you send them"));
+    assert!(review.contains("You are about to send 1 file"));
+    assert!(review.contains("lease.pdf") && !review.contains("photo.jpg"));
+    assert!(review.contains(&format!("action=\"{base}/submit\"")));
+    let r = a.post(&format!("{base}/submit"), &[]).await;
+    assert_eq!(r.status(), 303);
+    let sha: String = sqlx::query_scalar("SELECT sha256 FROM uploads")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let console = officer
+        .get("/officer/cases/YSC2608000001")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        console.contains("lease.pdf") && console.contains(&sha),
+        "the officer's record keeps the hash"
+    );
+    // A sent file stays.
+    let kept = ids[0].0;
+    let r = a.post(&format!("{base}/uploads/{kept}/remove"), &[]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM evidence_drafts").await, 0);
+
+    // An abandoned draft on another case expires with its files.
+    let other: i64 = sqlx::query_scalar(
+        "INSERT INTO document_requests (case_id, kind, items, due_date, created_at) \
+         SELECT case_id, 'additional', 'A lease', '2027-01-30', 0 FROM document_requests WHERE id = $1 RETURNING id",
+    )
+    .bind(request_id)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let other_base = format!("/account/cases/YSC2608000001/requests/{other}");
+    let r = a
+        .upload(&format!("{other_base}/upload"), "old.pdf", pdf)
+        .await;
+    assert_eq!(r.status(), 303);
+    let key: String = sqlx::query_scalar("SELECT storage_key FROM uploads WHERE request_id = $1")
+        .bind(other)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let path = app.data_dir.join("uploads").join(&key[..2]).join(&key);
+    assert!(path.exists());
+    let now = app.state.now().timestamp();
+    assert_eq!(
+        casegate::flows::evidence::expire_drafts(&app.state, now + 29 * 86_400)
+            .await
+            .unwrap(),
+        0,
+        "kept for 30 days"
+    );
+    assert_eq!(
+        casegate::flows::evidence::expire_drafts(&app.state, now + 31 * 86_400)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!path.exists());
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE request_id = $1")
+        .bind(other)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    // The sent response is untouched.
+    assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 1);
 }

@@ -648,12 +648,16 @@ async fn a_server_killed_mid_upload_restarts_consistent_and_the_upload_can_be_re
             "upload {id} listed"
         );
     }
+    // One download link (and one "Remove" button) per row.
     assert_eq!(
-        page.matches(&format!("/requests/{request_id}/uploads/"))
-            .count(),
+        page.matches(&format!(
+            "href=\"/account/cases/YSC2608000001/requests/{request_id}/uploads/"
+        ))
+        .count(),
         rows.len(),
         "only rows are listed"
     );
+    assert_eq!(page.matches("/remove\"").count(), rows.len());
     for (id, _, sha, _) in &rows {
         let r = b
             .get(&format!(

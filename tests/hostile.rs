@@ -1337,47 +1337,35 @@ async fn zip_bombs_and_polyglots_are_refused_or_served_only_as_attachments() {
     pdf_deep_html.extend_from_slice(b"\n%%EOF\n");
     // HTML inside a JPEG comment near the start.
     let jpeg_html = jpeg_with_comment(b"<html><body onload=alert(1)>");
+    // Each refusal says what the file really is.
+    let zip = "This file is a compressed folder (such as a .zip file)";
+    let active_pdf = "This file is a PDF document, but it contains something we cannot accept";
+    let active_jpeg = "This file is a JPEG image, but it contains something we cannot accept";
     let refused: Vec<(&str, Vec<u8>, &str)> = vec![
-        (
-            "bomb.zip",
-            zip_bomb("zeros.bin", 4_000_000),
-            "This type of file is not accepted",
-        ),
-        (
-            "resume.docx",
-            zip_bomb("[Content_Types].xml", 400_000),
-            "This type of file is not accepted",
-        ),
-        (
-            "statement.pdf",
-            zip_bomb("statement.pdf", 400_000),
-            "This type of file is not accepted",
-        ),
-        ("pdf-zip.pdf", pdf_zip, "This type of file is not accepted"),
-        (
-            "pdf-html.pdf",
-            pdf_html,
-            "This type of file is not accepted",
-        ),
+        ("bomb.zip", zip_bomb("zeros.bin", 4_000_000), zip),
+        ("resume.docx", zip_bomb("[Content_Types].xml", 400_000), zip),
+        ("statement.pdf", zip_bomb("statement.pdf", 400_000), zip),
+        ("pdf-zip.pdf", pdf_zip, active_pdf),
+        ("pdf-html.pdf", pdf_html, active_pdf),
         // HTML deep inside a PDF: the checks cover the whole file.
-        (
-            "deep.pdf",
-            pdf_deep_html,
-            "This type of file is not accepted",
-        ),
+        ("deep.pdf", pdf_deep_html, active_pdf),
         ("photo.jpg", jpeg_php, "damaged or incomplete"),
-        ("photo1.jpg", jpeg_js, "This type of file is not accepted"),
-        ("gifar.gif", gifar, "This type of file is not accepted"),
-        ("photo2.jpg", jpeg_html, "This type of file is not accepted"),
+        ("photo1.jpg", jpeg_js, active_jpeg),
+        (
+            "gifar.gif",
+            gifar,
+            "This file is an image in a format we do not accept",
+        ),
+        ("photo2.jpg", jpeg_html, active_jpeg),
         (
             "page.html",
             b"<!doctype html><script>alert(1)</script>".to_vec(),
-            "This type of file is not accepted",
+            "This file is a web page",
         ),
         (
             "shell.php.jpg",
             b"<?php echo 1; ?>".to_vec(),
-            "This type of file is not accepted",
+            "This file is a plain text file",
         ),
     ];
     for (name, bytes, message) in refused {

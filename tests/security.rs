@@ -265,11 +265,13 @@ async fn polyglot_checks_cover_the_whole_file_and_refusals_are_audited() {
         assert!(bytes.len() > 4096);
         let r = a.upload(&format!("{path}/upload"), name, bytes).await;
         assert_eq!(r.status(), 422, "{name}");
+        // Named for what it is: a PDF carrying something it must not.
+        let html = r.text().await.unwrap();
         assert!(
-            r.text()
-                .await
-                .unwrap()
-                .contains("This type of file is not accepted")
+            html.contains(&format!(
+                "{name}: This file is a PDF document, but it contains something we cannot accept"
+            )),
+            "{name}: {html}"
         );
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM uploads").await, 0);

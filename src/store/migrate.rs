@@ -42,6 +42,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "security_review", "0012_security_review"),
     // Issue 18: backup codes held until confirmed, words people understand.
     migration!(13, "plain_words", "0013_plain_words"),
+    // Evidence responses built as an expiring draft (issue 18).
+    migration!(14, "evidence_drafts", "0014_evidence_drafts"),
     // Connected apps (issue 19): applicant tokens and device grants.
     migration!(15, "connected_apps", "0015_connected_apps"),
     // Issue 19: webhook subscriptions and their delivery queue.

@@ -18,6 +18,7 @@
 pub mod clamd;
 pub mod evidence;
 pub mod file_name;
+pub mod identify;
 pub mod kind;
 pub mod storage;
 

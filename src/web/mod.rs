@@ -94,6 +94,18 @@ pub fn router(state: AppState) -> Router {
             "/account/cases/{receipt}/requests/{id}/uploads/{upload}",
             get(evidence::handler::download),
         )
+        .route(
+            "/account/cases/{receipt}/requests/{id}/uploads/{upload}/remove",
+            post(evidence::handler::remove),
+        )
+        .route(
+            "/account/cases/{receipt}/requests/{id}/review",
+            get(evidence::handler::review),
+        )
+        .route(
+            "/account/cases/{receipt}/requests/{id}/receipt",
+            get(evidence::handler::receipt),
+        )
         .route("/processing-times", get(processing_times::handler::page))
         // Help and contact (issue 15).
         .route("/help", get(help::handler::page))

@@ -15,6 +15,8 @@
 //             {"fill": SEL, "value": "..."}  {"click": SEL}  {"select": SEL, "value": "..."}
 //             {"goto": "/path"}  {"waitFor": SEL}  {"clock": SECONDS} (server time ahead;
 //             needs A11Y_CLOCK_FILE = the debug server's CASEGATE_TEST_CLOCK_FILE)
+//             {"upload": SEL, "name", "mime", "content"} or, several files at once,
+//             {"upload": SEL, "files": [{"name", "mime", "content"}, ...]}
 //   status  expected HTTP status of the last main-document response (default: any < 400).
 //   widths  viewport widths in CSS px to run the whole check at (default [1280]);
 //           each width is its own check, named "<name>@<width>".
@@ -219,7 +221,12 @@ async function runSteps(page, steps) {
     // A code from the newest email to `to` in the server's outbox folder
     // ($A11Y_OUTBOX), as the person would read it from their mailbox.
     else if ('mailCode' in s) await page.fill(s.mailCode, await mailCode(s.to, s.after));
-    else if ('upload' in s) await page.setInputFiles(s.upload, { name: s.name, mimeType: s.mime, buffer: Buffer.from(s.content) });
+    // One file ({name, mime, content}) or several at once ({files: [...]},
+    // as a person choosing several in an <input type=file multiple>).
+    else if ('upload' in s) {
+      const one = (f) => ({ name: f.name, mimeType: f.mime, buffer: Buffer.from(f.content) });
+      await page.setInputFiles(s.upload, s.files ? s.files.map(one) : one(s));
+    }
     // Remember some text of the page for a later step of the same check.
     else if ('saveText' in s) vars[s.as] = ((await page.textContent(s.saveText)) ?? '').trim();
     else if ('fillVar' in s) await page.fill(s.fillVar, vars[s.var] ?? '');

@@ -511,6 +511,27 @@ impl Browser {
         resp
     }
 
+    /// Several files in one upload, as `<input type=file multiple>` sends them.
+    pub async fn upload_many(&self, path: &str, files: &[(&str, Vec<u8>)]) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+            );
+        }
+        let resp = self
+            .http
+            .post(format!("{}{path}?csrf={}", self.base, self.csrf()))
+            .header("cookie", self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.store(&resp);
+        resp
+    }
+
     /// Posts exactly these fields (no CSRF token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, String)]) -> reqwest::Response {
         let resp = self

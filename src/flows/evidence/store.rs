@@ -62,6 +62,80 @@ pub async fn submit(db: &Db, request_id: i64, now: i64) -> Result<bool, StoreErr
     .bind(request_id)
     .execute(&mut *tx)
     .await?;
+    // The draft became the response.
+    sqlx::query("DELETE FROM evidence_drafts WHERE request_id = $1")
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Starts the request's draft response or pushes its expiry back (the
+/// person just changed it).
+pub async fn touch_draft(
+    db: &Db,
+    request_id: i64,
+    account_id: i64,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO evidence_drafts (request_id, account_id, created_at, updated_at, expires_at) \
+         VALUES ($1, $2, $3, $3, $4) \
+         ON CONFLICT (request_id) DO UPDATE SET updated_at = $3, expires_at = $4",
+    )
+    .bind(request_id)
+    .bind(account_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// When the request's draft expires, if it has one.
+pub async fn draft_expiry(db: &Db, request_id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT expires_at FROM evidence_drafts WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
+/// Takes a staged (not yet sent) file out of the draft; returns its storage
+/// key so the caller deletes the bytes after the row is gone (a crash in
+/// between leaves an unreferenced file, never a row without its file).
+pub async fn remove_staged(
+    db: &Db,
+    request_id: i64,
+    upload_id: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "DELETE FROM uploads WHERE id = $1 AND request_id = $2 AND submitted_at IS NULL RETURNING storage_key",
+    )
+    .bind(upload_id)
+    .bind(request_id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Removes every draft that expired before `now` with its staged files;
+/// returns the storage keys to delete.
+pub async fn purge_expired_drafts(db: &Db, now: i64) -> Result<Vec<String>, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    let keys: Vec<String> = sqlx::query_scalar(
+        "DELETE FROM uploads WHERE submitted_at IS NULL AND request_id IN \
+         (SELECT request_id FROM evidence_drafts WHERE expires_at < $1) RETURNING storage_key",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM evidence_drafts WHERE expires_at < $1")
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(keys)
 }

@@ -5,8 +5,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use sqlx::Row;
 
+use super::{policy, store};
 use crate::app::{AppState, Chrome, ClientIp, render};
 use crate::auth::account::{self, AccountNumber};
 use crate::auth::csrf::CsrfToken;
@@ -28,6 +28,8 @@ pub struct CaseRow {
     pub tag: String,
     pub tag_kind: &'static str,
     pub updated: String,
+    /// "Respond by" date of the case's earliest open evidence request.
+    pub respond_by: Option<String>,
 }
 
 #[derive(askama::Template)]
@@ -38,6 +40,8 @@ struct AccountTemplate<'a> {
     number: String,
     cases: Vec<CaseRow>,
     notify: bool,
+    action_count: usize,
+    action_line: String,
 }
 
 fn tag_kind(status: CaseStatus) -> &'static str {
@@ -48,6 +52,12 @@ fn tag_kind(status: CaseStatus) -> &'static str {
         Phase::Denied | Phase::Closed => "closed",
         Phase::Pending => "pending",
     }
+}
+
+fn long_date(m: &crate::i18n::Messages, lang: Lang, iso: &str) -> String {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map(|d| m.long_date(lang, d))
+        .unwrap_or_else(|_| iso.to_string())
 }
 
 pub async fn account_page(
@@ -63,33 +73,26 @@ pub async fn account_page(
     let acct = account::by_id(&state.db, s.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let rows = sqlx::query("SELECT receipt_number, form, status, status_at FROM cases WHERE account_id = $1 ORDER BY received_date DESC, id DESC")
-        .bind(s.account_id)
-        .fetch_all(state.db.pool())
-        .await?;
+    let rows = store::cases_of(&state.db, s.account_id).await?;
     let m = state.messages;
     let mut cases = Vec::with_capacity(rows.len());
     for r in rows {
-        let code: String = r.try_get("status")?;
-        let status = CaseStatus::from_code(&code).unwrap_or(CaseStatus::CaseWasReceived);
-        let form: String = r.try_get("form")?;
-        let form_title = FormType::parse(&form)
+        let status = CaseStatus::from_code(&r.status).unwrap_or(CaseStatus::CaseWasReceived);
+        let form_title = FormType::parse(&r.form)
             .map(|f| m.get(lang, &f.title_key()).to_string())
             .unwrap_or_default();
         cases.push(CaseRow {
-            receipt: r.try_get("receipt_number")?,
-            form,
+            receipt: r.receipt,
+            form: r.form,
             form_title,
             status: m.get(lang, &status.title_key()).to_string(),
             tag: m.get(lang, &status.tag_key()).to_string(),
             tag_kind: tag_kind(status),
-            updated: m.long_date(lang, date_of(r.try_get("status_at")?)),
+            updated: m.long_date(lang, date_of(r.status_at)),
+            respond_by: r.open_request_due.map(|d| long_date(m, lang, &d)),
         });
     }
-    let notify: i64 = sqlx::query_scalar("SELECT notify_case_updates FROM accounts WHERE id = $1")
-        .bind(s.account_id)
-        .fetch_one(state.db.pool())
-        .await?;
+    let notify = store::notify_case_updates(&state.db, s.account_id).await?;
     let c = Chrome::new(&state, lang, "/account", "")
         .with_csrf(csrf)
         .signed_in(true);
@@ -97,12 +100,24 @@ pub async fn account_page(
     let number = AccountNumber::parse(&acct.account_number)
         .map(|n| n.grouped())
         .unwrap_or(acct.account_number);
+    let action_count = cases.iter().filter(|k| k.respond_by.is_some()).count();
+    let action_line = if action_count == 1 {
+        m.get(lang, "cases.action.one").to_string()
+    } else {
+        m.fmt(
+            lang,
+            "cases.action.many",
+            &[("count", &action_count.to_string())],
+        )
+    };
     Ok(render(&AccountTemplate {
+        action_count,
+        action_line,
         c: c.titled(title),
         email: acct.email,
         number,
         cases,
-        notify: notify != 0,
+        notify,
     }))
 }
 
@@ -119,11 +134,7 @@ pub async fn set_notifications(
     Form(f): Form<NotifyForm>,
 ) -> Result<Response, AppError> {
     let on = f.notify == "on";
-    sqlx::query("UPDATE accounts SET notify_case_updates = $1 WHERE id = $2")
-        .bind(i64::from(on))
-        .bind(s.account_id)
-        .execute(state.db.pool())
-        .await?;
+    store::set_notify_case_updates(&state.db, s.account_id, on).await?;
     record(
         &state,
         s.account_id,
@@ -175,6 +186,7 @@ struct CaseTemplate<'a> {
     history: Vec<HistoryRow>,
     notices: Vec<NoticeRow>,
     requests: Vec<RequestRow>,
+    action: Option<RequestRow>,
     timing: Option<TimingView>,
     linked: bool,
     activity: Vec<HistoryRow>,
@@ -211,32 +223,34 @@ pub async fn case_page(
             text: l.text,
         })
         .collect();
+    // Newest first, like the history; letters that carry a code stay in
+    // the mail room.
     let notices = crate::notices::store::for_case(&state.db, &case.receipt)
         .await?
         .into_iter()
+        .rev()
+        .filter(|n| policy::applicant_sees(n.kind))
         .map(|n| NoticeRow {
             id: n.id,
             title: m.get(lang, &n.kind.title_key()).to_string(),
-            date: chrono::NaiveDate::parse_from_str(&n.notice_date, "%Y-%m-%d")
-                .map(|d| m.long_date(lang, d))
-                .unwrap_or(n.notice_date.clone()),
+            date: long_date(m, lang, &n.notice_date),
         })
         .collect();
-    let req_rows = sqlx::query("SELECT id, due_date, responded_at FROM document_requests WHERE case_id = $1 ORDER BY id DESC")
-        .bind(case.case_id)
-        .fetch_all(state.db.pool())
-        .await?;
-    let mut requests = vec![];
-    for r in req_rows {
-        let due: String = r.try_get("due_date")?;
-        requests.push(RequestRow {
-            id: r.try_get("id")?,
-            due: chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d")
-                .map(|d| m.long_date(lang, d))
-                .unwrap_or(due),
-            open: r.try_get::<Option<i64>, _>("responded_at")?.is_none(),
-        });
-    }
+    let requests = store::requests_of(&state.db, case.case_id)
+        .await?
+        .into_iter()
+        .map(|r| RequestRow {
+            id: r.id,
+            due: long_date(m, lang, &r.due_date),
+            open: r.responded_at.is_none(),
+        })
+        .collect::<Vec<_>>();
+    // The call to action: the oldest request still open.
+    let action = requests.iter().rfind(|r| r.open).map(|r| RequestRow {
+        id: r.id,
+        due: r.due.clone(),
+        open: true,
+    });
     let today = state.now().date_naive();
     let timing = if rec.status.is_pending() {
         ptimes::figure_for(&state.db, rec.form.id(), rec.office.code(), today)
@@ -264,25 +278,20 @@ pub async fn case_page(
         None
     };
     // Which officer role did what, and when (no officer identities).
-    let activity = sqlx::query("SELECT status, at, actor FROM case_history WHERE case_id = $1 AND actor LIKE 'officer:%' ORDER BY at DESC, id DESC")
-        .bind(case.case_id)
-        .fetch_all(state.db.pool())
+    let activity = store::officer_actions(&state.db, case.case_id)
         .await?
-        .iter()
-        .map(|r| {
-            let actor: String = r.try_get("actor")?;
-            let role = actor.trim_start_matches("officer:");
-            let status: String = r.try_get("status")?;
-            Ok(HistoryRow {
-                date: m.long_date(lang, date_of(r.try_get("at")?)),
-                text: format!(
-                    "{}: {}",
-                    m.get(lang, &format!("officer.role.{role}")),
-                    CaseStatus::from_code(&status).map(|s| m.get(lang, &s.title_key()).to_string()).unwrap_or(status)
-                ),
-            })
+        .into_iter()
+        .map(|a| HistoryRow {
+            date: m.long_date(lang, date_of(a.at)),
+            text: format!(
+                "{}: {}",
+                m.get(lang, &format!("officer.role.{}", a.role)),
+                CaseStatus::from_code(&a.status)
+                    .map(|s| m.get(lang, &s.title_key()).to_string())
+                    .unwrap_or(a.status)
+            ),
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<Vec<_>>();
     let form_line = format!("{}, {}", rec.form.id(), m.get(lang, &rec.form.title_key()));
     let c = Chrome::new(
         &state,
@@ -302,6 +311,7 @@ pub async fn case_page(
         history,
         notices,
         requests,
+        action,
         timing,
         linked: q.linked.is_some(),
         activity,
@@ -315,6 +325,7 @@ pub async fn notice_pdf(
 ) -> Result<Response, AppError> {
     let notice = authz::notice_for_account(&state.db, s.account_id, &receipt, id)
         .await?
+        .filter(|n| policy::applicant_sees(n.kind))
         .ok_or(AppError::NotFound)?;
     let lang = Lang::parse(&notice.lang).unwrap_or(Lang::En);
     let ctx = LetterContext {

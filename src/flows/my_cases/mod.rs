@@ -3,3 +3,5 @@
 //! processing time. Every lookup goes through `crate::authz`.
 
 pub mod handler;
+pub mod policy;
+pub mod store;

@@ -237,6 +237,9 @@ pub struct UploadLine {
     pub name: String,
     pub scan: String,
     pub downloadable: bool,
+    /// MIME type and SHA-256: the officer's record of exactly what was sent.
+    pub mime: String,
+    pub sha256: String,
 }
 
 pub struct RequestLine {
@@ -336,8 +339,15 @@ pub async fn case_page(
             responded: r.responded,
             reviewed: r.reviewed,
         });
-        for u in crate::uploads::evidence::uploads(&state.db, id).await? {
+        // Only what the applicant sent: files still in their draft are theirs.
+        for u in crate::uploads::evidence::uploads(&state.db, id)
+            .await?
+            .into_iter()
+            .filter(|u| u.submitted_at.is_some())
+        {
             uploads.push(UploadLine {
+                mime: u.mime.clone(),
+                sha256: u.sha256.clone(),
                 request_id: id,
                 id: u.id,
                 name: u.display_name.clone(),
