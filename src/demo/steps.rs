@@ -97,6 +97,25 @@ pub(super) async fn record_step(
     Ok(())
 }
 
+/// Dates the case's receipt notice when it was sent (the "Receipt Notice Was
+/// Sent" step, or the day the case was received), not the day the demo was
+/// loaded.
+pub(super) async fn date_receipt_notice(
+    tx: &mut Tx<'_>,
+    case_id: i64,
+    at: i64,
+) -> Result<(), DemoError> {
+    sqlx::query(
+        "UPDATE notices SET notice_date = $1, created_at = $2 WHERE case_id = $3 AND kind = 'receipt'",
+    )
+    .bind(date_of(at).to_string())
+    .bind(at)
+    .bind(case_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,23 +137,4 @@ mod tests {
         assert_eq!(due_date(sent, false, now).to_string(), "2026-12-18");
         assert_eq!(due_date(sent, true, now).to_string(), "2026-11-14");
     }
-}
-
-/// Dates the case's receipt notice when it was sent (the "Receipt Notice Was
-/// Sent" step, or the day the case was received), not the day the demo was
-/// loaded.
-pub(super) async fn date_receipt_notice(
-    tx: &mut Tx<'_>,
-    case_id: i64,
-    at: i64,
-) -> Result<(), DemoError> {
-    sqlx::query(
-        "UPDATE notices SET notice_date = $1, created_at = $2 WHERE case_id = $3 AND kind = 'receipt'",
-    )
-    .bind(date_of(at).to_string())
-    .bind(at)
-    .bind(case_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
