@@ -604,6 +604,15 @@ async fn insert(
             steps::record_step(&mut tx, created.case_id, *status, at, answered_at, now).await?;
             current = *status;
         }
+        let receipt_sent = match c
+            .path
+            .iter()
+            .find(|(s, _)| *s == CaseStatus::ReceiptNoticeWasSent)
+        {
+            Some((_, when)) => ts(when)?,
+            None => ts(&format!("{} 12:00:00", c.received))?,
+        };
+        steps::date_receipt_notice(&mut tx, created.case_id, receipt_sent).await?;
         if current != CaseStatus::CaseWasReceived {
             sqlx::query(
                 "UPDATE cases SET status = $1, status_at = $2, updated_at = $2 WHERE id = $3",

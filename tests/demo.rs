@@ -47,10 +47,23 @@ async fn every_demo_case_agrees_with_itself() {
         .fetch_all(app.db.pool())
         .await
         .unwrap();
-        assert!(
-            notices.iter().any(|(k, _)| k == "receipt"),
-            "{receipt}: a receipt notice"
-        );
+        // The receipt notice is dated when it was sent, never after the
+        // case moved on.
+        let receipt_date = notices
+            .iter()
+            .find(|(k, _)| k == "receipt")
+            .map(|(_, d)| d.clone())
+            .unwrap_or_else(|| panic!("{receipt}: a receipt notice"));
+        if let Some((_, last)) = history.last() {
+            let last = chrono::DateTime::from_timestamp(*last, 0)
+                .unwrap()
+                .date_naive()
+                .to_string();
+            assert!(
+                receipt_date <= last,
+                "{receipt}: receipt notice {receipt_date} after the last step {last}"
+            );
+        }
         if let Some((last, _)) = history.last() {
             checked_history += 1;
             assert_eq!(last, status.code(), "{receipt}: status is the last step");

@@ -162,6 +162,7 @@ pub(super) async fn load(db: &Db, secrets: &Secrets, now: i64) -> Result<(), Dem
             steps::record_step(&mut tx, created.case_id, *status, *when, next, now).await?;
             current = *status;
         }
+        steps::date_receipt_notice(&mut tx, created.case_id, path[0].1).await?;
         sqlx::query("UPDATE cases SET status = $1, status_at = $2, updated_at = $2 WHERE id = $3")
             .bind(current.code())
             .bind(at(decided, 14))

@@ -106,6 +106,25 @@ pub(super) async fn record_step(
     Ok(())
 }
 
+/// Dates the case's receipt notice when it was sent (the "Receipt Notice Was
+/// Sent" step, or the day the case was received), not the day the demo was
+/// loaded.
+pub(super) async fn date_receipt_notice(
+    tx: &mut Tx<'_>,
+    case_id: i64,
+    at: i64,
+) -> Result<(), DemoError> {
+    sqlx::query(
+        "UPDATE notices SET notice_date = $1, created_at = $2 WHERE case_id = $3 AND kind = 'receipt'",
+    )
+    .bind(date_of(at).to_string())
+    .bind(at)
+    .bind(case_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
