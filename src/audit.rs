@@ -66,6 +66,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "evidence.download_refused",
     "evidence.infected",
     "evidence.refused",
+    "evidence.removed",
     "evidence.reviewed",
     "evidence.submitted",
     "evidence.uploaded",

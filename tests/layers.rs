@@ -282,9 +282,7 @@ fn the_sql_checker_finds_sql_outside_a_store() {
         "// was: sqlx::query(\"SELECT 1\").fetch_one(pool)\nlet rows = store::search(&state.db, &by).await?;\nlet tx = state.db.pool().begin().await?;",
     );
     assert!(sql_out_of_place("flows/officer/handler.rs", &clean).is_empty());
-    // The named debts are not checked (yet).
-    assert!(sql_out_of_place("flows/security/handler.rs", &planted).is_empty());
-    assert!(!sql_out_of_place("flows/security_archive/handler.rs", &planted).is_empty());
-    // A paid debt is checked again.
+    // Paid debts are checked again.
+    assert!(!sql_out_of_place("flows/security/handler.rs", &planted).is_empty());
     assert!(!sql_out_of_place("flows/my_cases/handler.rs", &planted).is_empty());
 }
