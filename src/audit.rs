@@ -94,6 +94,8 @@ pub const EVENT_KINDS: &[&str] = &[
     "two_step.backup_codes_regenerated",
     "two_step.backup_codes_saved",
     "two_step.enrolled",
+    "webhook.disable",
+    "webhook.disable_refused",
 ];
 
 pub struct Event<'a> {
