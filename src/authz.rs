@@ -286,9 +286,7 @@ pub async fn webhook_subscription(
     if webhook_owner_may(sub.owner, caller) {
         return Ok(Some(sub));
     }
-    let actor = match caller {
-        crate::webhooks::Owner::ApiClient { client_pk } => format!("api-client:{client_pk}"),
-    };
+    let actor = caller.actor();
     tracing::warn!(
         actor,
         subscription = public_id,

@@ -48,6 +48,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(15, "connected_apps", "0015_connected_apps"),
     // Issue 19: webhook subscriptions and their delivery queue.
     migration!(16, "webhooks", "0016_webhooks"),
+    // Issue 19: applicant tokens subscribe to webhooks for their own cases.
+    migration!(17, "applicant_webhooks", "0017_applicant_webhooks"),
 ];
 
 const LOCK_ID: i64 = 0x6361_7365_6761_7465; // "casegate"

@@ -254,6 +254,16 @@ pub fn router(state: AppState) -> Router {
             get(crate::flows::case_service::handler::case),
         )
         .route(
+            "/account/case-service/api/webhooks",
+            get(crate::flows::webhooks_api::handler::applicant_list)
+                .post(crate::flows::webhooks_api::handler::applicant_create),
+        )
+        .route(
+            "/account/case-service/api/webhooks/{id}",
+            get(crate::flows::webhooks_api::handler::applicant_show)
+                .delete(crate::flows::webhooks_api::handler::applicant_delete),
+        )
+        .route(
             "/account/reauth",
             get(security::handler::reauth_form).post(security::handler::reauth),
         )

@@ -51,24 +51,51 @@ pub const BATCH: i64 = 64;
 /// How long the worker sleeps when nothing is due and nobody wakes it.
 pub const IDLE: Duration = Duration::from_secs(1);
 
-/// Who owns a subscription. Applicant tokens (for their own cases) are the
-/// next kind; every query names the kind it serves.
+/// Who owns a subscription: an API client, or an applicant token (for the
+/// cases linked to its account). Every query names the kind it serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
     ApiClient { client_pk: i64 },
+    ApplicantToken { token_pk: i64, account_pk: i64 },
 }
 
+/// An owner as stored: `owner_kind`, `client_pk`, `token_pk`, `account_pk`.
+pub type StoredOwner = (&'static str, Option<i64>, Option<i64>, Option<i64>);
+
 impl Owner {
-    pub fn to_stored(self) -> (&'static str, Option<i64>) {
+    pub fn to_stored(self) -> StoredOwner {
         match self {
-            Owner::ApiClient { client_pk } => ("api_client", Some(client_pk)),
+            Owner::ApiClient { client_pk } => ("api_client", Some(client_pk), None, None),
+            Owner::ApplicantToken {
+                token_pk,
+                account_pk,
+            } => ("applicant_token", None, Some(token_pk), Some(account_pk)),
         }
     }
 
-    pub fn from_stored(kind: &str, client_pk: Option<i64>) -> Option<Owner> {
-        match (kind, client_pk) {
-            ("api_client", Some(client_pk)) => Some(Owner::ApiClient { client_pk }),
+    pub fn from_stored(
+        kind: &str,
+        client_pk: Option<i64>,
+        token_pk: Option<i64>,
+        account_pk: Option<i64>,
+    ) -> Option<Owner> {
+        match (kind, client_pk, token_pk, account_pk) {
+            ("api_client", Some(client_pk), None, None) => Some(Owner::ApiClient { client_pk }),
+            ("applicant_token", None, Some(token_pk), Some(account_pk)) => {
+                Some(Owner::ApplicantToken {
+                    token_pk,
+                    account_pk,
+                })
+            }
             _ => None,
+        }
+    }
+
+    /// Who the audit names as the actor.
+    pub fn actor(self) -> String {
+        match self {
+            Owner::ApiClient { client_pk } => format!("api-client:{client_pk}"),
+            Owner::ApplicantToken { account_pk, .. } => format!("account:{account_pk}"),
         }
     }
 }
@@ -99,8 +126,7 @@ pub async fn subscribe(
     receipts: &[String],
     now: i64,
 ) -> Result<Created, SubscribeError> {
-    let Owner::ApiClient { client_pk } = owner;
-    if store::list_for_client(db, client_pk).await?.len() >= MAX_SUBSCRIPTIONS {
+    if store::list_for(db, owner).await?.len() >= MAX_SUBSCRIPTIONS {
         return Err(SubscribeError::TooMany);
     }
     let public_id = format!("ws_{}", random_hex(rng, 12));
@@ -149,7 +175,7 @@ pub async fn enqueue_change(
     receipt: &crate::domain::ReceiptNumber,
     now: i64,
 ) -> Result<usize, StoreError> {
-    let followers = store::followers_on(conn, receipt.as_str()).await?;
+    let followers = store::followers_on(conn, receipt.as_str(), now).await?;
     if followers.is_empty() {
         return Ok(0);
     }
@@ -310,7 +336,7 @@ impl Worker {
             error,
             now,
         };
-        let Some(t) = store::target(&self.db, row.subscription_id, &row.receipt_number).await?
+        let Some(t) = store::target(&self.db, row.subscription_id, &row.receipt_number, now).await?
         else {
             store::record_failure(&self.db, row.id, give_up("subscription missing")).await?;
             return Ok(false);
@@ -453,10 +479,25 @@ mod tests {
 
     #[test]
     fn owners_round_trip_and_unknown_kinds_are_refused() {
-        let o = Owner::ApiClient { client_pk: 7 };
-        let (k, pk) = o.to_stored();
-        assert_eq!(Owner::from_stored(k, pk), Some(o));
-        assert_eq!(Owner::from_stored("api_client", None), None);
-        assert_eq!(Owner::from_stored("someone", Some(1)), None);
+        for o in [
+            Owner::ApiClient { client_pk: 7 },
+            Owner::ApplicantToken {
+                token_pk: 3,
+                account_pk: 9,
+            },
+        ] {
+            let (k, c, t, a) = o.to_stored();
+            assert_eq!(Owner::from_stored(k, c, t, a), Some(o));
+        }
+        assert_eq!(Owner::from_stored("api_client", None, None, None), None);
+        assert_eq!(
+            Owner::from_stored("applicant_token", None, Some(3), None),
+            None
+        );
+        assert_eq!(
+            Owner::from_stored("applicant_token", Some(1), Some(3), Some(9)),
+            None
+        );
+        assert_eq!(Owner::from_stored("someone", Some(1), None, None), None);
     }
 }

@@ -22,13 +22,16 @@ pub struct SubscriptionRow {
 }
 
 const SUB_COLUMNS: &str = "s.id, s.public_id, s.owner_kind, s.client_pk, k.name, s.url, \
-     s.secret_sealed, s.created_at, s.disabled_at, s.disabled_by, s.deleted_at \
+     s.secret_sealed, s.created_at, s.disabled_at, s.disabled_by, s.deleted_at, \
+     s.token_pk, s.account_pk \
      FROM webhook_subscriptions s LEFT JOIN api_clients k ON k.id = s.client_pk";
 
 fn sub_from(r: &sqlx::any::AnyRow) -> Result<Option<SubscriptionRow>, StoreError> {
     let kind: String = r.try_get(2)?;
     let client_pk: Option<i64> = r.try_get(3)?;
-    let Some(owner) = Owner::from_stored(&kind, client_pk) else {
+    let token_pk: Option<i64> = r.try_get(11)?;
+    let account_pk: Option<i64> = r.try_get(12)?;
+    let Some(owner) = Owner::from_stored(&kind, client_pk, token_pk, account_pk) else {
         return Ok(None);
     };
     Ok(Some(SubscriptionRow {
@@ -56,10 +59,10 @@ pub struct NewSubscription<'a> {
 
 pub async fn create(db: &Db, n: NewSubscription<'_>) -> Result<i64, StoreError> {
     let mut tx = db.pool().begin().await?;
-    let (kind, client_pk) = n.owner.to_stored();
+    let (kind, client_pk, token_pk, account_pk) = n.owner.to_stored();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO webhook_subscriptions (public_id, owner_kind, client_pk, url, secret_sealed, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO webhook_subscriptions (public_id, owner_kind, client_pk, url, secret_sealed, \
+         created_at, token_pk, account_pk) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(n.public_id)
     .bind(kind)
@@ -67,6 +70,8 @@ pub async fn create(db: &Db, n: NewSubscription<'_>) -> Result<i64, StoreError> 
     .bind(n.url)
     .bind(n.secret_sealed)
     .bind(n.now)
+    .bind(token_pk)
+    .bind(account_pk)
     .fetch_one(&mut *tx)
     .await?;
     for r in n.receipts {
@@ -82,19 +87,31 @@ pub async fn create(db: &Db, n: NewSubscription<'_>) -> Result<i64, StoreError> 
     Ok(id)
 }
 
-/// Live (not deleted) subscriptions of an API client, newest first.
-pub async fn list_for_client(db: &Db, client_pk: i64) -> Result<Vec<SubscriptionRow>, StoreError> {
+/// Live (not deleted) subscriptions of an owner, newest first.
+pub async fn list_for(db: &Db, owner: Owner) -> Result<Vec<SubscriptionRow>, StoreError> {
+    let (sql, pk) = match owner {
+        Owner::ApiClient { client_pk } => (
+            "s.client_pk = $1 AND s.owner_kind = 'api_client'",
+            client_pk,
+        ),
+        Owner::ApplicantToken { token_pk, .. } => (
+            "s.token_pk = $1 AND s.owner_kind = 'applicant_token'",
+            token_pk,
+        ),
+    };
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SUB_COLUMNS} WHERE s.client_pk = $1 AND s.owner_kind = 'api_client' \
-         AND s.deleted_at IS NULL ORDER BY s.id DESC"
+        "SELECT {SUB_COLUMNS} WHERE {sql} AND s.deleted_at IS NULL ORDER BY s.id DESC"
     )))
-    .bind(client_pk)
+    .bind(pk)
     .fetch_all(db.pool())
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         out.extend(sub_from(r)?);
     }
+    // An applicant token's subscriptions are its account's too (the owner
+    // compares both).
+    out.retain(|s| s.owner == owner);
     Ok(out)
 }
 
@@ -228,18 +245,42 @@ pub async fn end(
     Ok(changed)
 }
 
-/// Live subscriptions following `receipt` whose owner is not disabled, read
-/// on the caller's connection (inside the change's transaction).
-pub async fn followers_on(conn: &mut AnyConnection, receipt: &str) -> Result<Vec<i64>, StoreError> {
-    let ids: Vec<i64> = sqlx::query_scalar(
+/// The owner-specific half of "this subscription may receive `receipt` at
+/// `$2`": an API client not disabled; an applicant token not revoked nor
+/// expired, of the account the case is (still) linked to. Used at queueing
+/// and at sending time (`s` the subscription, `r_receipt` the receipt).
+macro_rules! owner_live {
+    ($receipt:literal) => {
+        concat!(
+            "((s.owner_kind = 'api_client' AND k.disabled_at IS NULL) \
+              OR (s.owner_kind = 'applicant_token' AND t.revoked_at IS NULL \
+                  AND t.expires_at > $2 AND t.account_id = s.account_pk \
+                  AND EXISTS (SELECT 1 FROM cases c WHERE c.receipt_number = ",
+            $receipt,
+            " AND c.account_id = s.account_pk)))"
+        )
+    };
+}
+
+/// Live subscriptions following `receipt` whose owner may still receive it
+/// at `now`, read on the caller's connection (inside the change's
+/// transaction).
+pub async fn followers_on(
+    conn: &mut AnyConnection,
+    receipt: &str,
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let ids: Vec<i64> = sqlx::query_scalar(concat!(
         "SELECT s.id FROM webhook_receipts r \
          JOIN webhook_subscriptions s ON s.id = r.subscription_id \
          LEFT JOIN api_clients k ON k.id = s.client_pk \
-         WHERE r.receipt_number = $1 AND s.disabled_at IS NULL AND s.deleted_at IS NULL \
-           AND (s.owner_kind <> 'api_client' OR k.disabled_at IS NULL) \
-         ORDER BY s.id",
-    )
+         LEFT JOIN applicant_tokens t ON t.id = s.token_pk \
+         WHERE r.receipt_number = $1 AND s.disabled_at IS NULL AND s.deleted_at IS NULL AND ",
+        owner_live!("r.receipt_number"),
+        " ORDER BY s.id"
+    ))
     .bind(receipt)
+    .bind(now)
     .fetch_all(&mut *conn)
     .await?;
     Ok(ids)
@@ -342,27 +383,33 @@ pub async fn target(
     db: &Db,
     subscription_id: i64,
     receipt: &str,
+    now: i64,
 ) -> Result<Option<Target>, StoreError> {
-    let row = sqlx::query(
-        "SELECT s.public_id, s.url, s.secret_sealed, s.disabled_at, s.deleted_at, k.disabled_at, \
+    let row = sqlx::query(concat!(
+        "SELECT s.public_id, s.url, s.secret_sealed, s.disabled_at, s.deleted_at, \
          (SELECT MAX(p.protected) FROM cases c JOIN persons p ON p.id = c.person_id \
-          WHERE c.receipt_number = $2) \
-         FROM webhook_subscriptions s LEFT JOIN api_clients k ON k.id = s.client_pk WHERE s.id = $1",
-    )
+          WHERE c.receipt_number = $3), \
+         CASE WHEN ",
+        owner_live!("$3"),
+        " THEN 1 ELSE 0 END \
+         FROM webhook_subscriptions s LEFT JOIN api_clients k ON k.id = s.client_pk \
+         LEFT JOIN applicant_tokens t ON t.id = s.token_pk WHERE s.id = $1"
+    ))
     .bind(subscription_id)
+    .bind(now)
     .bind(receipt)
     .fetch_optional(db.pool())
     .await?;
     let Some(r) = row else { return Ok(None) };
     let disabled: Option<i64> = r.try_get(3)?;
     let deleted: Option<i64> = r.try_get(4)?;
-    let client_disabled: Option<i64> = r.try_get(5)?;
-    let protected: Option<i64> = r.try_get(6)?;
+    let protected: Option<i64> = r.try_get(5)?;
+    let owner_live: i64 = r.try_get(6)?;
     Ok(Some(Target {
         public_id: r.try_get(0)?,
         url: r.try_get(1)?,
         secret_sealed: r.try_get(2)?,
-        live: disabled.is_none() && deleted.is_none() && client_disabled.is_none(),
+        live: disabled.is_none() && deleted.is_none() && owner_live == 1,
         protected: protected.unwrap_or(0) != 0,
     }))
 }

@@ -1,5 +1,9 @@
-//! HTTP side of the webhook subscriptions (Bearer, like the Case Status API,
-//! under the same rate and quota).
+//! HTTP side of the webhook subscriptions: API clients (Bearer, like the
+//! Case Status API, under the same rate and quota) at `/case-status/webhooks`,
+//! and applicant tokens (Bearer, like the case service, for the cases linked
+//! to their account) at `/account/case-service/api/webhooks`. Both answer in
+//! the same shapes; only who the caller is, and which receipts it may
+//! follow, differ.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,7 +16,8 @@ use super::form::{Subscribe, SubscribeBody};
 use crate::api_guard::Grant;
 use crate::api_guard::bearer::{admit, authorize, rate_headers, store_failure};
 use crate::api_guard::error::api_error;
-use crate::app::AppState;
+use crate::api_guard::applicant;
+use crate::app::{AppState, ClientIp};
 use crate::flows::status_api::SCOPE_STATUS;
 use crate::webhooks::store::{DeliveryRow, SubscriptionRow};
 use crate::webhooks::{self, Owner, SubscribeError, TargetRules};
@@ -26,12 +31,17 @@ fn rfc3339(ts: i64) -> String {
         .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Bearer, rate and scope: the caller as a subscription owner, or the
-/// response to send.
-async fn caller(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(Owner, crate::api_guard::Usage), Response> {
+/// Who is asking, as a subscription owner, and the API client's usage (for
+/// the rate headers; none for an applicant token).
+struct Caller {
+    owner: Owner,
+    usage: Option<crate::api_guard::Usage>,
+}
+
+/// Bearer, rate and scope of an API client: the caller, or the response to
+/// send.
+#[allow(clippy::result_large_err)] // the rejection is the response itself
+async fn client_caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
     let grant: Grant = authorize(state, headers).await?;
     let usage = admit(state, &grant)?;
     if !grant.has_scope(SCOPE_STATUS) {
@@ -42,12 +52,30 @@ async fn caller(
         rate_headers(resp.headers_mut(), usage);
         return Err(resp);
     }
-    Ok((
-        Owner::ApiClient {
+    Ok(Caller {
+        owner: Owner::ApiClient {
             client_pk: grant.client_pk,
         },
-        usage,
-    ))
+        usage: Some(usage),
+    })
+}
+
+/// An applicant token (`api_guard::applicant::resolve`: live, of an
+/// applicant's account): the caller, or the 401 to send.
+#[allow(clippy::result_large_err)] // the rejection is the response itself
+async fn applicant_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+) -> Result<Caller, Response> {
+    let grant = applicant::resolve(state, headers, ip).await?;
+    Ok(Caller {
+        owner: Owner::ApplicantToken {
+            token_pk: grant.token_id,
+            account_pk: grant.account_id,
+        },
+        usage: None,
+    })
 }
 
 fn summary(sub: &SubscriptionRow, receipts: &[String]) -> Value {
@@ -82,18 +110,37 @@ fn delivery_json(d: &DeliveryRow) -> Value {
     })
 }
 
-fn with_rate(mut resp: Response, usage: crate::api_guard::Usage) -> Response {
-    rate_headers(resp.headers_mut(), usage);
+fn with_rate(mut resp: Response, usage: Option<crate::api_guard::Usage>) -> Response {
+    if let Some(usage) = usage {
+        rate_headers(resp.headers_mut(), usage);
+    }
     resp
 }
 
 /// `POST /case-status/webhooks`.
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (owner, usage) = match caller(&state, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
-    let parsed: SubscribeBody = match serde_json::from_slice(&body) {
+    match client_caller(&state, &headers).await {
+        Ok(c) => create_as(&state, c, &body).await,
+        Err(resp) => resp,
+    }
+}
+
+/// `POST /account/case-service/api/webhooks`.
+pub async fn applicant_create(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match applicant_caller(&state, &headers, &ip).await {
+        Ok(c) => create_as(&state, c, &body).await,
+        Err(resp) => resp,
+    }
+}
+
+async fn create_as(state: &AppState, caller: Caller, body: &[u8]) -> Response {
+    let Caller { owner, usage } = caller;
+    let parsed: SubscribeBody = match serde_json::from_slice(body) {
         Ok(b) => b,
         Err(_) => {
             return with_rate(
@@ -114,6 +161,22 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
             );
         }
     };
+    // An applicant token follows only its account's cases: another person's
+    // receipt (audited by `authz`) answers exactly like an unknown one.
+    if let Owner::ApplicantToken { account_pk, .. } = owner {
+        for r in &req.receipts {
+            match crate::authz::case_for_account(&state.db, account_pk, r).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    return api_error(
+                        StatusCode::NOT_FOUND,
+                        &format!("Case {r} is not linked to your account"),
+                    );
+                }
+                Err(e) => return store_failure(e),
+            }
+        }
+    }
     let now = state.now().timestamp();
     let created = match webhooks::subscribe(
         &state.db,
@@ -131,7 +194,7 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
             return with_rate(
                 api_error(
                     StatusCode::CONFLICT,
-                    "This client already has the most subscriptions allowed (20); delete one first",
+                    "This caller already has the most subscriptions allowed (20); delete one first",
                 ),
                 usage,
             );
@@ -159,12 +222,27 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
 
 /// `GET /case-status/webhooks`.
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (owner, usage) = match caller(&state, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
-    let Owner::ApiClient { client_pk } = owner;
-    let subs = match webhooks::store::list_for_client(&state.db, client_pk).await {
+    match client_caller(&state, &headers).await {
+        Ok(c) => list_as(&state, c).await,
+        Err(resp) => resp,
+    }
+}
+
+/// `GET /account/case-service/api/webhooks`.
+pub async fn applicant_list(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> Response {
+    match applicant_caller(&state, &headers, &ip).await {
+        Ok(c) => list_as(&state, c).await,
+        Err(resp) => resp,
+    }
+}
+
+async fn list_as(state: &AppState, caller: Caller) -> Response {
+    let Caller { owner, usage } = caller;
+    let subs = match webhooks::store::list_for(&state.db, owner).await {
         Ok(s) => s,
         Err(e) => return store_failure(e),
     };
@@ -182,7 +260,7 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
     )
 }
 
-fn not_found(usage: crate::api_guard::Usage) -> Response {
+fn not_found(usage: Option<crate::api_guard::Usage>) -> Response {
     with_rate(
         api_error(StatusCode::NOT_FOUND, "Webhook subscription not found"),
         usage,
@@ -195,11 +273,28 @@ pub async fn show(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (owner, usage) = match caller(&state, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
-    let sub = match crate::authz::webhook_subscription(&state, owner, &id).await {
+    match client_caller(&state, &headers).await {
+        Ok(c) => show_as(&state, c, &id).await,
+        Err(resp) => resp,
+    }
+}
+
+/// `GET /account/case-service/api/webhooks/{id}`.
+pub async fn applicant_show(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match applicant_caller(&state, &headers, &ip).await {
+        Ok(c) => show_as(&state, c, &id).await,
+        Err(resp) => resp,
+    }
+}
+
+async fn show_as(state: &AppState, caller: Caller, id: &str) -> Response {
+    let Caller { owner, usage } = caller;
+    let sub = match crate::authz::webhook_subscription(state, owner, id).await {
         Ok(Some(s)) => s,
         Ok(None) => return not_found(usage),
         Err(e) => return store_failure(e),
@@ -223,11 +318,28 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (owner, usage) = match caller(&state, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
-    let sub = match crate::authz::webhook_subscription(&state, owner, &id).await {
+    match client_caller(&state, &headers).await {
+        Ok(c) => delete_as(&state, c, &id).await,
+        Err(resp) => resp,
+    }
+}
+
+/// `DELETE /account/case-service/api/webhooks/{id}`.
+pub async fn applicant_delete(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match applicant_caller(&state, &headers, &ip).await {
+        Ok(c) => delete_as(&state, c, &id).await,
+        Err(resp) => resp,
+    }
+}
+
+async fn delete_as(state: &AppState, caller: Caller, id: &str) -> Response {
+    let Caller { owner, usage } = caller;
+    let sub = match crate::authz::webhook_subscription(state, owner, id).await {
         Ok(Some(s)) => s,
         Ok(None) => return not_found(usage),
         Err(e) => return store_failure(e),
