@@ -71,7 +71,14 @@ fn sub_line(msgs: &Messages, lang: Lang, s: &SubscriptionRow, receipts: Vec<Stri
     };
     SubLine {
         id: s.public_id.clone(),
-        client: s.client_name.clone().unwrap_or_default(),
+        client: match s.owner {
+            crate::webhooks::Owner::ApiClient { .. } => s.client_name.clone().unwrap_or_default(),
+            crate::webhooks::Owner::ApplicantToken { account_pk, .. } => msgs.fmt(
+                lang,
+                "officer.webhooks.owner_applicant",
+                &[("account", &account_pk.to_string())],
+            ),
+        },
         url: s.url.clone(),
         receipts,
         created: when(msgs, lang, s.created_at),
