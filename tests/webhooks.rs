@@ -16,6 +16,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use casegate::auth::account::Role;
 use casegate::domain::status::transition;
 use casegate::domain::{CaseStatus, FormType};
 use casegate::store::Db;
@@ -917,5 +918,295 @@ async fn a_rolled_back_change_queues_nothing() {
     assert_eq!(
         app.count("SELECT COUNT(*) FROM webhook_deliveries").await,
         1
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Applicant tokens (their own cases)
+// ---------------------------------------------------------------------------
+
+const MARIA: &str = "maria.nunez@example.com";
+const MINE: &str = "EAC9999103403";
+const THEIRS: &str = "LIN9999106498";
+const APPLICANT_HOOKS: &str = "/account/case-service/api/webhooks";
+
+async fn account_of(app: &TestApp, email: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+async fn link(app: &TestApp, receipt: &str, account: Option<i64>) {
+    sqlx::query("UPDATE cases SET account_id = $1 WHERE receipt_number = $2")
+        .bind(account)
+        .bind(receipt)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+}
+
+async fn case_id(app: &TestApp, receipt: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM cases WHERE receipt_number = $1")
+        .bind(receipt)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// Creates a personal token on Connected apps (as an applicant does);
+/// returns it.
+async fn personal_token(b: &common::Browser, name: &str) -> String {
+    let r = b
+        .post(
+            "/account/security/apps/tokens",
+            &[("name", name), ("expiry", "30")],
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let html = r.text().await.unwrap();
+    let i = html.find("cgp_").expect("the new token is shown");
+    html[i..i + 44].to_string()
+}
+
+async fn applicant_subscribe(
+    app: &TestApp,
+    token: &str,
+    url: &str,
+    receipts: &[&str],
+) -> reqwest::Response {
+    app.http
+        .post(app.url(APPLICANT_HOOKS))
+        .bearer_auth(token)
+        .json(&json!({"url": url, "receiptNumbers": receipts}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn with_bearer(
+    app: &TestApp,
+    method: reqwest::Method,
+    token: &str,
+    path: &str,
+) -> reqwest::Response {
+    app.http
+        .request(method, app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn deliveries_count(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM webhook_deliveries").await
+}
+
+/// An applicant's personal token subscribes to a case linked to its account
+/// and receives signed deliveries with what the Case Status API shows;
+/// another person's (or an unknown, or an unlinked) receipt is refused with
+/// one answer; a case no longer linked, and a revoked token, get nothing
+/// more, even a delivery already queued.
+#[tokio::test]
+async fn an_applicant_token_follows_its_own_case_until_it_is_revoked() {
+    let app = spawn_with(loopback_app()).await;
+    let receiver = Receiver::start().await;
+    let maria = account_of(&app, MARIA).await;
+    link(&app, MINE, Some(maria)).await;
+    let b = common::sign_in_demo(&app, MARIA).await;
+    let token = personal_token(&b, "tracker").await;
+
+    // Someone else's, an unknown and an unlinked receipt: one answer.
+    let bea = common::enrolled_account(&app, "bea@example.com", Role::Applicant).await;
+    link(&app, THEIRS, Some(account_of(&app, "bea@example.com").await)).await;
+    let unlinked: String = sqlx::query_scalar(
+        "SELECT receipt_number FROM cases WHERE account_id IS NULL ORDER BY id LIMIT 1",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let mut answers = BTreeSet::new();
+    for receipts in [
+        vec![THEIRS],
+        vec![MINE, THEIRS],
+        vec!["EAC0000000000"],
+        vec![unlinked.as_str()],
+    ] {
+        let r = applicant_subscribe(&app, &token, &receiver.url(), &receipts).await;
+        assert_eq!(r.status(), 404, "{receipts:?}");
+        answers.insert(r.text().await.unwrap());
+    }
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'authz.refused'")
+            .await
+            >= 2,
+        "the attempts on another person's case are audited"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM webhook_subscriptions").await,
+        0
+    );
+    // Bea's browser session and API clients' tokens are not applicant tokens.
+    assert_eq!(bea.get(APPLICANT_HOOKS).await.status(), 401);
+    let client = app.token(1000, false).await;
+    let r = applicant_subscribe(&app, &client, &receiver.url(), &[MINE]).await;
+    assert_eq!(r.status(), 401);
+
+    // Her own case: subscribed, listed, and a change is delivered, signed.
+    let r = applicant_subscribe(&app, &token, &receiver.url(), &[MINE]).await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let secret = SigningSecret::from_whsec(created["secret"].as_str().unwrap()).unwrap();
+    let sub_id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["receiptNumbers"], json!([MINE]));
+    assert_eq!(created["status"], "active");
+    let list: Value = with_bearer(&app, reqwest::Method::GET, &token, APPLICANT_HOOKS)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["webhooks"][0]["id"], sub_id.as_str());
+    assert!(list["webhooks"][0].get("secret").is_none());
+
+    let worker = worker_for(&app.db, &app);
+    let id = case_id(&app, MINE).await;
+    step(&app, id).await;
+    let (claimed, delivered) = worker.run_once(app.clock.now().timestamp()).await.unwrap();
+    assert_eq!((claimed, delivered), (1, 1));
+    let got = receiver.received();
+    assert_eq!(got.len(), 1);
+    assert_signed(&got, &secret);
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["type"], "case_status.updated");
+    let api: Value = app
+        .http
+        .get(app.url(&format!("/case-status/{MINE}")))
+        .bearer_auth(&client)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["case_status"], api["case_status"]);
+    let shown: Value = with_bearer(
+        &app,
+        reqwest::Method::GET,
+        &token,
+        &format!("{APPLICANT_HOOKS}/{sub_id}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(shown["deliveries"][0]["status"], "delivered");
+
+    // No longer linked to her account: nothing is queued.
+    link(&app, MINE, None).await;
+    step(&app, id).await;
+    assert_eq!(deliveries_count(&app).await, 1);
+    link(&app, MINE, Some(maria)).await;
+
+    // A change queued, then the token revoked: it is not sent, and later
+    // changes queue nothing.
+    step(&app, id).await;
+    assert_eq!(deliveries_count(&app).await, 2);
+    let token_id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM applicant_tokens")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let r = b
+        .post(
+            &format!("/account/security/apps/tokens/{token_id}/revoke"),
+            &[],
+        )
+        .await;
+    assert!(r.status().is_success() || r.status().is_redirection());
+    assert_eq!(
+        with_bearer(&app, reqwest::Method::GET, &token, APPLICANT_HOOKS)
+            .await
+            .status(),
+        401
+    );
+    let (claimed, delivered) = worker.run_once(app.clock.now().timestamp()).await.unwrap();
+    assert_eq!((claimed, delivered), (1, 0));
+    step(&app, id).await;
+    assert_eq!(deliveries_count(&app).await, 2);
+    assert_eq!(pending(&app.db).await, 0);
+    let (claimed, _) = worker.run_once(app.clock.now().timestamp()).await.unwrap();
+    assert_eq!(claimed, 0);
+    assert_eq!(receiver.received().len(), 1, "nothing after the revocation");
+}
+
+/// Another account's token neither sees nor ends an applicant's
+/// subscription (it answers like a missing one, and is audited); the owner
+/// does.
+#[tokio::test]
+async fn another_accounts_token_cannot_see_or_delete_an_applicant_subscription() {
+    let app = spawn_with(loopback_app()).await;
+    link(&app, MINE, Some(account_of(&app, MARIA).await)).await;
+    let maria = common::sign_in_demo(&app, MARIA).await;
+    let mine = personal_token(&maria, "mine").await;
+    let bea = common::enrolled_account(&app, "bea@example.com", Role::Applicant).await;
+    let theirs = personal_token(&bea, "theirs").await;
+    let r = applicant_subscribe(&app, &mine, "http://127.0.0.1:9/hook", &[MINE]).await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("{APPLICANT_HOOKS}/{id}");
+
+    let missing = with_bearer(
+        &app,
+        reqwest::Method::GET,
+        &theirs,
+        &format!("{APPLICANT_HOOKS}/ws_000000000000000000000000"),
+    )
+    .await;
+    assert_eq!(missing.status(), 404);
+    let missing_body = missing.text().await.unwrap();
+    let seen = with_bearer(&app, reqwest::Method::GET, &theirs, &path).await;
+    assert_eq!(seen.status(), 404);
+    assert_eq!(seen.text().await.unwrap(), missing_body);
+    let del = with_bearer(&app, reqwest::Method::DELETE, &theirs, &path).await;
+    assert_eq!(del.status(), 404);
+    let list: Value = with_bearer(&app, reqwest::Method::GET, &theirs, APPLICANT_HOOKS)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["webhooks"], json!([]));
+    // Nor through the API clients' routes.
+    let client = app.token(1000, false).await;
+    let other = with_bearer(
+        &app,
+        reqwest::Method::GET,
+        &client,
+        &format!("/case-status/webhooks/{id}"),
+    )
+    .await;
+    assert_eq!(other.status(), 404);
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'authz.refused'")
+            .await
+            >= 3
+    );
+
+    // The owner still has it, then ends it.
+    let own = with_bearer(&app, reqwest::Method::GET, &mine, &path).await;
+    assert_eq!(own.status(), 200);
+    assert_eq!(own.json::<Value>().await.unwrap()["status"], "active");
+    let del = with_bearer(&app, reqwest::Method::DELETE, &mine, &path).await;
+    assert_eq!(del.status(), 204);
+    let gone = with_bearer(&app, reqwest::Method::GET, &mine, &path).await;
+    assert_eq!(gone.status(), 404);
+    assert_eq!(
+        with_bearer(&app, reqwest::Method::GET, "", APPLICANT_HOOKS)
+            .await
+            .status(),
+        401
     );
 }

@@ -170,7 +170,7 @@ async fn create_as(state: &AppState, caller: Caller, body: &[u8]) -> Response {
                 Ok(None) => {
                     return api_error(
                         StatusCode::NOT_FOUND,
-                        &format!("Case {r} is not linked to your account"),
+                        "Case not found: every receipt number must be a case linked to your account",
                     );
                 }
                 Err(e) => return store_failure(e),
