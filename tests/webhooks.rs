@@ -947,14 +947,6 @@ async fn link(app: &TestApp, receipt: &str, account: Option<i64>) {
         .unwrap();
 }
 
-async fn case_id(app: &TestApp, receipt: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM cases WHERE receipt_number = $1")
-        .bind(receipt)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap()
-}
-
 /// Creates a personal token on Connected apps (as an applicant does);
 /// returns it.
 async fn personal_token(b: &common::Browser, name: &str) -> String {
@@ -1013,13 +1005,25 @@ async fn an_applicant_token_follows_its_own_case_until_it_is_revoked() {
     let app = spawn_with(loopback_app()).await;
     let receiver = Receiver::start().await;
     let maria = account_of(&app, MARIA).await;
-    link(&app, MINE, Some(maria)).await;
+    // An open case of hers that can move a few more steps.
+    let (id, mine_owned, _, _) = open_cases(&app, false)
+        .await
+        .into_iter()
+        .find(|c| c.1 != THEIRS)
+        .expect("an open case");
+    let mine = mine_owned.as_str();
+    link(&app, mine, Some(maria)).await;
     let b = common::sign_in_demo(&app, MARIA).await;
     let token = personal_token(&b, "tracker").await;
 
     // Someone else's, an unknown and an unlinked receipt: one answer.
     let bea = common::enrolled_account(&app, "bea@example.com", Role::Applicant).await;
-    link(&app, THEIRS, Some(account_of(&app, "bea@example.com").await)).await;
+    link(
+        &app,
+        THEIRS,
+        Some(account_of(&app, "bea@example.com").await),
+    )
+    .await;
     let unlinked: String = sqlx::query_scalar(
         "SELECT receipt_number FROM cases WHERE account_id IS NULL ORDER BY id LIMIT 1",
     )
@@ -1029,7 +1033,7 @@ async fn an_applicant_token_follows_its_own_case_until_it_is_revoked() {
     let mut answers = BTreeSet::new();
     for receipts in [
         vec![THEIRS],
-        vec![MINE, THEIRS],
+        vec![mine, THEIRS],
         vec!["EAC0000000000"],
         vec![unlinked.as_str()],
     ] {
@@ -1045,22 +1049,23 @@ async fn an_applicant_token_follows_its_own_case_until_it_is_revoked() {
         "the attempts on another person's case are audited"
     );
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM webhook_subscriptions").await,
+        app.count("SELECT COUNT(*) FROM webhook_subscriptions")
+            .await,
         0
     );
     // Bea's browser session and API clients' tokens are not applicant tokens.
     assert_eq!(bea.get(APPLICANT_HOOKS).await.status(), 401);
     let client = app.token(1000, false).await;
-    let r = applicant_subscribe(&app, &client, &receiver.url(), &[MINE]).await;
+    let r = applicant_subscribe(&app, &client, &receiver.url(), &[mine]).await;
     assert_eq!(r.status(), 401);
 
     // Her own case: subscribed, listed, and a change is delivered, signed.
-    let r = applicant_subscribe(&app, &token, &receiver.url(), &[MINE]).await;
+    let r = applicant_subscribe(&app, &token, &receiver.url(), &[mine]).await;
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();
     let secret = SigningSecret::from_whsec(created["secret"].as_str().unwrap()).unwrap();
     let sub_id = created["id"].as_str().unwrap().to_string();
-    assert_eq!(created["receiptNumbers"], json!([MINE]));
+    assert_eq!(created["receiptNumbers"], json!([mine]));
     assert_eq!(created["status"], "active");
     let list: Value = with_bearer(&app, reqwest::Method::GET, &token, APPLICANT_HOOKS)
         .await
@@ -1071,7 +1076,6 @@ async fn an_applicant_token_follows_its_own_case_until_it_is_revoked() {
     assert!(list["webhooks"][0].get("secret").is_none());
 
     let worker = worker_for(&app.db, &app);
-    let id = case_id(&app, MINE).await;
     step(&app, id).await;
     let (claimed, delivered) = worker.run_once(app.clock.now().timestamp()).await.unwrap();
     assert_eq!((claimed, delivered), (1, 1));
@@ -1082,7 +1086,7 @@ async fn an_applicant_token_follows_its_own_case_until_it_is_revoked() {
     assert_eq!(body["type"], "case_status.updated");
     let api: Value = app
         .http
-        .get(app.url(&format!("/case-status/{MINE}")))
+        .get(app.url(&format!("/case-status/{mine}")))
         .bearer_auth(&client)
         .send()
         .await
@@ -1104,10 +1108,10 @@ async fn an_applicant_token_follows_its_own_case_until_it_is_revoked() {
     assert_eq!(shown["deliveries"][0]["status"], "delivered");
 
     // No longer linked to her account: nothing is queued.
-    link(&app, MINE, None).await;
+    link(&app, mine, None).await;
     step(&app, id).await;
     assert_eq!(deliveries_count(&app).await, 1);
-    link(&app, MINE, Some(maria)).await;
+    link(&app, mine, Some(maria)).await;
 
     // A change queued, then the token revoked: it is not sent, and later
     // changes queue nothing.

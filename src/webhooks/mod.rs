@@ -336,7 +336,8 @@ impl Worker {
             error,
             now,
         };
-        let Some(t) = store::target(&self.db, row.subscription_id, &row.receipt_number, now).await?
+        let Some(t) =
+            store::target(&self.db, row.subscription_id, &row.receipt_number, now).await?
         else {
             store::record_failure(&self.db, row.id, give_up("subscription missing")).await?;
             return Ok(false);

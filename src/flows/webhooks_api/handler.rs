@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use super::form::{Subscribe, SubscribeBody};
 use crate::api_guard::Grant;
+use crate::api_guard::applicant;
 use crate::api_guard::bearer::{admit, authorize, rate_headers, store_failure};
 use crate::api_guard::error::api_error;
-use crate::api_guard::applicant;
 use crate::app::{AppState, ClientIp};
 use crate::flows::status_api::SCOPE_STATUS;
 use crate::webhooks::store::{DeliveryRow, SubscriptionRow};
