@@ -1142,6 +1142,19 @@ async fn an_applicant_token_follows_its_own_case_until_it_is_revoked() {
     let (claimed, _) = worker.run_once(app.clock.now().timestamp()).await.unwrap();
     assert_eq!(claimed, 0);
     assert_eq!(receiver.received().len(), 1, "nothing after the revocation");
+
+    // Housekeeping forgets the ended token with its subscription.
+    app.clock.advance_secs(31 * 86_400);
+    casegate::api_guard::applicant::store::purge(&app.db, app.clock.now().timestamp())
+        .await
+        .unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM applicant_tokens").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM webhook_subscriptions")
+            .await,
+        0
+    );
+    assert_eq!(deliveries_count(&app).await, 0);
 }
 
 /// Another account's token neither sees nor ends an applicant's

@@ -384,17 +384,38 @@ pub async fn mark_issued(
 }
 
 /// Housekeeping: forgets device grants a day after they expired, and tokens
-/// 30 days after they expired or were revoked (the audit log keeps their
-/// story). Returns how many rows went.
+/// 30 days after they expired or were revoked, with the webhook
+/// subscriptions they owned (their receipts and deliveries; the audit log
+/// keeps their story). Returns how many grants and tokens went.
 pub async fn purge(db: &Db, now: i64) -> Result<u64, StoreError> {
     let grants = sqlx::query("DELETE FROM device_grants WHERE expires_at < $1")
         .bind(now - 86_400)
         .execute(db.pool())
         .await?;
+    const ENDED_SUBS: &str = "SELECT s.id FROM webhook_subscriptions s \
+         JOIN applicant_tokens t ON t.id = s.token_pk \
+         WHERE t.expires_at < $1 OR t.revoked_at < $1";
+    let before = now - 30 * 86_400;
+    let mut tx = db.pool().begin().await?;
+    for table in ["webhook_deliveries", "webhook_receipts"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE subscription_id IN ({ENDED_SUBS})"
+        )))
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM webhook_subscriptions WHERE id IN ({ENDED_SUBS})"
+    )))
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
     let tokens =
         sqlx::query("DELETE FROM applicant_tokens WHERE expires_at < $1 OR revoked_at < $1")
-            .bind(now - 30 * 86_400)
-            .execute(db.pool())
+            .bind(before)
+            .execute(&mut *tx)
             .await?;
+    tx.commit().await?;
     Ok(grants.rows_affected() + tokens.rows_affected())
 }
