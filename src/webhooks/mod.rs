@@ -1,13 +1,17 @@
 //! Webhooks: push instead of polling (issue 19).
 //!
-//! An API client subscribes to receipt numbers; when one of those cases
+//! An API client subscribes to receipt numbers, and an applicant token to
+//! cases linked to its account ([`Owner`]); when one of those cases
 //! changes, [`enqueue_change`] writes one delivery per live subscription into
 //! `webhook_deliveries` **inside the transaction of the change** (called by
 //! `casework::change_status`), so a delivery exists exactly when the change
 //! committed. The payload is built there, from the same read model and the
 //! same fields as `GET /case-status/{receipt}` (`status_read::torch`); a
 //! 1367-protected case produces nothing, and a case that became protected
-//! before its delivery went out is not sent either.
+//! before its delivery went out is not sent either. An applicant token's
+//! subscription is served (queued, and again sent) only while the token is
+//! live and the case still linked to its account (`store::followers_on`,
+//! `store::target`).
 //!
 //! A worker ([`spawn_worker`], or [`run_once`]) claims due rows with a lease
 //! (like the email outbox), POSTs each payload signed per Standard Webhooks

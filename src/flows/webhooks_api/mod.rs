@@ -8,6 +8,12 @@
 //! `GET /case-status/webhooks/{id}` shows one with its recent deliveries,
 //! `DELETE /case-status/webhooks/{id}` ends it. Subscribing to a receipt
 //! answers the same whether the case exists, is protected or not.
+//!
+//! Applicant tokens (personal or device grant) do the same for their own
+//! cases at `/account/case-service/api/webhooks[/{id}]`, beside the case
+//! service, with the same request and answer shapes: each receipt must be
+//! linked to the token's account (another person's answers like an unknown
+//! one), and a subscription belongs to the token.
 
 pub mod form;
 pub mod handler;
