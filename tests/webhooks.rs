@@ -1112,6 +1112,22 @@ async fn an_applicant_token_follows_its_own_case_until_it_is_revoked() {
     step(&app, id).await;
     assert_eq!(deliveries_count(&app).await, 1);
     link(&app, mine, Some(maria)).await;
+    // Nor while her account is an officer's.
+    let set_role = |role: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query("UPDATE accounts SET role = $1 WHERE email = $2")
+                .bind(role)
+                .bind(MARIA)
+                .execute(db.pool())
+                .await
+                .unwrap();
+        }
+    };
+    set_role("adjudicator").await;
+    step(&app, id).await;
+    assert_eq!(deliveries_count(&app).await, 1);
+    set_role("applicant").await;
 
     // A change queued, then the token revoked: it is not sent, and later
     // changes queue nothing.

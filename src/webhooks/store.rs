@@ -247,7 +247,9 @@ pub async fn end(
 
 /// The owner-specific half of "this subscription may receive `receipt` at
 /// `$2`": an API client not disabled; an applicant token not revoked nor
-/// expired, of the account the case is (still) linked to. Used at queueing
+/// expired, of an account that is (still) an applicant's (as
+/// `authz::may_hold_applicant_tokens`) and that the case is (still) linked
+/// to. Used at queueing
 /// and at sending time (`s` the subscription, `r_receipt` the receipt).
 macro_rules! owner_live {
     ($receipt:literal) => {
@@ -255,6 +257,8 @@ macro_rules! owner_live {
             "((s.owner_kind = 'api_client' AND k.disabled_at IS NULL) \
               OR (s.owner_kind = 'applicant_token' AND t.revoked_at IS NULL \
                   AND t.expires_at > $2 AND t.account_id = s.account_pk \
+                  AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_pk \
+                              AND a.role = 'applicant') \
                   AND EXISTS (SELECT 1 FROM cases c WHERE c.receipt_number = ",
             $receipt,
             " AND c.account_id = s.account_pk)))"
