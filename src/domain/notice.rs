@@ -26,6 +26,8 @@ pub enum NoticeKind {
     Correction,
     Refund,
     Closure,
+    /// Notice of intent to deny: why, and the time left to answer.
+    IntentToDeny,
     /// Change of address: the confirmation code, mailed to the new address.
     AddressConfirm,
     /// Change of address: "someone asked to move your mail", with the code
@@ -52,6 +54,7 @@ impl NoticeKind {
             NoticeKind::Correction => "correction",
             NoticeKind::Refund => "refund",
             NoticeKind::Closure => "closure",
+            NoticeKind::IntentToDeny => "intent_to_deny",
             NoticeKind::AddressConfirm => "address_confirm",
             NoticeKind::AddressAlert => "address_alert",
         }
@@ -76,6 +79,7 @@ impl NoticeKind {
             NoticeKind::Correction => "letter.correction",
             NoticeKind::Refund => "letter.refund",
             NoticeKind::Closure => "letter.closure",
+            NoticeKind::IntentToDeny => "letter.intent_to_deny",
             NoticeKind::AddressConfirm => "letter.address_confirm",
             NoticeKind::AddressAlert => "letter.address_alert",
         }
@@ -97,6 +101,7 @@ impl NoticeKind {
                 | NoticeKind::Correction
                 | NoticeKind::Refund
                 | NoticeKind::Closure
+                | NoticeKind::IntentToDeny
         )
         .then_some(kind)
     }
@@ -123,6 +128,7 @@ impl NoticeKind {
             "correction" => Some(NoticeKind::Correction),
             "refund" => Some(NoticeKind::Refund),
             "closure" => Some(NoticeKind::Closure),
+            "intent_to_deny" => Some(NoticeKind::IntentToDeny),
             "address_confirm" => Some(NoticeKind::AddressConfirm),
             "address_alert" => Some(NoticeKind::AddressAlert),
             _ => None,

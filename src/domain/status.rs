@@ -221,6 +221,7 @@ impl CaseStatus {
             NameWasUpdated | DateOfBirthWasUpdated => "correction",
             FeeRefundWasMailed => "refund",
             CaseClosedBenefitReceivedByOtherMeans => "closure",
+            IntentToDenySent => "intent_to_deny",
             _ => return None,
         })
     }

@@ -39,7 +39,8 @@ pub fn unseal_code(n: &NoticeRecord, secrets: &Secrets) -> Option<AccessCode> {
         | NoticeKind::Duplicate
         | NoticeKind::Correction
         | NoticeKind::Refund
-        | NoticeKind::Closure => return None,
+        | NoticeKind::Closure
+        | NoticeKind::IntentToDeny => return None,
         NoticeKind::AccessNotice => n.receipt_number.clone().unwrap_or_default(),
         NoticeKind::CodeLetter => super::code_letter_aad(n.access_code_id?),
         NoticeKind::AddressConfirm | NoticeKind::AddressAlert => {

@@ -94,7 +94,8 @@ fn write_letter(
             | NoticeKind::Duplicate
             | NoticeKind::Correction
             | NoticeKind::Refund
-            | NoticeKind::Closure => {
+            | NoticeKind::Closure
+            | NoticeKind::IntentToDeny => {
                 f.paragraph(&t(&format!("{}.intro", n.kind.letter_key())));
                 if let Some(body) = &n.body {
                     for line in body.lines().filter(|l| !l.trim().is_empty()) {
