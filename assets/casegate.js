@@ -44,9 +44,11 @@
         var to = fix(node.nodeValue);
         if (to !== null && to !== node.nodeValue) node.nodeValue = to;
       }
+      // Only a real change: setting an attribute to its own value is still
+      // a mutation, and would wake this observer for ever.
       var label = input.getAttribute('aria-label');
       var toLabel = label && fix(label);
-      if (toLabel) input.setAttribute('aria-label', toLabel.trim());
+      if (toLabel && toLabel.trim() !== label) input.setAttribute('aria-label', toLabel.trim());
     };
     apply();
     new MutationObserver(apply).observe(wrap.parentNode, {
