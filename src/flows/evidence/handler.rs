@@ -238,12 +238,7 @@ pub async fn upload(
     Path((receipt, id)): Path<(String, i64)>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let (case, request_id) = authz::request_for_account(&state.db, s.account_id, &receipt, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let req = store::request(&state.db, request_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (case, request_id, req) = owned_request(&state, s.account_id, &receipt, id).await?;
     let m = state.messages;
     let fail_with = |status: StatusCode, errors: Vec<String>| {
         let state = state.clone();
@@ -506,6 +501,23 @@ pub async fn remove(
     .into_response())
 }
 
+/// A document request of a case this account may see, with its row; any
+/// other request answers 404 (authorization decided in `authz`).
+async fn owned_request(
+    state: &AppState,
+    account_id: i64,
+    receipt: &str,
+    id: i64,
+) -> Result<(authz::CaseRef, i64, store::RequestView), AppError> {
+    let (case, request_id) = authz::request_for_account(&state.db, account_id, receipt, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let req = store::request(&state.db, request_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((case, request_id, req))
+}
+
 /// Review and confirm: the staged files, before the irreversible send.
 pub async fn review(
     State(state): State<AppState>,
@@ -514,12 +526,7 @@ pub async fn review(
     authz::Applicant(s): authz::Applicant,
     Path((receipt, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
-    let (case, request_id) = authz::request_for_account(&state.db, s.account_id, &receipt, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let req = store::request(&state.db, request_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (case, request_id, req) = owned_request(&state, s.account_id, &receipt, id).await?;
     if req.responded_at.is_some() {
         return Ok(Redirect::to(&format!(
             "{}/receipt",
@@ -670,12 +677,7 @@ pub async fn receipt(
     authz::Applicant(s): authz::Applicant,
     Path((receipt, id)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
-    let (case, request_id) = authz::request_for_account(&state.db, s.account_id, &receipt, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let req = store::request(&state.db, request_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (case, request_id, req) = owned_request(&state, s.account_id, &receipt, id).await?;
     let Some(at) = req.responded_at else {
         return Ok(Redirect::to(&request_path(&case.receipt, request_id)).into_response());
     };
